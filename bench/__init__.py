@@ -1,0 +1,1 @@
+"""On-demand benchmarks (`make bench`); results go into the README performance table."""

@@ -1,0 +1,5 @@
+"""Allow `python -m xerowatch`."""
+
+from xerowatch.cli import main
+
+main()

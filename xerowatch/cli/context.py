@@ -1,0 +1,36 @@
+"""Shared state for CLI commands: the config path, loaded settings, and an async runner."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import anyio
+
+from xerowatch.config import Settings, load_settings
+from xerowatch.logs import setup_logging
+
+T = TypeVar("T")
+
+
+@dataclass
+class CliContext:
+    """What every subcommand receives via `click.pass_obj`."""
+
+    config_path: Path | None
+    log_level: str = "WARNING"
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        """Load settings on first use (so `--help` works without a config)."""
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+            setup_logging(level=self.log_level, json_lines=self._settings.daemon.log_json)
+        return self._settings
+
+    def run(self, func: Callable[[], Awaitable[T]]) -> T:
+        """Run an async command body to completion."""
+        return anyio.run(func)

@@ -1,0 +1,1 @@
+"""Loopback simulators of Xero and Wisenet for tests, benchmarks and the demo."""

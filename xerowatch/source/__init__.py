@@ -1,0 +1,1 @@
+"""Source systems: the port the sync engine talks to, and its Wisenet and file implementations."""

@@ -1,0 +1,158 @@
+"""The source-system port: what the sync engine needs from a student-management system.
+
+Implementations: the Wisenet API client (`source/wisenet/`), the CSV file source
+(`source/files.py`) and, in tests, an in-memory source. Learners flow out of the source;
+Xero transactions flow back into it through `write_transaction` (an idempotent upsert).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TransactionKind = Literal["invoice", "credit_note", "overpayment", "prepayment", "payment"]
+
+
+class SourceAddress(BaseModel):
+    """An address as the source holds it; state and country already resolved to text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lines: tuple[str, ...] = ()
+    city: str | None = None
+    state: str | None = None
+    """State code as the source resolved it (e.g. "NSW"), or the raw unresolvable value."""
+    postcode: str | None = None
+    country: str | None = None
+    """Country name as the source resolved it (e.g. "Australia"), or the raw value."""
+
+
+class SourceLearner(BaseModel):
+    """A learner as last read from the source system."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_id: str
+    """The source's primary key (Wisenet LearnerId)."""
+    ref_internal: str
+    """RefInternal (Wisenet LearnerNumber): becomes the Xero ContactNumber."""
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    postal_address: SourceAddress | None = None
+    street_address: SourceAddress | None = None
+    mobile: str | None = None
+    phone_home: str | None = None
+    phone_work: str | None = None
+    sync_to_xero: bool = True
+    is_active: bool = True
+    modified_at: dt.datetime | None = None
+    """Last change in the source, as an aware UTC datetime."""
+
+
+@dataclass
+class LearnerBatch:
+    """One page of changes and the cursor to store once the page has been processed."""
+
+    learners: list[SourceLearner]
+    cursor: str | None
+    deleted_source_ids: list[str] = field(default_factory=list)
+
+
+class SourceLineItem(BaseModel):
+    """A transaction line as written back to the source."""
+
+    item_code: str | None = None
+    description: str | None = None
+    quantity: Decimal | None = None
+    unit_amount: Decimal | None = None
+    account_code: str | None = None
+    tax_type: str | None = None
+    tax_amount: Decimal | None = None
+    line_amount: Decimal | None = None
+
+
+class SourcePayment(BaseModel):
+    """A payment, allocation or credit applied to a transaction."""
+
+    type: str
+    date: dt.date | None = None
+    amount: Decimal
+
+
+class SourceTransaction(BaseModel):
+    """A Xero transaction matched to a learner, ready to upsert into the source."""
+
+    xero_id: str
+    kind: TransactionKind
+    learner_source_id: str
+    ref_internal: str
+    number: str | None = None
+    reference: str | None = None
+    xero_type: str | None = None
+    status: str
+    date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: str | None = None
+    line_items: list[SourceLineItem] = Field(default_factory=list)
+    total: Decimal | None = None
+    amount_due: Decimal | None = None
+    amount_paid: Decimal | None = None
+    amount_credited: Decimal | None = None
+    payments: list[SourcePayment] = Field(default_factory=list)
+    updated_utc: dt.datetime | None = None
+    online_invoice_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceBudget:
+    """The source's request budget, for pacing polls and for the dashboard."""
+
+    daily_quota: int
+    used_today: int
+    suggested_poll_seconds: float
+
+    @property
+    def remaining_today(self) -> int:
+        """Requests left today."""
+        return max(0, self.daily_quota - self.used_today)
+
+
+class SourceError(Exception):
+    """A source-system failure; `transient` says whether retrying later can help."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@runtime_checkable
+class SourcePort(Protocol):
+    """What the sync engine needs from a source system."""
+
+    name: str
+
+    def changed_learners(self, cursor: str | None) -> AsyncIterator[LearnerBatch]:
+        """Yield learners changed since `cursor` (None = all), page by page, with resume cursors."""
+        ...
+
+    async def get_learner(self, source_id: str) -> SourceLearner | None:
+        """Fetch one learner now (a webhook poke or an operator retry); None if it is gone."""
+        ...
+
+    async def write_transaction(self, tx: SourceTransaction) -> None:
+        """Upsert one transaction into the source; idempotent for the same content."""
+        ...
+
+    def budget(self) -> SourceBudget | None:
+        """Return the request budget, or None if the source has no quota."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

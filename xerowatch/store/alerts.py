@@ -1,0 +1,114 @@
+"""Event alerts: what needs a human, with the fix, counted and acknowledgeable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xerowatch.store.db import Store, utc_now_iso
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One event alert as stored."""
+
+    id: int
+    type: str
+    tenant_id: str
+    record: str
+    message: str
+    fix: str
+    count: int
+    first_seen: str
+    last_seen: str
+    acknowledged_at: str | None
+    resolved_at: str | None
+
+
+async def raise_alert(
+    store: Store, type_: str, message: str, *, fix: str = "", record: str = "", tenant_id: str = ""
+) -> int:
+    """Record an alert, or bump the count of the open one with the same type/tenant/record."""
+    now = utc_now_iso()
+    async with store.transaction() as conn:
+        await conn.execute(
+            """
+            INSERT INTO alerts (type, tenant_id, record, message, fix, first_seen, last_seen)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (type, tenant_id, record) DO UPDATE SET
+                message = excluded.message,
+                fix = excluded.fix,
+                count = alerts.count + 1,
+                last_seen = excluded.last_seen,
+                first_seen = CASE WHEN alerts.resolved_at IS NULL AND alerts.acknowledged_at IS NULL
+                                  THEN alerts.first_seen ELSE excluded.first_seen END,
+                acknowledged_at = NULL,
+                resolved_at = NULL
+            """,
+            (type_, tenant_id, record, message, fix, now, now),
+        )
+        cursor = await conn.execute(
+            "SELECT id FROM alerts WHERE type = ? AND tenant_id = ? AND record = ?",
+            (type_, tenant_id, record),
+        )
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def resolve_alerts(
+    store: Store, *, record: str, tenant_id: str = "", types: tuple[str, ...] = ()
+) -> int:
+    """Mark the open alerts of a record resolved (the condition went away); return how many."""
+    sql = (
+        "UPDATE alerts SET resolved_at = ? "
+        "WHERE record = ? AND tenant_id = ? AND resolved_at IS NULL"
+    )
+    params: list[object] = [utc_now_iso(), record, tenant_id]
+    if types:
+        sql += f" AND type IN ({','.join('?' * len(types))})"
+        params.extend(types)
+    async with store.transaction() as conn:
+        cursor = await conn.execute(sql, params)
+        return cursor.rowcount
+
+
+async def acknowledge(store: Store, alert_ids: list[int] | None = None) -> int:
+    """Acknowledge the given alerts (all open ones when None); return how many changed."""
+    now = utc_now_iso()
+    if alert_ids is None:
+        sql = (
+            "UPDATE alerts SET acknowledged_at = ? WHERE acknowledged_at IS NULL "
+            "AND resolved_at IS NULL"
+        )
+        params: list[object] = [now]
+    else:
+        if not alert_ids:
+            return 0
+        marks = ",".join("?" * len(alert_ids))
+        sql = (
+            f"UPDATE alerts SET acknowledged_at = ? WHERE id IN ({marks}) "
+            "AND acknowledged_at IS NULL"
+        )
+        params = [now, *alert_ids]
+    async with store.transaction() as conn:
+        cursor = await conn.execute(sql, params)
+        return cursor.rowcount
+
+
+async def open_alerts(store: Store, *, type_: str | None = None, limit: int = 500) -> list[Alert]:
+    """Return unacknowledged, unresolved alerts, newest first."""
+    sql = "SELECT * FROM alerts WHERE acknowledged_at IS NULL AND resolved_at IS NULL"
+    params: list[object] = []
+    if type_:
+        sql += " AND type = ?"
+        params.append(type_)
+    sql += " ORDER BY last_seen DESC LIMIT ?"
+    params.append(limit)
+    return [Alert(**dict(row)) for row in await store.fetchall(sql, params)]
+
+
+async def count_open(store: Store) -> int:
+    """Return the number of open alerts."""
+    row = await store.fetchone(
+        "SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NULL AND resolved_at IS NULL"
+    )
+    return int(row[0]) if row else 0

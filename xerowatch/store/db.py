@@ -1,0 +1,190 @@
+"""The SQLite store: one aiosqlite connection, WAL, foreign keys, forward-only migrations."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import anyio
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StoreError(Exception):
+    """The store cannot be opened or migrated."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One forward-only schema step."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    """Return the migrations shipped in `xerowatch/store/migrations/`, in version order."""
+    found: list[Migration] = []
+    for entry in resources.files("xerowatch.store.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise StoreError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found
+
+
+def utc_now_iso() -> str:
+    """Return the current UTC time as ISO-8601 with an offset (the store's timestamp format)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Store:
+    """An open store. Use `transaction()` for writes that must land together."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = anyio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The underlying connection (autocommit; prefer the helpers)."""
+        return self._conn
+
+    async def schema_version(self) -> int:
+        """Return the applied schema version (PRAGMA user_version)."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, serialised within this process; rolled back on error."""
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                with anyio.CancelScope(shield=True):
+                    await self._conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one write statement in its own transaction; return the last row id."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.lastrowid or 0
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for many rows in a single transaction."""
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetchone(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> aiosqlite.Row | None:
+        """Return the first row of a query, or None."""
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[aiosqlite.Row]:
+        """Return all rows of a query."""
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._conn.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal/-shm files the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+async def migrate(store: Store, migrations: Sequence[Migration] | None = None) -> int:
+    """Apply every migration newer than the store's version; return the new version."""
+    steps = list(migrations) if migrations is not None else bundled_migrations()
+    current = await store.schema_version()
+    latest = steps[-1].version if steps else 0
+    if current > latest:
+        raise StoreError(
+            f"store {store.path} has schema version {current}, newer than this xerowatch "
+            f"({latest}): upgrade xerowatch"
+        )
+    for step in steps:
+        if step.version <= current:
+            continue
+        async with store.transaction() as conn:
+            for statement in _split_sql(step.sql):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {step.version}")
+    return await store.schema_version()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (migrations hold no literal semicolons except triggers)."""
+    statements: list[str] = []
+    buffer: list[str] = []
+    depth = 0
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        buffer.append(line)
+        upper = stripped.upper()
+        if upper.startswith("CREATE TRIGGER"):
+            depth += 1
+        if upper.startswith("END;") or upper == "END":
+            depth = max(0, depth - 1)
+        if stripped.endswith(";") and depth == 0:
+            statements.append("\n".join(buffer))
+            buffer = []
+    if buffer:
+        statements.append("\n".join(buffer))
+    return statements
+
+
+async def open_store(
+    path: Path | str, *, migrations: Sequence[Migration] | None = None, run_migrations: bool = True
+) -> Store:
+    """Open (creating 0600 if needed) and migrate the store at `path`; ':memory:' is allowed."""
+    target = Path(path)
+    if str(path) != ":memory:":
+        _create_private(target)
+    try:
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+    except Exception as exc:  # sqlite3.OperationalError and friends
+        raise StoreError(f"cannot open store {path}: {exc}") from None
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = FULL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    store = Store(conn, target)
+    if run_migrations:
+        try:
+            await migrate(store, migrations)
+        except BaseException:
+            await conn.close()
+            raise
+    return store

@@ -1,0 +1,1 @@
+"""The sync engine: mapping, validation, matching, batching, retry policy, resync."""

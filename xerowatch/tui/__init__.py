@@ -1,0 +1,1 @@
+"""The Textual dashboard (the only package allowed to import textual)."""

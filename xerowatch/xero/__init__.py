@@ -1,0 +1,1 @@
+"""Async Xero client: auth, quota scheduler, models, paging, errors."""

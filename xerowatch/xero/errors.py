@@ -1,0 +1,87 @@
+"""The Xero client's error taxonomy: validation, auth, rate-limited, transient, not found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class XeroError(Exception):
+    """Base of every error the Xero client raises; carries Xero-Correlation-Id when known."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, correlation_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.correlation_id = correlation_id
+
+    def __str__(self) -> str:
+        suffix = f" (correlation id {self.correlation_id})" if self.correlation_id else ""
+        status = f"HTTP {self.status}: " if self.status else ""
+        return f"{status}{self.message}{suffix}"
+
+
+@dataclass(frozen=True)
+class ElementError:
+    """Validation messages for one element of a batch, by its index in the request."""
+
+    index: int
+    messages: list[str]
+    element: dict[str, Any] = field(default_factory=dict)
+
+
+class XeroValidationError(XeroError):
+    """HTTP 400 (ValidationException and friends): permanent until the data changes."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        elements: list[ElementError] | None = None,
+        status: int | None = 400,
+        correlation_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, correlation_id=correlation_id)
+        self.elements = elements or []
+
+
+class XeroAuthError(XeroError):
+    """401/403 or a failed token grant; `needs_reconnect` means an admin must run `connect`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        needs_reconnect: bool = False,
+        status: int | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, correlation_id=correlation_id)
+        self.needs_reconnect = needs_reconnect
+
+
+class XeroRateLimited(XeroError):
+    """HTTP 429 (or a tenant parked by the scheduler): which limit, and when to try again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problem: str,
+        retry_after: float | None,
+        status: int | None = 429,
+        correlation_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, correlation_id=correlation_id)
+        self.problem = problem
+        self.retry_after = retry_after
+
+
+class XeroTransientError(XeroError):
+    """Timeouts, dropped connections and 5xx: safe to retry with backoff."""
+
+
+class XeroNotFound(XeroError):
+    """HTTP 404: the resource does not exist (or not in this tenant)."""
