@@ -55,6 +55,17 @@ class SourceLearner(BaseModel):
     """Last change in the source, as an aware UTC datetime."""
 
 
+@dataclass(frozen=True)
+class SourceProblem:
+    """A source record that could not be read, e.g. record="file a.csv line 7"."""
+
+    record: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.message}"
+
+
 @dataclass
 class LearnerBatch:
     """One page of changes and the cursor to store once the page has been processed."""
@@ -62,6 +73,8 @@ class LearnerBatch:
     learners: list[SourceLearner]
     cursor: str | None
     deleted_source_ids: list[str] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+    """Records skipped as unreadable; the engine raises an alert for each."""
 
 
 class SourceLineItem(BaseModel):
