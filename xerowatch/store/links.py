@@ -1,0 +1,172 @@
+"""Contact links: which Xero contact each learner is, per tenant, and its sync state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosqlite
+
+from xerowatch.store.db import Store, utc_now_iso
+
+LinkState = Literal["pending", "synced", "invalid", "blocked", "skipped", "dead"]
+
+
+@dataclass(frozen=True)
+class ContactLink:
+    """One learner's contact in one tenant."""
+
+    tenant_id: str
+    ref_internal: str
+    source_id: str
+    contact_id: str | None
+    state: LinkState
+    synced_hash: str | None
+    last_synced_at: str | None
+    last_error: str | None
+    updated_at: str
+
+
+def _link(row: aiosqlite.Row) -> ContactLink:
+    return ContactLink(**dict(row))
+
+
+async def get_link(store: Store, tenant_id: str, ref_internal: str) -> ContactLink | None:
+    """Return the link of one learner in one tenant."""
+    row = await store.fetchone(
+        "SELECT * FROM contact_links WHERE tenant_id = ? AND ref_internal = ?",
+        (tenant_id, ref_internal),
+    )
+    return _link(row) if row else None
+
+
+async def links_by_ref(store: Store, tenant_id: str, refs: list[str]) -> dict[str, ContactLink]:
+    """Return the links of these learners in one tenant, keyed by RefInternal."""
+    found: dict[str, ContactLink] = {}
+    for start in range(0, len(refs), 500):
+        chunk = refs[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await store.fetchall(
+            f"SELECT * FROM contact_links WHERE tenant_id = ? AND ref_internal IN ({marks})",
+            (tenant_id, *chunk),
+        )
+        found.update({row["ref_internal"]: _link(row) for row in rows})
+    return found
+
+
+async def ref_for_contact(store: Store, tenant_id: str, contact_id: str) -> ContactLink | None:
+    """Return the link pointing at a Xero ContactID, if any."""
+    row = await store.fetchone(
+        "SELECT * FROM contact_links WHERE tenant_id = ? AND contact_id = ?",
+        (tenant_id, contact_id),
+    )
+    return _link(row) if row else None
+
+
+async def contact_map(store: Store, tenant_id: str) -> dict[str, ContactLink]:
+    """Return every linked contact of a tenant keyed by ContactID."""
+    rows = await store.fetchall(
+        "SELECT * FROM contact_links WHERE tenant_id = ? AND contact_id IS NOT NULL", (tenant_id,)
+    )
+    return {row["contact_id"]: _link(row) for row in rows}
+
+
+async def mark(
+    store: Store,
+    tenant_id: str,
+    ref_internal: str,
+    source_id: str,
+    state: LinkState,
+    *,
+    error: str | None = None,
+) -> None:
+    """Set a learner's link state (creating the link), keeping its ContactID and synced hash."""
+    await store.execute(
+        """
+        INSERT INTO contact_links
+            (tenant_id, ref_internal, source_id, state, last_error, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (tenant_id, ref_internal) DO UPDATE SET
+            source_id = excluded.source_id, state = excluded.state,
+            last_error = excluded.last_error, updated_at = excluded.updated_at
+        """,
+        (tenant_id, ref_internal, source_id, state, error, utc_now_iso()),
+    )
+
+
+async def mark_many_pending(store: Store, tenant_id: str, pairs: list[tuple[str, str]]) -> None:
+    """Mark (ref_internal, source_id) pairs pending in one transaction."""
+    now = utc_now_iso()
+    await store.executemany(
+        """
+        INSERT INTO contact_links (tenant_id, ref_internal, source_id, state, updated_at)
+        VALUES (?, ?, ?, 'pending', ?)
+        ON CONFLICT (tenant_id, ref_internal) DO UPDATE SET
+            source_id = excluded.source_id, state = 'pending', last_error = NULL,
+            updated_at = excluded.updated_at
+        """,
+        [(tenant_id, ref, source_id, now) for ref, source_id in pairs],
+    )
+
+
+async def record_synced(
+    conn: aiosqlite.Connection,
+    tenant_id: str,
+    ref_internal: str,
+    source_id: str,
+    contact_id: str,
+    synced_hash: str,
+) -> None:
+    """Inside a transaction: the learner's contact is written; store its ContactID and hash."""
+    now = utc_now_iso()
+    await conn.execute(
+        """
+        INSERT INTO contact_links (tenant_id, ref_internal, source_id, contact_id, state,
+                                   synced_hash, last_synced_at, last_error, updated_at)
+        VALUES (?, ?, ?, ?, 'synced', ?, ?, NULL, ?)
+        ON CONFLICT (tenant_id, ref_internal) DO UPDATE SET
+            source_id = excluded.source_id, contact_id = excluded.contact_id, state = 'synced',
+            synced_hash = excluded.synced_hash, last_synced_at = excluded.last_synced_at,
+            last_error = NULL, updated_at = excluded.updated_at
+        """,
+        (tenant_id, ref_internal, source_id, contact_id, synced_hash, now, now),
+    )
+
+
+async def relink(store: Store, tenant_id: str, ref_internal: str, contact_id: str) -> None:
+    """Point a learner at another ContactID (a merge in Xero moved it)."""
+    await store.execute(
+        "UPDATE contact_links SET contact_id = ?, updated_at = ? "
+        "WHERE tenant_id = ? AND ref_internal = ?",
+        (contact_id, utc_now_iso(), tenant_id, ref_internal),
+    )
+
+
+async def pending_refs(store: Store, tenant_id: str, limit: int = 100_000) -> list[str]:
+    """Return RefInternals waiting for a contact write in a tenant."""
+    rows = await store.fetchall(
+        "SELECT ref_internal FROM contact_links WHERE tenant_id = ? AND state = 'pending' "
+        "ORDER BY updated_at, ref_internal LIMIT ?",
+        (tenant_id, limit),
+    )
+    return [row[0] for row in rows]
+
+
+async def refs_in_state(store: Store, states: tuple[LinkState, ...]) -> list[tuple[str, str]]:
+    """Return (tenant_id, ref_internal) of links in any of these states."""
+    marks = ",".join("?" * len(states))
+    rows = await store.fetchall(
+        f"SELECT tenant_id, ref_internal FROM contact_links WHERE state IN ({marks})", states
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def count_by_state(store: Store, tenant_id: str | None = None) -> dict[str, int]:
+    """Return link counts per state (optionally for one tenant)."""
+    sql = "SELECT state, COUNT(*) FROM contact_links"
+    params: tuple[str, ...] = ()
+    if tenant_id is not None:
+        sql += " WHERE tenant_id = ?"
+        params = (tenant_id,)
+    rows = await store.fetchall(sql + " GROUP BY state", params)
+    return {row[0]: int(row[1]) for row in rows}
