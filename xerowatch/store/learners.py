@@ -132,3 +132,15 @@ async def count_learners(store: Store) -> int:
     """Return how many learners are known (not deleted)."""
     row = await store.fetchone("SELECT COUNT(*) FROM learners WHERE deleted_at IS NULL")
     return int(row[0]) if row else 0
+
+
+async def unlinked_for_tenant(store: Store, tenant_id: str) -> list[tuple[str, str]]:
+    """Return (ref_internal, source_id) of syncable learners with no link in this tenant yet."""
+    rows = await store.fetchall(
+        "SELECT l.ref_internal, l.source_id FROM learners AS l "
+        "WHERE l.sync_to_xero = 1 AND l.deleted_at IS NULL AND NOT EXISTS ("
+        "  SELECT 1 FROM contact_links AS c "
+        "  WHERE c.tenant_id = ? AND c.ref_internal = l.ref_internal)",
+        (tenant_id,),
+    )
+    return [(row[0], row[1]) for row in rows]

@@ -1,0 +1,110 @@
+"""Keep the local mirror of a tenant's contact directory current, and notice merges."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from xerowatch.store import cursors, directory, links
+from xerowatch.store.directory import DirectoryContact
+from xerowatch.store.history import HistoryEntry, record
+from xerowatch.sync.context import EngineContext
+from xerowatch.xero.models import Contact
+from xerowatch.xero.paging import CONTACTS, ListQuery
+from xerowatch.xero.quota import Lane
+from xerowatch.xero.transport import TenantRef
+
+log = logging.getLogger(__name__)
+
+DIRECTORY_CURSOR = "xero.contacts"
+
+
+@dataclass
+class DirectoryRefresh:
+    """What one directory read found."""
+
+    read: int = 0
+    relinked: int = 0
+    full: bool = False
+
+
+def _entry(tenant_id: str, contact: Contact) -> DirectoryContact | None:
+    if contact.contact_id is None:
+        return None
+    return DirectoryContact(
+        tenant_id=tenant_id,
+        contact_id=str(contact.contact_id),
+        contact_number=(contact.contact_number or "").strip() or None,
+        name=contact.name or "",
+        status=contact.contact_status.value if contact.contact_status else "ACTIVE",
+        updated_utc=contact.updated_date_utc.isoformat() if contact.updated_date_utc else None,
+    )
+
+
+async def _relink(ctx: EngineContext, tenant_id: str, entries: list[DirectoryContact]) -> int:
+    """A ContactNumber of ours now on another ACTIVE contact (a merge in Xero): follow it."""
+    numbered = [e for e in entries if e.contact_number and e.status == "ACTIVE"]
+    if not numbered:
+        return 0
+    current = await links.links_by_ref(
+        ctx.store, tenant_id, [e.contact_number or "" for e in numbered]
+    )
+    moved = 0
+    for entry in numbered:
+        link = current.get(entry.contact_number or "")
+        if link is None or link.contact_id in (None, entry.contact_id):
+            continue
+        await links.relink(ctx.store, tenant_id, link.ref_internal, entry.contact_id)
+        await record(
+            ctx.store,
+            HistoryEntry(
+                link.ref_internal,
+                "relink",
+                "info",
+                "from_xero",
+                tenant_id=tenant_id,
+                message=f"contact {link.contact_id} replaced by {entry.contact_id} in Xero "
+                "(merged); link follows it",
+            ),
+        )
+        moved += 1
+    return moved
+
+
+async def refresh_directory(
+    ctx: EngineContext, tenant: TenantRef, *, lane: Lane = Lane.INCREMENTAL
+) -> DirectoryRefresh:
+    """Read the directory: fully the first time, then only what changed since the last read."""
+    stored = await cursors.get_cursor(ctx.store, DIRECTORY_CURSOR, tenant.tenant_id)
+    since = datetime.fromisoformat(stored) if stored else None
+    result = DirectoryRefresh(full=since is None)
+    query = ListQuery(modified_since=since, summary_only=True, include_archived=True)
+    newest = since
+    async for page in ctx.xero.iter_pages(CONTACTS, query, tenant=tenant, lane=lane):
+        entries = [e for e in (_entry(tenant.tenant_id, c) for c in page.items) if e]
+        merged = [c for c in page.items if c.merged_to_contact_id and c.contact_id]
+        async with ctx.store.transaction() as conn:
+            await directory.upsert_contacts(conn, entries)
+        result.read += len(entries)
+        result.relinked += await _relink(ctx, tenant.tenant_id, entries)
+        for contact in merged:
+            link = await links.ref_for_contact(ctx.store, tenant.tenant_id, str(contact.contact_id))
+            if link is not None:
+                await links.relink(
+                    ctx.store,
+                    tenant.tenant_id,
+                    link.ref_internal,
+                    str(contact.merged_to_contact_id),
+                )
+                result.relinked += 1
+        for contact in page.items:
+            stamp = contact.updated_date_utc
+            if stamp is not None and (newest is None or stamp > newest):
+                newest = stamp
+    # The cursor moves only after the whole read: a crash mid-read re-reads, never skips.
+    if newest is not None and newest != since:
+        await cursors.set_cursor(ctx.store, DIRECTORY_CURSOR, newest.isoformat(), tenant.tenant_id)
+    if result.read:
+        log.info("directory %s: %d contacts read", tenant.tenant_id, result.read)
+    return result

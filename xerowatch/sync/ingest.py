@@ -1,0 +1,121 @@
+"""Source → store: changed learners are validated, hashed, stored and queued for their tenants."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+from xerowatch.source.port import LearnerBatch, SourceLearner, SourcePort
+from xerowatch.store import alerts, cursors, learners, links
+from xerowatch.store.db import Store
+from xerowatch.store.history import HistoryEntry, add_entries
+from xerowatch.sync.mapping import contact_hash, to_contact
+from xerowatch.sync.validation import Problem, validate
+
+log = logging.getLogger(__name__)
+
+SOURCE_CURSOR = "source.learners"
+VALIDATION_ALERT = "learner_invalid"
+SOURCE_PROBLEM_ALERT = "source_record_unreadable"
+
+
+@dataclass
+class IngestSummary:
+    """What one pass over the source changed."""
+
+    seen: int = 0
+    changed: int = 0
+    invalid: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    problems: int = 0
+    refs_changed: list[str] = field(default_factory=list)
+
+
+def learner_hash(learner: SourceLearner) -> tuple[str, list[Problem]]:
+    """Hash of the contact a learner maps to (or of its data while it is invalid)."""
+    valid, problems = validate(learner)
+    if valid is not None:
+        return contact_hash(to_contact(valid)), []
+    raw = learner.model_dump_json(exclude={"modified_at"})
+    return "invalid:" + hashlib.sha256(raw.encode("utf-8")).hexdigest(), problems
+
+
+def describe(problems: list[Problem]) -> tuple[str, str]:
+    """One alert message and fix for a learner's problems."""
+    message = "; ".join(p.message for p in problems)
+    fixes = list(dict.fromkeys(p.fix for p in problems))
+    return message, "; ".join(fixes)
+
+
+async def apply_learner(
+    store: Store, learner: SourceLearner, tenants: list[str], summary: IngestSummary
+) -> None:
+    """Store one learner and queue (or park) its contact in every tenant if it changed."""
+    summary.seen += 1
+    content, problems = learner_hash(learner)
+    if not await learners.upsert_learner(store, learner, content):
+        return
+    summary.changed += 1
+    summary.refs_changed.append(learner.ref_internal)
+    ref = learner.ref_internal
+    if not learner.sync_to_xero:
+        summary.skipped += 1
+        for tenant in tenants:
+            await links.mark(store, tenant, ref, learner.source_id, "skipped")
+        await alerts.resolve_alerts(store, record=ref)
+        return
+    if problems:
+        summary.invalid += 1
+        message, fix = describe(problems)
+        await alerts.raise_alert(store, VALIDATION_ALERT, message, fix=fix, record=ref)
+        for tenant in tenants:
+            await links.mark(store, tenant, ref, learner.source_id, "invalid", error=message)
+        async with store.transaction() as conn:
+            await add_entries(
+                conn,
+                [
+                    HistoryEntry(ref, "validate", "error", "from_source", message=message),
+                ],
+            )
+        return
+    await alerts.resolve_alerts(store, record=ref, types=(VALIDATION_ALERT,))
+    for tenant in tenants:
+        await links.mark_many_pending(store, tenant, [(ref, learner.source_id)])
+
+
+async def apply_batch(
+    store: Store, batch: LearnerBatch, tenants: list[str], summary: IngestSummary
+) -> None:
+    """Apply one page of source changes, then commit its cursor."""
+    for learner in batch.learners:
+        await apply_learner(store, learner, tenants, summary)
+    for problem in batch.problems:
+        summary.problems += 1
+        await alerts.raise_alert(
+            store,
+            SOURCE_PROBLEM_ALERT,
+            problem.message,
+            fix="Correct the record in the source export; the rest was imported",
+            record=problem.record,
+        )
+    summary.deleted += await learners.mark_deleted(store, batch.deleted_source_ids)
+    if batch.cursor is not None:
+        await cursors.set_cursor(store, SOURCE_CURSOR, batch.cursor)
+
+
+async def ingest(store: Store, source: SourcePort, tenants: list[str]) -> IngestSummary:
+    """Read every change since the stored cursor and queue what changed."""
+    summary = IngestSummary()
+    cursor = await cursors.get_cursor(store, SOURCE_CURSOR)
+    async for batch in source.changed_learners(cursor):
+        await apply_batch(store, batch, tenants, summary)
+    if summary.changed:
+        log.info(
+            "source: %d seen, %d changed, %d invalid",
+            summary.seen,
+            summary.changed,
+            summary.invalid,
+        )
+    return summary

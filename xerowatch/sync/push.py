@@ -1,0 +1,389 @@
+"""Learners → Xero contacts, exactly once: outbox row first, then the call, then the result.
+
+After a crash or a lost answer the learner is still `pending` and its job `running` or `retry`;
+the next push re-reads the directory (incrementally: a contact a lost call created shows up by
+its ContactNumber) before deciding, so it updates instead of creating a second contact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from xerowatch.store import alerts, directory, jobs, learners, links
+from xerowatch.store.directory import DirectoryContact, name_key
+from xerowatch.store.history import HistoryEntry, Outcome, add_entries, digest
+from xerowatch.sync.context import EngineContext
+from xerowatch.sync.directory_sync import refresh_directory
+from xerowatch.sync.ingest import VALIDATION_ALERT, describe
+from xerowatch.sync.mapping import contact_hash, to_contact
+from xerowatch.sync.matching import (
+    ARCHIVED_ALERT,
+    DUPLICATE_NAME_ALERT,
+    PUSH_DEAD_ALERT,
+    REJECTED_ALERT,
+    Decision,
+    classify_rejection,
+    decide,
+    person_key,
+)
+from xerowatch.sync.validation import validate
+from xerowatch.xero.write_results import ContactWriteResult, WriteStatus
+from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited
+from xerowatch.xero.models import Contact, ContactStatus
+from xerowatch.xero.quota import Lane
+from xerowatch.xero.transport import TenantRef
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "contact"
+CONTACT_ALERTS = (DUPLICATE_NAME_ALERT, ARCHIVED_ALERT, REJECTED_ALERT, PUSH_DEAD_ALERT)
+
+
+@dataclass
+class PushSummary:
+    """What one push did in one tenant."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    blocked: int = 0
+    retrying: int = 0
+    calls: int = 0
+    stopped_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One contact to send, and why."""
+
+    ref: str
+    source_id: str
+    contact: Contact
+    content_hash: str
+    decision: Decision
+
+
+@dataclass
+class _Plan:
+    writes: list[PlannedWrite] = field(default_factory=list)
+
+
+def _scope(tenant_id: str, batch: Sequence[PlannedWrite]) -> str:
+    """The outbox key of a batch: the same learners and contents give the same key."""
+    material = "|".join(f"{w.ref}:{w.content_hash}:{w.decision.contact_id}" for w in batch)
+    return f"contacts:{tenant_id}:" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+async def _due_refs(ctx: EngineContext, tenant_id: str) -> list[str]:
+    """Pending learners, minus those whose job waits for a later retry."""
+    pending = await links.pending_refs(ctx.store, tenant_id)
+    if not pending:
+        return []
+    now = ctx.clock.now().isoformat()
+    waiting = {
+        job.key
+        for job in await jobs.failed_jobs(ctx.store)
+        if job.tenant_id == tenant_id
+        and job.kind == JOB_KIND
+        and job.state == "retry"
+        and (job.next_attempt_at or "") > now
+    }
+    return [ref for ref in pending if ref not in waiting]
+
+
+async def _plan(ctx: EngineContext, tenant_id: str, refs: list[str], summary: PushSummary) -> _Plan:
+    store = ctx.store
+    stored = await learners.get_many_by_ref(store, refs)
+    current = await links.links_by_ref(store, tenant_id, refs)
+    numbered = await directory.by_number(store, tenant_id, refs)
+    valid_by_ref = {}
+    for ref in refs:
+        item = stored.get(ref)
+        if item is None or item.deleted_at is not None or not item.learner.sync_to_xero:
+            source_id = item.learner.source_id if item else current[ref].source_id
+            await links.mark(store, tenant_id, ref, source_id, "skipped")
+            continue
+        valid, problems = validate(item.learner)
+        if valid is None:
+            message, fix = describe(problems)
+            await alerts.raise_alert(store, VALIDATION_ALERT, message, fix=fix, record=ref)
+            await links.mark(
+                store, tenant_id, ref, item.learner.source_id, "invalid", error=message
+            )
+            summary.blocked += 1
+            continue
+        valid_by_ref[ref] = valid
+    keys = [name_key(v.name) for v in valid_by_ref.values()]
+    keys += [person_key(v) for v in valid_by_ref.values()]
+    named = await directory.by_name_keys(store, tenant_id, keys)
+    plan = _Plan()
+    for ref, valid in valid_by_ref.items():
+        link = current.get(ref)
+        decision = decide(
+            valid,
+            link,
+            numbered.get(ref),
+            named.get(name_key(valid.name), []),
+            named.get(person_key(valid), []),
+            ctx.settings,
+        )
+        if decision.blocked:
+            await _block(ctx, tenant_id, ref, valid.learner.source_id, decision)
+            summary.blocked += 1
+            continue
+        contact = to_contact(valid, decision.contact_id)
+        if decision.action == "reactivate":
+            contact = contact.model_copy(update={"contact_status": ContactStatus.ACTIVE})
+        content = contact_hash(contact)
+        if (
+            link is not None
+            and decision.contact_id is not None
+            and link.contact_id == decision.contact_id
+            and link.synced_hash == content
+        ):
+            async with store.transaction() as conn:
+                await links.record_synced(
+                    conn, tenant_id, ref, valid.learner.source_id, decision.contact_id, content
+                )
+            summary.unchanged += 1
+            continue
+        plan.writes.append(PlannedWrite(ref, valid.learner.source_id, contact, content, decision))
+    return plan
+
+
+async def _block(
+    ctx: EngineContext, tenant_id: str, ref: str, source_id: str, decision: Decision
+) -> None:
+    await alerts.raise_alert(
+        ctx.store,
+        decision.alert_type or REJECTED_ALERT,
+        decision.message,
+        fix=decision.fix,
+        record=ref,
+        tenant_id=tenant_id,
+    )
+    await links.mark(ctx.store, tenant_id, ref, source_id, "blocked", error=decision.message)
+    async with ctx.store.transaction() as conn:
+        await jobs.drop(conn, tenant_id, JOB_KIND, [ref])
+        await add_entries(
+            conn,
+            [HistoryEntry(ref, "match", "error", "to_xero", tenant_id, decision.message)],
+        )
+
+
+async def _apply_results(
+    ctx: EngineContext,
+    tenant_id: str,
+    batch: Sequence[PlannedWrite],
+    results: list[ContactWriteResult],
+    summary: PushSummary,
+) -> XeroError | None:
+    """Commit the outcome of one batch; return the error that should stop the push, if any."""
+    stop: XeroError | None = None
+    history: list[HistoryEntry] = []
+    saved: list[DirectoryContact] = []
+    retry: list[tuple[PlannedWrite, XeroError]] = []
+    rejected: list[tuple[PlannedWrite, tuple[str, ...]]] = []
+    async with ctx.store.transaction() as conn:
+        for write, result in zip(batch, results, strict=True):
+            sent = digest(write.contact.to_xero())
+            if result.status is WriteStatus.OK and result.contact and result.contact.contact_id:
+                contact_id = str(result.contact.contact_id)
+                await links.record_synced(
+                    conn, tenant_id, write.ref, write.source_id, contact_id, write.content_hash
+                )
+                await jobs.finish(conn, tenant_id, JOB_KIND, [write.ref])
+                saved.append(
+                    DirectoryContact(
+                        tenant_id,
+                        contact_id,
+                        write.ref,
+                        write.contact.name or "",
+                        "ACTIVE",
+                        None,
+                    )
+                )
+                created = write.decision.contact_id is None
+                summary.created += int(created)
+                summary.updated += int(not created)
+                action = "create" if created else (write.decision.action or "update")
+                history.append(
+                    HistoryEntry(
+                        write.ref,
+                        action,
+                        "ok",
+                        "to_xero",
+                        tenant_id,
+                        f"contact {contact_id}",
+                        http_status=200,
+                        payload_digest=sent,
+                    )
+                )
+            elif result.status is WriteStatus.REJECTED:
+                rejected.append((write, result.messages))
+                await jobs.drop(conn, tenant_id, JOB_KIND, [write.ref])
+                history.append(
+                    HistoryEntry(
+                        write.ref,
+                        "write",
+                        "error",
+                        "to_xero",
+                        tenant_id,
+                        "; ".join(result.messages),
+                        http_status=400 if result.error else 200,
+                        correlation_id=result.error.correlation_id if result.error else None,
+                        payload_digest=sent,
+                    )
+                )
+            else:
+                error = result.error or XeroError("no answer for this contact")
+                retry.append((write, error))
+                if isinstance(error, XeroAuthError | XeroRateLimited):
+                    stop = error
+        if saved:
+            await directory.upsert_contacts(conn, saved)
+        await add_entries(conn, history)
+    for write, messages in rejected:
+        alert_type, fix = classify_rejection(messages)
+        await alerts.raise_alert(
+            ctx.store,
+            alert_type,
+            "; ".join(messages),
+            fix=fix,
+            record=write.ref,
+            tenant_id=tenant_id,
+        )
+        await links.mark(
+            ctx.store, tenant_id, write.ref, write.source_id, "blocked", error="; ".join(messages)
+        )
+        summary.rejected += 1
+    for write in batch:
+        if any(write is w for w, _ in retry + rejected):
+            continue
+        await alerts.resolve_alerts(
+            ctx.store, record=write.ref, tenant_id=tenant_id, types=CONTACT_ALERTS
+        )
+        if write.decision.warn_type:
+            await alerts.raise_alert(
+                ctx.store,
+                write.decision.warn_type,
+                write.decision.message,
+                fix=write.decision.fix,
+                record=write.ref,
+                tenant_id=tenant_id,
+            )
+    await _schedule_retries(ctx, tenant_id, retry, summary)
+    return stop
+
+
+async def _schedule_retries(
+    ctx: EngineContext,
+    tenant_id: str,
+    failed: list[tuple[PlannedWrite, XeroError]],
+    summary: PushSummary,
+) -> None:
+    """Transient failures: back off and try again; spent attempts go dead with an alert."""
+    if not failed:
+        return
+    now = ctx.clock.now()
+    dead: list[tuple[PlannedWrite, XeroError]] = []
+    async with ctx.store.transaction() as conn:
+        for write, error in failed:
+            cursor = await conn.execute(
+                "SELECT attempts FROM jobs WHERE tenant_id = ? AND kind = ? AND key = ?",
+                (tenant_id, JOB_KIND, write.ref),
+            )
+            row = await cursor.fetchone()
+            attempts = int(row[0]) if row else 1
+            when: datetime | None
+            if isinstance(error, XeroRateLimited) and error.retry_after:
+                when = now + timedelta(seconds=error.retry_after)
+            else:
+                when = ctx.backoff.next_attempt(attempts, now)
+            await jobs.schedule_retry(
+                conn, tenant_id, JOB_KIND, write.ref, error=str(error), next_attempt_at=when
+            )
+            outcome: Outcome = "retry" if when is not None else "error"
+            await add_entries(
+                conn,
+                [
+                    HistoryEntry(
+                        write.ref,
+                        "write",
+                        outcome,
+                        "to_xero",
+                        tenant_id,
+                        str(error),
+                        http_status=error.status,
+                        correlation_id=error.correlation_id,
+                    )
+                ],
+            )
+            if when is None:
+                dead.append((write, error))
+            else:
+                summary.retrying += 1
+    for write, error in dead:
+        await links.mark(ctx.store, tenant_id, write.ref, write.source_id, "dead", error=str(error))
+        await alerts.raise_alert(
+            ctx.store,
+            PUSH_DEAD_ALERT,
+            f"Gave up writing the contact after repeated failures: {error}",
+            fix="Check Xero's status and the connection, then run `xerowatch retry "
+            + write.ref
+            + "`",
+            record=write.ref,
+            tenant_id=tenant_id,
+        )
+
+
+async def push_contacts(
+    ctx: EngineContext, tenant: TenantRef, *, lane: Lane = Lane.INCREMENTAL
+) -> PushSummary:
+    """Write every due learner of a tenant to Xero in batches of up to 50 per call."""
+    summary = PushSummary()
+    store = ctx.store
+    new = await learners.unlinked_for_tenant(store, tenant.tenant_id)
+    if new:
+        await links.mark_many_pending(store, tenant.tenant_id, new)
+    refs = await _due_refs(ctx, tenant.tenant_id)
+    if not refs:
+        return summary
+    before = ctx.calls.total
+    await refresh_directory(ctx, tenant, lane=lane)
+    plan = await _plan(ctx, tenant.tenant_id, refs, summary)
+    size = ctx.settings.batch_size
+    for start in range(0, len(plan.writes), size):
+        batch = plan.writes[start : start + size]
+        scope = _scope(tenant.tenant_id, batch)
+        async with store.transaction() as conn:
+            await jobs.begin_attempts(
+                conn,
+                tenant.tenant_id,
+                JOB_KIND,
+                [w.ref for w in batch],
+                scope,
+                {
+                    w.ref: {"hash": w.content_hash, "contact_id": w.decision.contact_id}
+                    for w in batch
+                },
+            )
+        results = await ctx.xero.upsert_contacts(
+            [w.contact for w in batch], tenant=tenant, lane=lane, idempotency_scope=scope
+        )
+        stop = await _apply_results(ctx, tenant.tenant_id, batch, results, summary)
+        if stop is not None:
+            summary.stopped_by = str(stop)
+            remaining = plan.writes[start + size :]
+            log.warning("push to %s stopped: %s", tenant.tenant_id, stop)
+            if isinstance(stop, XeroAuthError):
+                raise stop
+            summary.retrying += len(remaining)
+            break
+    summary.calls = ctx.calls.total - before
+    return summary

@@ -1,0 +1,201 @@
+"""Learner validation before any Xero call: every failure names the field and the fix."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from xerowatch.source.port import SourceAddress, SourceLearner
+from xerowatch.sync.regions import AUSTRALIA, map_au_state, map_country
+
+# Xero's field limits (spec maxLength).
+NAME_MAX = 255
+CONTACT_NUMBER_MAX = 50
+PERSON_NAME_MAX = 255
+EMAIL_MAX = 255
+ADDRESS_LINE_MAX = 500
+CITY_MAX = 255
+REGION_MAX = 255
+POSTCODE_MAX = 50
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+_AU_POSTCODE = re.compile(r"^\d{4}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a learner cannot be synced: the field, what is wrong, and the fix."""
+
+    field: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class CleanAddress:
+    """An address that passed validation, in Xero's terms."""
+
+    lines: tuple[str, ...]
+    city: str | None
+    region: str | None
+    postcode: str | None
+    country: str
+
+
+def contact_name(learner: SourceLearner) -> str:
+    """Xero needs unique names: "First Last RefInternal" (Wisenet's own rule)."""
+    first = " ".join((learner.first_name or "").split())
+    last = " ".join((learner.last_name or "").split())
+    return f"{first} {last} {learner.ref_internal.strip()}"
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def _too_long(field: str, value: str | None, limit: int) -> Problem | None:
+    if value is not None and len(value) > limit:
+        return Problem(
+            field,
+            f"{field} too long: {len(value)} characters (Xero allows {limit})",
+            f"Shorten the learner's {field.lower()} in the source system to {limit} characters",
+        )
+    return None
+
+
+def _check_email(email: str | None) -> list[Problem]:
+    fix_where = "in the learner's record in the source system"
+    if _blank(email):
+        return [Problem("Email", "Email missing", f"Enter a valid email address {fix_where}")]
+    assert email is not None
+    if any(ch.isspace() for ch in email):
+        return [
+            Problem(
+                "Email",
+                f"Email has blanks: {email!r}",
+                f"Remove the spaces from the email address {fix_where}",
+            )
+        ]
+    if not email.isascii() or not _EMAIL.match(email):
+        return [
+            Problem("Email", f"Email invalid: {email}", f"Correct the email address {fix_where}")
+        ]
+    long = _too_long("Email", email, EMAIL_MAX)
+    return [long] if long else []
+
+
+def clean_address(
+    address: SourceAddress, label: str, *, required: bool
+) -> tuple[CleanAddress | None, list[Problem]]:
+    """Validate one address; states and countries must map exactly."""
+    problems: list[Problem] = []
+    fix_where = f"Correct the learner's {label.lower()} in the source system"
+    country = AUSTRALIA
+    if not _blank(address.country):
+        mapped_country = map_country(address.country)
+        if mapped_country is None:
+            problems.append(Problem("Country", f"Country unknown: {address.country}", fix_where))
+        else:
+            country = mapped_country
+    region: str | None = None
+    if _blank(address.state):
+        if required:
+            problems.append(Problem("State", f"{label} has no state", fix_where))
+    elif country == AUSTRALIA:
+        region = map_au_state(address.state)
+        if region is None:
+            problems.append(Problem("State", f"State unknown: {address.state}", fix_where))
+    else:
+        region = " ".join((address.state or "").split())
+    postcode = (address.postcode or "").strip() or None
+    if postcode is None:
+        if required:
+            problems.append(Problem("Postcode", f"{label} has no postcode", fix_where))
+    elif country == AUSTRALIA and not _AU_POSTCODE.match(postcode):
+        problems.append(
+            Problem("Postcode", f"Postcode invalid for Australia: {postcode}", fix_where)
+        )
+    lines = tuple(" ".join(line.split()) for line in address.lines if line and line.strip())
+    for line in lines:
+        long = _too_long("Address line", line, ADDRESS_LINE_MAX)
+        if long:
+            problems.append(long)
+    city = " ".join((address.city or "").split()) or None
+    for field_name, value, limit in (
+        ("City", city, CITY_MAX),
+        ("State", region, REGION_MAX),
+        ("Postcode", postcode, POSTCODE_MAX),
+    ):
+        long = _too_long(field_name, value, limit)
+        if long:
+            problems.append(long)
+    if problems:
+        return None, problems
+    return CleanAddress(lines[:4], city, region, postcode, country), []
+
+
+def _has_content(address: SourceAddress | None) -> bool:
+    if address is None:
+        return False
+    parts = [*address.lines, address.city, address.state, address.postcode]
+    return any(part and part.strip() for part in parts)
+
+
+@dataclass(frozen=True)
+class ValidLearner:
+    """A learner that passed validation, with its cleaned addresses."""
+
+    learner: SourceLearner
+    name: str
+    postal: CleanAddress | None
+    street: CleanAddress | None
+
+
+def validate(learner: SourceLearner) -> tuple[ValidLearner | None, list[Problem]]:
+    """Check a learner against the sync rules and Xero's limits."""
+    problems: list[Problem] = []
+    where = "in the learner's record in the source system"
+    if _blank(learner.ref_internal):
+        problems.append(
+            Problem("RefInternal", "RefInternal missing", f"Set the RefInternal {where}")
+        )
+    if _blank(learner.first_name):
+        problems.append(Problem("FirstName", "First name missing", f"Enter the first name {where}"))
+    if _blank(learner.last_name):
+        problems.append(Problem("LastName", "Last name missing", f"Enter the last name {where}"))
+    problems.extend(_check_email(learner.email))
+    for field_name, value, limit in (
+        ("RefInternal", learner.ref_internal.strip(), CONTACT_NUMBER_MAX),
+        ("First name", learner.first_name, PERSON_NAME_MAX),
+        ("Last name", learner.last_name, PERSON_NAME_MAX),
+        ("Contact name", contact_name(learner), NAME_MAX),
+    ):
+        long = _too_long(field_name, value, limit)
+        if long:
+            problems.append(long)
+    postal_present = _has_content(learner.postal_address)
+    street_present = _has_content(learner.street_address)
+    if not postal_present and not street_present:
+        problems.append(
+            Problem(
+                "Address", "Address missing", f"Enter an address with state and postcode {where}"
+            )
+        )
+    postal = street = None
+    if postal_present and learner.postal_address is not None:
+        postal, found = clean_address(learner.postal_address, "Postal address", required=True)
+        problems.extend(found)
+    if street_present and learner.street_address is not None:
+        street, found = clean_address(
+            learner.street_address, "Street address", required=not postal_present
+        )
+        problems.extend(found)
+    if problems:
+        return None, problems
+    return ValidLearner(learner, contact_name(learner), postal, street), []
