@@ -251,6 +251,7 @@ class QuotaScheduler:
         tenant.day_used += 1
         if tenant.day_ends is None:
             tenant.day_ends = now + DAY_S
+        self._settle_day(tenant, now)  # the last call of the day parks the tenant from now
 
     async def _wait(self, wake: anyio.Event, delay: float | None) -> None:
         """Wait until woken, or until `delay` seconds of clock time pass."""
@@ -305,6 +306,7 @@ class QuotaScheduler:
         day_left = _count(lowered.get("x-daylimit-remaining"))
         if day_left is not None:
             self._sync_day(tenant, max(0, self._limits.per_day - day_left), now)
+            self._settle_day(tenant, now)
         tenant.wake_head()
 
     def _sync_day(self, tenant: _Tenant, xero_used: int, now: float) -> None:
