@@ -1,0 +1,435 @@
+"""Xero access tokens: the token endpoint, crash-safe refresh rotation, custom connections.
+
+Rules (Xero FAQ; `docs`: shared/notes/xero-api.md §2): every refresh rotates the refresh
+token; a refresh whose answer was lost may be retried with the same refresh token for 30
+minutes; `invalid_grant` means an admin must authorise again. So a refresh is marked in the
+store before it is sent, its answer is committed in one transaction before the new access token
+is used, only one refresh per connection runs at a time, and a lost answer is retried with the
+same refresh token. Token values never reach logs, reprs or error messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from xerowatch.clock import Clock
+from xerowatch.config import ConfigError, XeroSettings
+from xerowatch.store.alerts import raise_alert, resolve_alerts
+from xerowatch.store.db import Store
+from xerowatch.store.tenants import NEEDS_RECONNECT_ALERT, tenants_of_connection
+from xerowatch.store.tokens import (
+    IssuedTokens,
+    StoredConnection,
+    commit_rotation,
+    create_connection,
+    list_connections,
+    load_connection,
+    mark_needs_reconnect,
+    mark_refresh_started,
+    replace_tokens,
+)
+from xerowatch.xero.errors import XeroAuthError, XeroTransientError
+
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN_SECONDS = 60.0
+"""Renew an access token when less than this is left (Xero's SDK uses the same buffer)."""
+RECONNECT_FIX = "run `xerowatch connect`"
+_SSO_SCOPES = frozenset({"offline_access", "openid", "profile", "email"})
+
+
+def token_url(settings: XeroSettings) -> str:
+    """Return the token endpoint, `{identity_url}/connect/token`."""
+    return settings.identity_url.rstrip("/") + "/connect/token"
+
+
+def missing_scopes(requested: str, granted: str) -> list[str]:
+    """Return the requested scopes that a token's granted scopes lack, in request order."""
+    have = set(granted.split())
+    return [scope for scope in requested.split() if scope not in have]
+
+
+class TokenResponse(BaseModel):
+    """A token endpoint answer; token values are SecretStr so they never print."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    access_token: SecretStr
+    expires_in: int = Field(gt=0)
+    refresh_token: SecretStr | None = None
+    id_token: SecretStr | None = None
+    scope: str = ""
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope_as_string(cls, value: Any) -> Any:
+        # Some servers send a list; SDKs broke on the difference (xero-python#68).
+        if isinstance(value, list | tuple):
+            return " ".join(str(item) for item in value)
+        return "" if value is None else value
+
+    def issued(self, sent_at: datetime) -> IssuedTokens:
+        """Convert to what the store keeps; expiry counts from when the request was sent."""
+        return IssuedTokens(
+            access_token=self.access_token,
+            access_expires_at=sent_at + timedelta(seconds=self.expires_in),
+            refresh_token=self.refresh_token,
+            scopes=self.scope,
+        )
+
+
+class TokenGrantRejected(XeroAuthError):
+    """The token endpoint refused a grant (`error` is the OAuth code, e.g. invalid_grant)."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str = "",
+        *,
+        status: int | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        detail = f" ({description[:200]})" if description else ""
+        super().__init__(
+            f"Xero's token endpoint refused the grant: {error}{detail}",
+            needs_reconnect=error == "invalid_grant",
+            status=status,
+            correlation_id=correlation_id,
+        )
+        self.error = error
+
+
+async def request_token(
+    http: httpx.AsyncClient, settings: XeroSettings, form: Mapping[str, str]
+) -> TokenResponse:
+    """POST one grant to the token endpoint.
+
+    Raises XeroTransientError when the answer is lost or unusable (timeout, connection error,
+    429, 5xx, unreadable 200 — the grant may have been used, so retry it unchanged) and
+    TokenGrantRejected when Xero refuses it.
+    """
+    data = dict(form)
+    auth: httpx.BasicAuth | None = None
+    if settings.client_secret is not None:
+        auth = httpx.BasicAuth(settings.client_id, settings.client_secret.get_secret_value())
+    else:
+        data["client_id"] = settings.client_id
+    try:
+        response = await http.post(
+            token_url(settings),
+            data=data,
+            auth=auth or httpx.USE_CLIENT_DEFAULT,
+            headers={"Accept": "application/json"},
+            timeout=settings.timeout_seconds,
+        )
+    except httpx.TimeoutException:
+        raise XeroTransientError("Xero's token endpoint timed out (answer lost)") from None
+    except httpx.TransportError as exc:
+        raise XeroTransientError(
+            f"Xero's token endpoint is unreachable ({type(exc).__name__})"
+        ) from None
+    correlation = response.headers.get("Xero-Correlation-Id")
+    if response.status_code == 200:
+        try:
+            return TokenResponse.model_validate_json(response.content)
+        except ValidationError:
+            raise XeroTransientError(
+                "Xero's token endpoint answered 200 with an unreadable body",
+                status=200,
+                correlation_id=correlation,
+            ) from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise XeroTransientError(
+            "Xero's token endpoint is unavailable",
+            status=response.status_code,
+            correlation_id=correlation,
+        )
+    error, description = _oauth_error(response)
+    raise TokenGrantRejected(
+        error, description, status=response.status_code, correlation_id=correlation
+    )
+
+
+def _oauth_error(response: httpx.Response) -> tuple[str, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        description = body.get("error_description")
+        return body["error"], description if isinstance(description, str) else ""
+    return f"http_{response.status_code}", ""
+
+
+def _backoff(retries: int) -> list[float]:
+    return [min(30.0, 2.0**attempt) for attempt in range(retries)]
+
+
+class XeroTokenManager:
+    """Hands out valid access tokens per connection; implements the transport's TokenSource."""
+
+    def __init__(
+        self, *, store: Store, settings: XeroSettings, http: httpx.AsyncClient, clock: Clock
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._http = http
+        self._clock = clock
+        self._cache: dict[str, StoredConnection] = {}
+        self._locks: dict[str, anyio.Lock] = {}
+
+    def __repr__(self) -> str:
+        return f"XeroTokenManager(connections_cached={len(self._cache)})"
+
+    async def access_token(self, connection_id: str, *, force_refresh: bool = False) -> str:
+        """Return a usable access token, renewing it first when it is (nearly) expired.
+
+        `force_refresh` says "Xero rejected the token I was given": it renews unless another
+        caller already replaced that token while this one waited.
+        """
+        seen = self._cache.get(connection_id) or await self._load(connection_id)
+        if not force_refresh and self._fresh(seen):
+            return _reveal(seen)
+        async with self._lock_for(connection_id):
+            current = await self._load(connection_id)
+            if current.status == "needs_reconnect":
+                raise XeroAuthError(
+                    f"Xero connection {connection_id} needs reconnecting"
+                    f" ({current.status_reason or 'authorisation lost'}): {RECONNECT_FIX}",
+                    needs_reconnect=True,
+                )
+            replaced = current.access_token != seen.access_token
+            if self._fresh(current) and (not force_refresh or replaced):
+                return _reveal(current)
+            renewed = await self._renew(current, forced=force_refresh)
+            return _reveal(renewed)
+
+    async def connect_client_credentials(self) -> str:
+        """Get a custom-connection token (client_credentials) and store it; return the id."""
+        answer, sent_at = await self._grant(self._client_credentials_form())
+        issued = answer.issued(sent_at)
+        now = self._clock.now()
+        existing = [
+            c
+            for c in await list_connections(self._store, provider="xero")
+            if c.auth_mode == "custom_connection"
+        ]
+        if existing:
+            stored = await replace_tokens(self._store, existing[0].connection_id, issued, now=now)
+        else:
+            new_id = await create_connection(
+                self._store,
+                provider="xero",
+                auth_mode="custom_connection",
+                tokens=issued,
+                now=now,
+            )
+            stored = await self._load(new_id)
+        self._cache[stored.connection_id] = stored
+        await resolve_alerts(
+            self._store, record=stored.connection_id, types=(NEEDS_RECONNECT_ALERT,)
+        )
+        return stored.connection_id
+
+    async def store_authorization(
+        self, tokens: TokenResponse, *, issued_at: datetime | None = None
+    ) -> str:
+        """Store the tokens of a fresh code exchange as a new connection; return its id."""
+        if tokens.refresh_token is None:
+            raise XeroAuthError(
+                "Xero issued no refresh token (granted scopes: "
+                f"{tokens.scope or 'none listed'}), so xerowatch could act for only 30 minutes: "
+                "add offline_access to [xero] scopes and to the app's scopes at "
+                "developer.xero.com, then run `xerowatch connect` again"
+            )
+        if "offline_access" not in tokens.scope.split():
+            log.warning(
+                "the granted scopes do not list offline_access although a refresh token came; "
+                "refreshing may fail"
+            )
+        sent_at = issued_at or self._clock.now()
+        connection_id = await create_connection(
+            self._store,
+            provider="xero",
+            auth_mode="authorization_code",
+            tokens=tokens.issued(sent_at),
+            now=self._clock.now(),
+        )
+        self._cache[connection_id] = await self._load(connection_id)
+        return connection_id
+
+    def _lock_for(self, connection_id: str) -> anyio.Lock:
+        return self._locks.setdefault(connection_id, anyio.Lock())
+
+    async def _load(self, connection_id: str) -> StoredConnection:
+        stored = await load_connection(self._store, connection_id)
+        if stored is None:
+            self._cache.pop(connection_id, None)
+            raise XeroAuthError(
+                f"Xero connection {connection_id} is not in the store: {RECONNECT_FIX}",
+                needs_reconnect=True,
+            )
+        self._cache[connection_id] = stored
+        return stored
+
+    def _fresh(self, stored: StoredConnection) -> bool:
+        return (
+            stored.status == "connected"
+            and not stored.refresh_pending
+            and stored.seconds_left(self._clock.now()) > REFRESH_MARGIN_SECONDS
+        )
+
+    async def _renew(self, current: StoredConnection, *, forced: bool) -> StoredConnection:
+        try:
+            if current.auth_mode == "custom_connection":
+                return await self._renew_client_credentials(current)
+            return await self._refresh(current)
+        except XeroTransientError as exc:
+            if forced or current.seconds_left(self._clock.now()) <= 0:
+                raise
+            # The old access token still works; use it and renew on a later call.
+            log.warning(
+                "connection %s: renewing the access token failed (%s); the current one is "
+                "valid for %.0f s more",
+                current.connection_id,
+                exc,
+                current.seconds_left(self._clock.now()),
+            )
+            return current
+
+    async def _refresh(self, current: StoredConnection) -> StoredConnection:
+        connection_id = current.connection_id
+        refresh_token = current.refresh_token
+        if refresh_token is None:
+            raise await self._needs_reconnect(current, "no refresh token is stored")
+        if current.refresh_pending:
+            log.info(
+                "connection %s: a refresh started at %s has no committed answer; "
+                "retrying it with the same refresh token (Xero allows 30 minutes)",
+                connection_id,
+                current.refresh_started_at,
+            )
+        await mark_refresh_started(self._store, connection_id, self._clock.now())
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token.get_secret_value()}
+        try:
+            answer, sent_at = await self._grant(form)
+        except TokenGrantRejected as exc:
+            if exc.error == "invalid_grant":
+                raise await self._needs_reconnect(
+                    current,
+                    "Xero refused the refresh token (invalid_grant: expired, revoked, or "
+                    "rotated more than 30 minutes ago)",
+                ) from None
+            await self._alert_rejected(current, exc)
+            raise
+        if answer.refresh_token is None:
+            log.warning("connection %s: the refresh answer held no refresh token", connection_id)
+        committed = await commit_rotation(
+            self._store,
+            connection_id,
+            answer.issued(sent_at),
+            used_refresh_token=refresh_token,
+            now=self._clock.now(),
+        )
+        self._cache[connection_id] = committed
+        log.info("connection %s: access token refreshed", connection_id)
+        return committed
+
+    async def _renew_client_credentials(self, current: StoredConnection) -> StoredConnection:
+        try:
+            answer, sent_at = await self._grant(self._client_credentials_form())
+        except TokenGrantRejected as exc:
+            raise await self._needs_reconnect(
+                current,
+                f"Xero refused the custom connection's credentials ({exc.error}); check "
+                "[xero] client_id and client_secret",
+            ) from None
+        committed = await commit_rotation(
+            self._store,
+            current.connection_id,
+            answer.issued(sent_at),
+            used_refresh_token=None,
+            now=self._clock.now(),
+        )
+        self._cache[current.connection_id] = committed
+        return committed
+
+    def _client_credentials_form(self) -> dict[str, str]:
+        if self._settings.client_secret is None or not self._settings.client_id:
+            raise ConfigError(
+                "config error: xero.client_id and xero.client_secret are required for "
+                "auth_mode = custom_connection — set them in [xero] or "
+                "XEROWATCH_XERO__CLIENT_ID / XEROWATCH_XERO__CLIENT_SECRET"
+            )
+        form = {"grant_type": "client_credentials"}
+        # Custom connections get no refresh token and no SSO; asking for them is refused.
+        scopes = [s for s in self._settings.scopes.split() if s not in _SSO_SCOPES]
+        if scopes:
+            form["scope"] = " ".join(scopes)
+        return form
+
+    async def _grant(self, form: Mapping[str, str]) -> tuple[TokenResponse, datetime]:
+        """Send a grant, retrying lost answers with the very same grant; return it and when."""
+        delays = _backoff(self._settings.max_retries)
+        attempt = 0
+        while True:
+            sent_at = self._clock.now()
+            try:
+                return await request_token(self._http, self._settings, form), sent_at
+            except XeroTransientError as exc:
+                if attempt >= len(delays):
+                    raise
+                log.warning(
+                    "token request failed (%s); retrying the same grant in %.0f s",
+                    exc,
+                    delays[attempt],
+                )
+                await self._clock.sleep(delays[attempt])
+                attempt += 1
+
+    async def _needs_reconnect(self, current: StoredConnection, reason: str) -> XeroAuthError:
+        """Mark the connection, raise the alert, and return the error for the caller to raise."""
+        connection_id = current.connection_id
+        await mark_needs_reconnect(self._store, connection_id, reason, now=self._clock.now())
+        self._cache.pop(connection_id, None)
+        names = ", ".join(
+            t.name or t.tenant_id for t in await tenants_of_connection(self._store, connection_id)
+        )
+        await raise_alert(
+            self._store,
+            NEEDS_RECONNECT_ALERT,
+            f"Xero connection {connection_id} ({names or 'no tenants yet'}) needs reconnecting: "
+            f"{reason}",
+            fix=RECONNECT_FIX,
+            record=connection_id,
+        )
+        log.error("connection %s needs reconnecting: %s", connection_id, reason)
+        return XeroAuthError(
+            f"Xero connection {connection_id} needs reconnecting: {reason}; {RECONNECT_FIX}",
+            needs_reconnect=True,
+        )
+
+    async def _alert_rejected(self, current: StoredConnection, exc: TokenGrantRejected) -> None:
+        await raise_alert(
+            self._store,
+            "xero_token_rejected",
+            f"Xero refused to refresh connection {current.connection_id}: {exc.message}",
+            fix="check [xero] client_id (and client_secret, if the app has one)",
+            record=current.connection_id,
+        )
+
+
+def _reveal(stored: StoredConnection) -> str:
+    if stored.access_token is None:  # a stored row always has one; guard the type
+        raise XeroAuthError(
+            f"Xero connection {stored.connection_id} holds no access token: {RECONNECT_FIX}",
+            needs_reconnect=True,
+        )
+    return stored.access_token.get_secret_value()
