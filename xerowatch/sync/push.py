@@ -31,11 +31,11 @@ from xerowatch.sync.matching import (
     person_key,
 )
 from xerowatch.sync.validation import validate
-from xerowatch.xero.write_results import ContactWriteResult, WriteStatus
 from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited
 from xerowatch.xero.models import Contact, ContactStatus
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.transport import TenantRef
+from xerowatch.xero.write_results import ContactWriteResult, WriteStatus
 
 log = logging.getLogger(__name__)
 

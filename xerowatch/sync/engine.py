@@ -1,0 +1,155 @@
+"""The sync engine: one cycle = source changes → contact push → transaction pull → write-back."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from xerowatch.store import alerts, learners, resyncs, runtime
+from xerowatch.sync.commands import process_pending
+from xerowatch.sync.context import EngineContext
+from xerowatch.sync.ingest import IngestSummary, apply_learner, ingest
+from xerowatch.sync.online_urls import fetch_spare_online_urls
+from xerowatch.sync.pull import PullSummary, pull_transactions
+from xerowatch.sync.push import PushSummary, push_contacts
+from xerowatch.sync.resync import run_resync
+from xerowatch.sync.writeback import WritebackSummary, write_back
+from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited
+from xerowatch.xero.transport import TenantRef
+
+log = logging.getLogger(__name__)
+
+LAST_CYCLE_KEY = "last_cycle"
+
+
+@dataclass
+class TenantCycle:
+    """What a cycle did in one tenant."""
+
+    push: PushSummary = field(default_factory=PushSummary)
+    pull: PullSummary = field(default_factory=PullSummary)
+    online_urls: int = 0
+    error: str | None = None
+
+
+@dataclass
+class CycleSummary:
+    """What one full cycle did: records, calls per endpoint, alerts."""
+
+    source: IngestSummary = field(default_factory=IngestSummary)
+    tenants: dict[str, TenantCycle] = field(default_factory=dict)
+    writeback: WritebackSummary = field(default_factory=WritebackSummary)
+    resyncs: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    open_alerts: int = 0
+    new_alerts: int = 0
+    paused: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        data = asdict(self)
+        data["source"].pop("refs_changed", None)
+        data["total_calls"] = sum(self.calls.values())
+        return data
+
+
+class SyncEngine:
+    """Runs the sync rules against the store, Xero and the source."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    async def tenants(self) -> list[TenantRef]:
+        """Active Xero tenants, from the store."""
+        rows = await self.ctx.store.fetchall(
+            "SELECT tenant_id, connection_id FROM tenants WHERE active = 1 ORDER BY tenant_id"
+        )
+        return [TenantRef(row[0], row[1]) for row in rows]
+
+    async def ingest_source(self) -> IngestSummary:
+        """Read source changes into the store."""
+        tenants = [t.tenant_id for t in await self.tenants()]
+        return await ingest(self.ctx.store, self.ctx.source, tenants)
+
+    async def push(self, tenant: TenantRef) -> PushSummary:
+        """Write due learners of one tenant to Xero."""
+        return await push_contacts(self.ctx, tenant)
+
+    async def pull(self, tenant: TenantRef) -> PullSummary:
+        """Pull changed transactions of one tenant."""
+        return await pull_transactions(self.ctx, tenant)
+
+    async def write_back(self) -> WritebackSummary:
+        """Write changed matched transactions to the source."""
+        return await write_back(self.ctx)
+
+    async def online_urls(self, tenant: TenantRef) -> int:
+        """Fetch missing online-invoice links from spare budget."""
+        if not self.ctx.settings.fetch_online_invoice_urls:
+            return 0
+        return await fetch_spare_online_urls(self.ctx, tenant)
+
+    async def poke_learner(self, source_id: str) -> str:
+        """Fetch one learner from the source now (a webhook poke or an operator request)."""
+        learner = await self.ctx.source.get_learner(source_id)
+        if learner is None:
+            await learners.mark_deleted(self.ctx.store, [source_id])
+            return f"learner {source_id} is gone from the source"
+        tenants = [t.tenant_id for t in await self.tenants()]
+        summary = IngestSummary()
+        await apply_learner(self.ctx.store, learner, tenants, summary)
+        changed = "changed" if summary.changed else "unchanged"
+        return f"learner {learner.ref_internal} fetched ({changed})"
+
+    async def run_resyncs(self) -> list[str]:
+        """Carry out pending (or budget-paused) resync runs."""
+        return [await run_resync(self.ctx, run) for run in await resyncs.active(self.ctx.store)]
+
+    async def _tenant_cycle(self, tenant: TenantRef) -> TenantCycle:
+        result = TenantCycle()
+        if await runtime.is_paused(self.ctx.store, tenant.tenant_id):
+            result.error = "paused"
+            return result
+        try:
+            result.push = await self.push(tenant)
+            result.pull = await self.pull(tenant)
+            result.online_urls = await self.online_urls(tenant)
+        except XeroAuthError as exc:
+            result.error = f"auth: {exc}"
+            await alerts.raise_alert(
+                self.ctx.store,
+                "xero_auth",
+                str(exc),
+                fix="Run `xerowatch connect` to reconnect this organisation",
+                tenant_id=tenant.tenant_id,
+            )
+        except XeroRateLimited as exc:
+            result.error = f"rate limited ({exc.problem}): {exc}"
+        except XeroError as exc:
+            result.error = str(exc)
+            log.warning("cycle for %s stopped: %s", tenant.tenant_id, exc)
+        return result
+
+    async def run_cycle(self) -> CycleSummary:
+        """One full cycle; errors in one tenant do not stop the others."""
+        before_alerts = await alerts.count_open(self.ctx.store)
+        start_calls = self.ctx.calls.snapshot()
+        summary = CycleSummary()
+        summary.commands = await process_pending(self)
+        summary.paused = await runtime.is_paused(self.ctx.store)
+        if not summary.paused:
+            summary.source = await self.ingest_source()
+            for tenant in await self.tenants():
+                summary.tenants[tenant.tenant_id] = await self._tenant_cycle(tenant)
+            summary.resyncs = await self.run_resyncs()
+            summary.writeback = await self.write_back()
+        end_calls = self.ctx.calls.snapshot()
+        summary.calls = {
+            k: v - start_calls.get(k, 0) for k, v in end_calls.items() if v - start_calls.get(k, 0)
+        }
+        summary.open_alerts = await alerts.count_open(self.ctx.store)
+        summary.new_alerts = max(0, summary.open_alerts - before_alerts)
+        await runtime.put(self.ctx.store, LAST_CYCLE_KEY, summary.to_dict())
+        return summary

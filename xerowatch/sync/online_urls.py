@@ -1,0 +1,48 @@
+"""Online-invoice links cost a call each: fetched on demand, or from spare daily budget."""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from xerowatch.store import transactions
+from xerowatch.store.history import HistoryEntry, record
+from xerowatch.sync.context import EngineContext
+from xerowatch.xero.errors import XeroRateLimited
+from xerowatch.xero.quota import Lane
+from xerowatch.xero.transport import TenantRef
+
+log = logging.getLogger(__name__)
+
+
+async def fetch_online_url(
+    ctx: EngineContext, tenant: TenantRef, invoice_id: str, *, lane: Lane = Lane.OPERATOR
+) -> str | None:
+    """Fetch and store one invoice's online link (it is then written back with the invoice)."""
+    url = await ctx.xero.online_invoice_url(UUID(invoice_id), tenant=tenant, lane=lane)
+    await transactions.set_online_url(ctx.store, tenant.tenant_id, invoice_id, url)
+    await record(
+        ctx.store,
+        HistoryEntry(
+            f"invoice:{invoice_id}",
+            "online_url",
+            "ok" if url else "info",
+            "from_xero",
+            tenant.tenant_id,
+            url or "Xero has no online invoice for it",
+        ),
+    )
+    return url
+
+
+async def fetch_spare_online_urls(ctx: EngineContext, tenant: TenantRef, *, limit: int = 50) -> int:
+    """Background: fill in missing links while the day's spare budget lasts; return how many."""
+    fetched = 0
+    for invoice_id in await transactions.needing_online_url(ctx.store, tenant.tenant_id, limit):
+        try:
+            await fetch_online_url(ctx, tenant, invoice_id, lane=Lane.BACKGROUND)
+        except XeroRateLimited as exc:
+            log.info("online links for %s paused: %s", tenant.tenant_id, exc.problem)
+            break
+        fetched += 1
+    return fetched
