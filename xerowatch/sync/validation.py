@@ -50,9 +50,8 @@ class CleanAddress:
 
 def contact_name(learner: SourceLearner) -> str:
     """Xero needs unique names: "First Last RefInternal" (Wisenet's own rule)."""
-    first = " ".join((learner.first_name or "").split())
-    last = " ".join((learner.last_name or "").split())
-    return f"{first} {last} {learner.ref_internal.strip()}"
+    parts = [learner.first_name or "", learner.last_name or "", learner.ref_internal]
+    return " ".join(" ".join(parts).split())
 
 
 def _blank(value: str | None) -> bool:
@@ -96,17 +95,17 @@ def clean_address(
     """Validate one address; states and countries must map exactly."""
     problems: list[Problem] = []
     fix_where = f"Correct the learner's {label.lower()} in the source system"
-    country = AUSTRALIA
+    country: str | None = AUSTRALIA
     if not _blank(address.country):
-        mapped_country = map_country(address.country)
-        if mapped_country is None:
+        country = map_country(address.country)
+        if country is None:
             problems.append(Problem("Country", f"Country unknown: {address.country}", fix_where))
-        else:
-            country = mapped_country
     region: str | None = None
     if _blank(address.state):
         if required:
             problems.append(Problem("State", f"{label} has no state", fix_where))
+    elif country is None:
+        region = None  # the state cannot be checked until the country is known
     elif country == AUSTRALIA:
         region = map_au_state(address.state)
         if region is None:
@@ -135,7 +134,7 @@ def clean_address(
         long = _too_long(field_name, value, limit)
         if long:
             problems.append(long)
-    if problems:
+    if problems or country is None:
         return None, problems
     return CleanAddress(lines[:4], city, region, postcode, country), []
 
