@@ -117,6 +117,8 @@ class FileSourceSettings(BaseModel):
     """Folder where transactions are written back (atomically)."""
     write_format: Literal["json", "csv"] = "json"
     """Format of written-back transactions."""
+    timezone: str = "Australia/Sydney"
+    """Zone of LastModified values in the CSV that carry no offset."""
 
 
 class SourceSettings(BaseModel):
