@@ -90,6 +90,11 @@ def test_parse_redirect_reports_a_denial() -> None:
         parse_redirect("https://example.com/cb?error=access_denied&state=s1", expected_state="s1")
 
 
+def test_a_denial_carrying_another_attempts_state_is_ignored() -> None:
+    with pytest.raises(StateMismatchError):
+        parse_redirect("https://example.com/cb?error=access_denied&state=xx", expected_state="s1")
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "   ", "https://example.com/cb", "hello world", "https://example.com/cb?code=&state=s1"],

@@ -378,7 +378,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     columns += [("STATUS", "status"), ("AUTH", "auth_mode")]
     cells = [[str(row[key] or "") for _, key in columns] for row in rows]
     widths = [max(len(title), *(len(c[i]) for c in cells)) for i, (title, _) in enumerate(columns)]
-    click.echo("  ".join(title.ljust(w) for (title, _), w in zip(columns, widths, strict=True)))
+    titles = [title.ljust(w) for (title, _), w in zip(columns, widths, strict=True)]
+    click.echo("  ".join(titles).rstrip())
     for line in cells:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import logging
 import secrets
 import string
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,10 +23,8 @@ import httpx
 from pydantic import SecretStr
 
 from xerowatch.config import XeroSettings
-from xerowatch.xero.auth import TokenGrantRejected, TokenResponse, request_token
 from xerowatch.xero.errors import XeroAuthError
-
-log = logging.getLogger(__name__)
+from xerowatch.xero.token_endpoint import TokenGrantRejected, TokenResponse, request_token
 
 VERIFIER_ALPHABET = string.ascii_letters + string.digits + "-._~"
 """RFC 7636 unreserved characters."""
@@ -111,18 +108,21 @@ def parse_redirect(text: str, *, expected_state: str) -> str:
     split = urlsplit(cleaned)
     query = split.query or (cleaned.lstrip("?") if "=" in cleaned and "://" not in cleaned else "")
     params = {key: values[0] for key, values in parse_qs(query, keep_blank_values=True).items()}
-    if "error" in params:
+    state_matches = "state" in params and secrets.compare_digest(
+        params["state"].encode(), expected_state.encode()
+    )
+    if "error" in params and ("state" not in params or state_matches):
         detail = params.get("error_description", "")
         raise AuthorizationDenied(
             f"Xero did not authorise xerowatch: {params['error'][:100]}"
             + (f" ({detail[:200]})" if detail else "")
         )
-    if "code" not in params or "state" not in params:
+    if ("code" not in params and "error" not in params) or "state" not in params:
         raise AuthorizationError(
             "that is not a redirect URL from Xero (no code and state in it): paste the whole URL "
             "the browser was sent to after you chose Allow access"
         )
-    if not secrets.compare_digest(params["state"].encode(), expected_state.encode()):
+    if not state_matches:
         raise StateMismatchError(
             "the redirect belongs to another authorisation attempt (state does not match): "
             "use the URL printed by this run of `xerowatch connect`"
