@@ -17,6 +17,7 @@ from tests.xero.client_rig import (
     paged_responder,
     stable_id,
 )
+from xerowatch.xero.errors import XeroResponseError
 from xerowatch.xero.models import ContactStatus, DocumentStatus
 from xerowatch.xero.paging import (
     CONTACTS,
@@ -27,7 +28,6 @@ from xerowatch.xero.paging import (
     PREPAYMENTS,
     ListQuery,
     XeroPagingError,
-    XeroResponseError,
 )
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.where import eq

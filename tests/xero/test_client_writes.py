@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from tests.xero.client_rig import TENANT, ClientRig, make_rig, stable_id
-from xerowatch.xero.errors import XeroAuthError, XeroValidationError
+from xerowatch.xero.errors import XeroAuthError, XeroResponseError, XeroValidationError
 from xerowatch.xero.models import Address, AddressType, Contact
-from xerowatch.xero.paging import XeroResponseError
 from xerowatch.xero.write_results import WriteStatus
 
 

@@ -18,7 +18,12 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from xerowatch.xero.batching import Chunk, plan_batches
-from xerowatch.xero.errors import XeroError, XeroNotFound, XeroValidationError
+from xerowatch.xero.errors import (
+    XeroError,
+    XeroNotFound,
+    XeroResponseError,
+    XeroValidationError,
+)
 from xerowatch.xero.idempotency import derive_key
 from xerowatch.xero.models import Contact, OnlineInvoice, XeroModel
 from xerowatch.xero.paging import (
@@ -27,7 +32,6 @@ from xerowatch.xero.paging import (
     Endpoint,
     ListQuery,
     Page,
-    XeroResponseError,
     iterate_pages,
     page_request,
     parse_page,
@@ -146,7 +150,7 @@ class XeroClient:
         return contacts[0]
 
     async def online_invoice_url(
-        self, invoice_id: UUID, *, tenant: TenantRef, lane: Lane = Lane.BACKGROUND
+        self, invoice_id: UUID, *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
     ) -> str | None:
         """Return the customer-facing URL of an invoice, or None if Xero has none."""
         path = f"/Invoices/{invoice_id}/OnlineInvoice"

@@ -85,3 +85,7 @@ class XeroTransientError(XeroError):
 
 class XeroNotFound(XeroError):
     """HTTP 404: the resource does not exist (or not in this tenant)."""
+
+
+class XeroResponseError(XeroError):
+    """A 2xx answer whose body is not what the spec promises (shape, count, missing IDs)."""

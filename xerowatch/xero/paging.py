@@ -18,7 +18,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from xerowatch.xero.dates import format_if_modified_since
-from xerowatch.xero.errors import XeroError
+from xerowatch.xero.errors import XeroResponseError
 from xerowatch.xero.models import (
     Contact,
     CreditNote,
@@ -42,10 +42,6 @@ _ORDER = re.compile(
     re.IGNORECASE,
 )
 _STATUS = re.compile(r"^[A-Z][A-Z_-]*$")
-
-
-class XeroResponseError(XeroError):
-    """A 200 answer whose body is not what the spec promises (shape, count, missing IDs)."""
 
 
 class XeroPagingError(XeroResponseError):

@@ -78,12 +78,15 @@ class Where:
     expression: str
 
     def __and__(self, other: Where) -> Where:
+        """Both conditions."""
         return Where(f"({self.expression}) AND ({other.expression})")
 
     def __or__(self, other: Where) -> Where:
+        """Either condition."""
         return Where(f"({self.expression}) OR ({other.expression})")
 
     def __str__(self) -> str:
+        """The expression text, as sent in `where=`."""
         return self.expression
 
 

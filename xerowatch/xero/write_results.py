@@ -14,9 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from xerowatch.xero.errors import XeroError, XeroValidationError
+from xerowatch.xero.errors import XeroError, XeroResponseError, XeroValidationError
 from xerowatch.xero.models import Contact, ValidationMessage
-from xerowatch.xero.paging import XeroResponseError
 
 
 class WriteStatus(StrEnum):
