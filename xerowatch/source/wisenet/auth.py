@@ -1,7 +1,8 @@
-"""Wisenet authentication: the legacy `x-api-key`, and OAuth 2.1 (authorization code + PKCE).
+"""Wisenet authentication: the protocol the client uses, and the legacy `x-api-key`.
 
-Every provider answers two questions for the client: which headers to send, and whether a 401
-is worth one retry after refreshing. Secrets are held as SecretStr and never appear in reprs.
+Every provider answers three questions for the client: which headers to send, whether a 401 is
+worth one retry after refreshing, and what to tell the admin when it is not. OAuth 2.1 (code +
+PKCE with refresh) is in `oauth.py`. Secrets are SecretStr and never appear in reprs.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from pydantic import SecretStr
+
+from xerowatch.source.port import SourceError
 
 
 class WisenetAuth(Protocol):
@@ -28,11 +31,13 @@ class WisenetAuth(Protocol):
 
 
 class ApiKeyAuth:
-    """The legacy `x-api-key` header (Wisenet LRM > Settings > Integration > API Keys)."""
+    """The legacy `x-api-key` header (Wisenet LRM > Settings > Integration > API Keys).
 
-    def __init__(self, api_key: SecretStr) -> None:
-        if not api_key.get_secret_value().strip():
-            raise ValueError("the Wisenet API key is empty")
+    A missing key is reported when a request is about to be made, so commands that never call
+    Wisenet still work without one.
+    """
+
+    def __init__(self, api_key: SecretStr | None) -> None:
         self._api_key = api_key
 
     def __repr__(self) -> str:
@@ -40,7 +45,14 @@ class ApiKeyAuth:
 
     async def headers(self) -> dict[str, str]:
         """Return the x-api-key header."""
-        return {"x-api-key": self._api_key.get_secret_value()}
+        key = self._api_key.get_secret_value().strip() if self._api_key else ""
+        if not key:
+            raise SourceError(
+                "no Wisenet API key: set [wisenet] api_key or XEROWATCH_WISENET__API_KEY "
+                "(LRM > Settings > Integration > API Keys)",
+                transient=False,
+            )
+        return {"x-api-key": key}
 
     async def refresh_after_unauthorized(self) -> bool:
         """An API key cannot be refreshed."""

@@ -16,14 +16,13 @@ class TimestampError(ValueError):
     """A timestamp or cursor that cannot be understood."""
 
 
-def load_zone(name: str) -> ZoneInfo:
+def load_zone(name: str, *, setting: str = "[wisenet] timezone") -> ZoneInfo:
     """Return the zone `name`, or raise a non-transient SourceError naming the config key."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise SourceError(
-            f"unknown time zone {name!r}: set [wisenet] timezone to an IANA name such as "
-            "Australia/Sydney",
+            f"unknown time zone {name!r}: set {setting} to an IANA name such as Australia/Sydney",
             transient=False,
         ) from None
 

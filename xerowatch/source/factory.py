@@ -1,0 +1,36 @@
+"""Build the configured source system (`[source] kind`) for the composition root."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+import httpx
+
+from xerowatch import __version__
+from xerowatch.clock import Clock
+from xerowatch.config import Settings
+from xerowatch.source.files import FileSource
+from xerowatch.source.port import SourcePort
+from xerowatch.source.wisenet.auth import ApiKeyAuth, WisenetAuth
+from xerowatch.source.wisenet.factory import build_wisenet_source
+from xerowatch.source.wisenet.oauth import OAuthAuth
+from xerowatch.store.db import Store
+
+
+def make_source(
+    settings: Settings, store: Store, clock: Clock, stack: AsyncExitStack
+) -> SourcePort:
+    """The Wisenet API source or the CSV file source; its HTTP client closes with `stack`."""
+    if settings.source.kind == "file":
+        return FileSource(settings.file_source, clock)
+    wisenet = settings.wisenet
+    http = httpx.AsyncClient(
+        timeout=wisenet.timeout_seconds, headers={"User-Agent": f"xerowatch/{__version__}"}
+    )
+    stack.push_async_callback(http.aclose)
+    auth: WisenetAuth
+    if wisenet.auth_mode == "oauth":
+        auth = OAuthAuth(store=store, settings=wisenet, http=http, clock=clock)
+    else:
+        auth = ApiKeyAuth(wisenet.api_key)
+    return build_wisenet_source(wisenet, clock=clock, auth=auth, http=http)
