@@ -11,14 +11,17 @@ import httpx
 from xerowatch import __version__
 from xerowatch.clock import Clock, SystemClock
 from xerowatch.config import Settings
+from xerowatch.source.factory import make_source
 from xerowatch.source.port import SourcePort
 from xerowatch.store import alerts
 from xerowatch.store.db import Store, open_store
+from xerowatch.store.tenants import Tenant, tenants_of_connection, upsert_tenants
 from xerowatch.sync.backoff import JobBackoff
 from xerowatch.sync.context import CallCounter, EngineContext
 from xerowatch.sync.engine import SyncEngine
 from xerowatch.xero.auth import XeroTokenManager
 from xerowatch.xero.client import XeroClient
+from xerowatch.xero.connections import XeroConnectionsClient
 from xerowatch.xero.quota import QuotaLimits, QuotaScheduler
 from xerowatch.xero.transport import CallRecord, XeroTransport
 
@@ -41,6 +44,7 @@ class Runtime:
     settings: Settings
     store: Store
     clock: Clock
+    http: httpx.AsyncClient
     tokens: XeroTokenManager
     quota: QuotaScheduler
     xero: XeroClient
@@ -56,9 +60,16 @@ def build_source(
     settings: Settings, store: Store, clock: Clock, stack: AsyncExitStack
 ) -> SourcePort:
     """Build the configured source system client."""
-    from xerowatch.source.factory import make_source
-
     return make_source(settings, store, clock, stack)
+
+
+async def connect_custom_connection(rt: Runtime) -> list[Tenant]:
+    """Custom connection: take a client_credentials token and store the organisation it reaches."""
+    connection_id = await rt.tokens.connect_client_credentials()
+    client = XeroConnectionsClient(http=rt.http, settings=rt.settings.xero, tokens=rt.tokens)
+    found = await client.list_connections(connection_id)
+    await upsert_tenants(rt.store, connection_id, [c.to_tenant_info() for c in found])
+    return await tenants_of_connection(rt.store, connection_id)
 
 
 @asynccontextmanager
@@ -120,6 +131,7 @@ async def open_runtime(
             settings=settings,
             store=store,
             clock=clock,
+            http=http,
             tokens=tokens,
             quota=quota,
             xero=xero,
