@@ -17,8 +17,8 @@ from tests.spec import API_HOST, API_PREFIX, as_mock_request, validate_request
 from tests.xero.client_rig import (
     TENANT,
     ClientRig,
+    client_rig,
     contact_json,
-    make_rig,
     page_body,
     paged_responder,
     stable_id,
@@ -79,7 +79,7 @@ COMMON = ("If-Modified-Since", "where", "order", "pageSize")
 
 @pytest.fixture
 async def rig() -> AsyncIterator[ClientRig]:
-    async for made in make_rig():
+    async with client_rig() as made:
         yield made
 
 

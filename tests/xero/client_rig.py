@@ -7,6 +7,7 @@ the production transport (headers, auth, quota) and is captured as a real `httpx
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid5
@@ -34,6 +35,7 @@ class StaticTokens:
     """Always the same access token (auth is tested with the transport, not here)."""
 
     async def access_token(self, connection_id: str, *, force_refresh: bool = False) -> str:
+        """Return the fixed token."""
         return "test-access-token"
 
 
@@ -56,6 +58,7 @@ class LaneSpy:
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> XeroResponse:
+        """Record the lane, then delegate."""
         self.lanes.append(lane)
         return await self.inner.request(
             method,
@@ -84,8 +87,9 @@ class ClientRig:
         return [call.request for call in self.router.calls]
 
 
-async def make_rig() -> AsyncIterator[ClientRig]:
-    """Yield a rig; use as the body of an async pytest fixture."""
+@asynccontextmanager
+async def client_rig() -> AsyncIterator[ClientRig]:
+    """A fresh rig: virtual clock, default Xero limits, every URL under the API mocked."""
     clock = FakeClock()
     quota = QuotaScheduler(QuotaLimits(), clock)
     with respx.mock(base_url=API, assert_all_called=False) as router:

@@ -11,8 +11,8 @@ import pytest
 from tests.xero.client_rig import (
     TENANT,
     ClientRig,
+    client_rig,
     contact_json,
-    make_rig,
     page_body,
     paged_responder,
     stable_id,
@@ -35,7 +35,7 @@ from xerowatch.xero.where import eq
 
 @pytest.fixture
 async def rig() -> AsyncIterator[ClientRig]:
-    async for made in make_rig():
+    async with client_rig() as made:
         yield made
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.xero.client_rig import TENANT, ClientRig, make_rig, stable_id
+from tests.xero.client_rig import TENANT, ClientRig, client_rig, stable_id
 from xerowatch.xero.errors import XeroAuthError, XeroResponseError, XeroValidationError
 from xerowatch.xero.models import Address, AddressType, Contact
 from xerowatch.xero.write_results import WriteStatus
@@ -17,7 +17,7 @@ from xerowatch.xero.write_results import WriteStatus
 
 @pytest.fixture
 async def rig() -> AsyncIterator[ClientRig]:
-    async for made in make_rig():
+    async with client_rig() as made:
         yield made
 
 
