@@ -72,7 +72,10 @@ class Store:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, serialised within this process; rolled back on error."""
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            # Shielded: cancelling the await does not stop aiosqlite's thread from running BEGIN,
+            # which would leave the connection inside a transaction that nobody ends.
+            with anyio.CancelScope(shield=True):
+                await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
