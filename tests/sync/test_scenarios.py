@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -10,6 +11,7 @@ from tests.sync.conftest import Env, sim_settings
 from tests.sync.memory_source import MemorySource, learner
 from xerowatch.clock import FakeClock
 from xerowatch.sim.xero import XeroSim
+from xerowatch.source.port import LearnerBatch
 from xerowatch.store import alerts, history, links
 from xerowatch.wiring import connect_custom_connection, open_runtime
 
@@ -137,3 +139,22 @@ async def test_fixing_the_learner_resolves_the_alert_and_syncs(env: Env) -> None
     await env.rt.engine.run_cycle()
     assert await alerts.count_open(env.rt.store) == 0
     assert len(env.sim.contacts(env.tenant_id)) == 1
+
+
+async def test_source_outage_is_an_alert_not_a_crash(env: Env, monkeypatch) -> None:
+    from xerowatch.source.port import SourceError
+
+    env.source.put(learner("R11"))
+    await env.rt.engine.run_cycle()
+
+    async def down(cursor: str | None) -> AsyncIterator[LearnerBatch]:
+        raise SourceError("HTTP 503 from Wisenet", transient=True)
+        yield  # pragma: no cover - makes this an async generator
+
+    monkeypatch.setattr(env.source, "changed_learners", down)
+    summary = await env.rt.engine.run_cycle()
+    assert summary.source.seen == 0
+    assert "source_unavailable" in {a.type for a in await alerts.open_alerts(env.rt.store)}
+    monkeypatch.undo()
+    await env.rt.engine.run_cycle()
+    assert "source_unavailable" not in {a.type for a in await alerts.open_alerts(env.rt.store)}

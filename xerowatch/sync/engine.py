@@ -6,6 +6,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from xerowatch.source.port import SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime
 from xerowatch.sync.commands import process_pending
 from xerowatch.sync.context import EngineContext
@@ -21,6 +22,8 @@ from xerowatch.xero.transport import TenantRef
 log = logging.getLogger(__name__)
 
 LAST_CYCLE_KEY = "last_cycle"
+SOURCE_DOWN_ALERT = "source_unavailable"
+XERO_ERROR_ALERT = "xero_error"
 
 
 @dataclass
@@ -130,7 +133,35 @@ class SyncEngine:
         except XeroError as exc:
             result.error = str(exc)
             log.warning("cycle for %s stopped: %s", tenant.tenant_id, exc)
+            await alerts.raise_alert(
+                self.ctx.store,
+                XERO_ERROR_ALERT,
+                f"Sync with Xero stopped for this cycle: {exc}",
+                fix="Retried on the next cycle; if it persists, check Xero's status page",
+                tenant_id=tenant.tenant_id,
+            )
         return result
+
+    async def _ingest_or_alert(self) -> IngestSummary:
+        """Read the source; if it is down, alert and carry on with what is already known."""
+        try:
+            summary = await self.ingest_source()
+        except SourceError as exc:
+            log.warning("source %s unavailable: %s", self.ctx.source.name, exc)
+            await alerts.raise_alert(
+                self.ctx.store,
+                SOURCE_DOWN_ALERT,
+                f"Could not read learners from {self.ctx.source.name}: {exc}",
+                fix=(
+                    "Retried on the next cycle; if it persists check the [wisenet] settings "
+                    "(base_url, api_key) and the licence's daily quota"
+                    if exc.transient
+                    else "Check the [wisenet] api_key and base_url, then `xerowatch retry --all`"
+                ),
+            )
+            return IngestSummary()
+        await alerts.resolve_alerts(self.ctx.store, record="", types=(SOURCE_DOWN_ALERT,))
+        return summary
 
     async def run_cycle(self) -> CycleSummary:
         """One full cycle; errors in one tenant do not stop the others."""
@@ -140,7 +171,7 @@ class SyncEngine:
         summary.commands = await process_pending(self)
         summary.paused = await runtime.is_paused(self.ctx.store)
         if not summary.paused:
-            summary.source = await self.ingest_source()
+            summary.source = await self._ingest_or_alert()
             for tenant in await self.tenants():
                 summary.tenants[tenant.tenant_id] = await self._tenant_cycle(tenant)
             summary.resyncs = await self.run_resyncs()
