@@ -126,10 +126,13 @@ async def test_a_quoted_value_never_widens_the_query(xero_sim, xero_tenant, xero
     assert injected.json()["Contacts"] == []
 
 
-async def test_get_by_contact_number_and_unknown_is_404(xero_sim, xero_tenant, xero_http):
+async def test_get_by_contact_number_and_unknown_is_404(
+    xero_sim, xero_tenant, xero_http, spec_check
+):
     made = xero_sim.add_contact(xero_tenant, Name="Numbered", ContactNumber="WN-42")
     found = await xero_http.get(f"{API}/Contacts/WN-42")
     missing = await xero_http.get(f"{API}/Contacts/00000000-0000-4000-8000-000000000000")
+    spec_check(found)
     assert found.json()["Contacts"][0]["ContactID"] == made["ContactID"]
     assert missing.status_code == 404
 
@@ -174,6 +177,26 @@ async def test_summarised_errors_are_a_400_and_nothing_is_written(
     assert (error["ErrorNumber"], error["Type"]) == (10, "ValidationException")
     assert error["Elements"][0]["ValidationErrors"][0]["Message"].startswith("The contact name")
     assert [c["Name"] for c in xero_sim.contacts(xero_tenant)] == ["Ann Lee"]
+
+
+async def test_a_failed_summarised_post_rolls_back_its_updates_too(
+    xero_sim, xero_tenant, xero_http, spec_check
+):
+    ann = xero_sim.add_contact(xero_tenant, Name="Ann Lee", ContactNumber="WN-1")
+    xero_sim.add_contact(xero_tenant, Name="Bob Tane")
+    response = await xero_http.post(
+        f"{API}/Contacts",
+        json={
+            "Contacts": [
+                {"ContactNumber": "WN-1", "EmailAddress": "new@example.com"},
+                {"ContactNumber": "WN-1", "Name": "Bob Tane"},
+            ]
+        },
+    )
+    spec_check(response)
+    assert response.status_code == 400
+    assert len(response.json()["Elements"]) == 1
+    assert xero_sim.get(xero_tenant, "Contacts", ann["ContactID"]) == ann
 
 
 async def test_field_limits_are_enforced_and_echoes_stay_spec_valid(
@@ -230,7 +253,9 @@ async def test_duplicate_contact_number_is_an_element_error(xero_sim, xero_tenan
     assert message == "The contact number WN-9 is already assigned to another contact."
 
 
-async def test_archived_contact_is_read_only_until_reactivated(xero_sim, xero_tenant, xero_http):
+async def test_archived_contact_is_read_only_until_reactivated(
+    xero_sim, xero_tenant, xero_http, spec_check
+):
     made = xero_sim.add_contact(xero_tenant, Name="Sleepy")
     xero_sim.archive_contact(xero_tenant, made["ContactID"])
     url = f"{API}/Contacts/{made['ContactID']}"
@@ -240,6 +265,8 @@ async def test_archived_contact_is_read_only_until_reactivated(xero_sim, xero_te
         url, json={"Contacts": [{"ContactStatus": "ACTIVE", "EmailAddress": "a@b.co"}]}
     )
 
+    spec_check(refused)
+    spec_check(revived)
     assert refused.status_code == 400
     assert refused.json()["Elements"][0]["ValidationErrors"] == [
         {"Message": "The contact is archived and cannot be edited."}
@@ -293,3 +320,22 @@ async def test_oversized_bodies_and_batches_are_refused(xero_sim, xero_tenant, x
     assert too_many.status_code == 400
     assert too_big.status_code == 413
     assert xero_sim.contacts(xero_tenant) == []
+
+
+async def test_gdpr_contacts_cannot_be_edited_or_requested(xero_sim, xero_tenant, xero_http):
+    forgotten = xero_sim.add_contact(xero_tenant, Name="Forgotten", ContactStatus="GDPRREQUEST")
+    edit = await xero_http.post(
+        f"{API}/Contacts/{forgotten['ContactID']}",
+        json={"Contacts": [{"ContactStatus": "ACTIVE"}]},
+    )
+    request = await xero_http.put(
+        f"{API}/Contacts", json={"Contacts": [{"Name": "Me", "ContactStatus": "GDPRREQUEST"}]}
+    )
+    assert edit.status_code == 400
+    assert "anonymised" in edit.json()["Elements"][0]["ValidationErrors"][0]["Message"]
+    assert request.status_code == 400
+
+
+async def test_json_must_be_asked_for(xero_http):
+    response = await xero_http.get(f"{API}/Contacts", headers={"Accept": "*/*"})
+    assert response.status_code == 406

@@ -131,6 +131,22 @@ async def test_fully_allocated_credit_note_is_paid(xero_sim, xero_tenant, ledger
     assert (overpayment["Status"], overpayment["RemainingCredit"]) == ("AUTHORISED", 30.0)
 
 
+async def test_later_allocation_settles_the_invoice(xero_sim, xero_tenant, ledger, xero_http):
+    tid, bob = xero_tenant, ledger["bob"]
+    invoice = xero_sim.add_invoice(tid, bob, Total=40)["InvoiceID"]
+    note = xero_sim.add_credit_note(tid, bob, Total=50)["CreditNoteID"]
+    with pytest.raises(ValueError, match="amount due"):
+        xero_sim.allocate(tid, "credit_note", note, invoice, 45)
+    xero_sim.allocate(tid, "CreditNotes", note, invoice, 40)
+
+    fetched = (await xero_http.get(f"{API}/Invoices/{invoice}")).json()["Invoices"][0]
+    credit = (await xero_http.get(f"{API}/CreditNotes/{note}")).json()["CreditNotes"][0]
+    assert (fetched["Status"], fetched["AmountCredited"]) == ("PAID", 40.0)
+    assert (credit["Status"], credit["RemainingCredit"]) == ("AUTHORISED", 10.0)
+    with pytest.raises(ValueError, match="remove payments and allocations"):
+        xero_sim.update(tid, "Invoices", invoice, Status="VOIDED")
+
+
 async def test_voided_and_deleted_documents_appear_when_modified_since(
     xero_sim, xero_clock, xero_tenant, ledger, xero_http
 ):
@@ -179,8 +195,9 @@ def test_seeded_demo_data_is_reproducible_and_consistent(xero_clock):
     from xerowatch.sim.xero import XeroSimConfig
 
     first, second = (XeroSim(XeroSimConfig(seed=11), xero_clock) for _ in range(2))
-    one, two = seed_demo(first, learners=40, seed=3), seed_demo(second, learners=40, seed=3)
+    one, two = seed_demo(first, learners=400, seed=3), seed_demo(second, learners=400, seed=3)
     assert one.contact_ids == two.contact_ids and one.invoice_ids == two.invoice_ids
+    assert len(one.contact_ids) == 400 and len(one.archived_ids) == 400 // 9
     invoices = first.records(one.tenant_id, "Invoices")
     assert {i["Status"] for i in invoices} >= {"AUTHORISED", "PAID", "VOIDED"}
     for invoice in invoices:

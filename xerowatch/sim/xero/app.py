@@ -86,6 +86,7 @@ class _Pipeline:
         answer: Callable[[], Awaitable[tuple[Outcome, str | None]]],
     ) -> Response:
         correlation_id = str(uuid.uuid4())
+        received_at = self.sim.clock.now()
         tenant_id: str | None = None
         status: int | None = None
         try:
@@ -113,7 +114,7 @@ class _Pipeline:
                         query=dict(request.query_params),
                         status=status,
                         tenant_id=tenant_id,
-                        at=self.sim.clock.now(),
+                        at=received_at,
                         idempotency_key=request.headers.get("idempotency-key"),
                         correlation_id=correlation_id,
                     )
@@ -125,17 +126,18 @@ class _Pipeline:
         """Apply the first matching fault around `run`."""
         with self.sim.lock:
             fault = self.sim.faults.take(request.method, relative)
-        if fault is not None and fault.kind == "slow":
-            await self.sim.clock.sleep(fault.delay)
-            fault = None
-        if fault is not None and fault.kind == "status":
+        if fault is None:
+            return await run()
+        if fault.kind == "status":
             return _fault_answer(fault)
-        if fault is not None and fault.kind == "drop":
+        if fault.kind == "drop":
             return DroppedConnection()
+        if fault.kind == "slow":
+            await self.sim.clock.sleep(fault.delay)
         response = await run()
-        if fault is not None and fault.kind == "apply_then_503":
+        if fault.kind == "apply_then_503":
             return text(503, _STATUS_TEXT[503])
-        if fault is not None and fault.kind == "apply_then_drop":
+        if fault.kind == "apply_then_drop":
             return DroppedConnection()
         return response
 
@@ -204,18 +206,16 @@ class _Pipeline:
         body = await request.body()
         if len(body) > sim.config.max_body_bytes:
             return text(413, "Request Entity Too Large")
-        key = request.headers.get("idempotency-key")
-        keyed = key is not None and request.method in ("PUT", "POST")
-        if keyed and (not key or len(key) > MAX_KEY_LENGTH):
+        key = request.headers.get("idempotency-key") if request.method in ("PUT", "POST") else None
+        if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
             return SimBadRequest(
                 f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters."
             ).response()
         url = request.url.path + ("?" + request.url.query if request.url.query else "")
-        print_ = fingerprint(request.method, url, body)
+        request_print = fingerprint(request.method, url, body)
         with sim.lock:
-            if keyed:
-                assert key is not None
-                cached = sim.idempotency.lookup(tenant_id, key, print_)
+            if key is not None:
+                cached = sim.idempotency.lookup(tenant_id, key, request_print)
                 if isinstance(cached, Conflict):
                     return SimBadRequest(
                         f"The Idempotency-Key {key} is already used with a different request."
@@ -235,9 +235,8 @@ class _Pipeline:
                 response = handler(ctx)
             except SimBadRequest as exc:
                 response = exc.response()
-            if keyed:
-                assert key is not None
-                sim.idempotency.store(tenant_id, key, print_, response)
+            if key is not None:
+                sim.idempotency.store(tenant_id, key, request_print, response)
             return response
 
 

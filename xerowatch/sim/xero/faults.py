@@ -6,12 +6,18 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Literal
 
+import httpx
+
 FaultKind = Literal["status", "drop", "slow", "apply_then_503", "apply_then_drop"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("status", "drop", "slow", "apply_then_503", "apply_then_drop")
 
 
-class SimulatedDisconnect(ConnectionResetError):
-    """Raised inside the app to abort a response: the client sees a dropped connection."""
+class SimulatedDisconnect(httpx.RemoteProtocolError):
+    """Raised inside the app to abort a response: the client sees a dropped connection.
+
+    It is the error httpx raises when a real server hangs up, so under httpx.ASGITransport the
+    client meets the same exception class it would meet over a socket (where uvicorn closes it).
+    """
 
 
 @dataclass

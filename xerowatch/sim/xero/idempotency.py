@@ -42,16 +42,16 @@ class IdempotencyCache:
         for key in [k for k, e in self._entries.items() if now - e.stored_at >= self.ttl]:
             del self._entries[key]
 
-    def lookup(self, tenant_id: str, key: str, print_: str) -> SimResponse | Conflict | None:
+    def lookup(self, tenant_id: str, key: str, request_print: str) -> SimResponse | Conflict | None:
         """The cached answer for a repeat, a Conflict for a reused key, or None if new."""
         self._purge()
         entry = self._entries.get((tenant_id, key))
         if entry is None:
             return None
-        if entry.fingerprint != print_:
+        if entry.fingerprint != request_print:
             return Conflict()
         return entry.response
 
-    def store(self, tenant_id: str, key: str, print_: str, response: SimResponse) -> None:
+    def store(self, tenant_id: str, key: str, request_print: str, response: SimResponse) -> None:
         """Remember the answer to a keyed write (error answers too, as Xero does)."""
-        self._entries[(tenant_id, key)] = _Entry(print_, response, self.clock.monotonic())
+        self._entries[(tenant_id, key)] = _Entry(request_print, response, self.clock.monotonic())

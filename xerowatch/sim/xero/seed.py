@@ -73,18 +73,20 @@ def seed_demo(
     """Fill a tenant (created if not given) with learners and their invoices, deterministically.
 
     Every 9th learner is archived; invoices are unpaid, part-paid, paid, credited (credit note,
-    overpayment, prepayment) or voided, and one payment is later deleted.
+    overpayment, prepayment) or voided, or carry a payment that was later deleted.
     """
     rng = random.Random(seed)
     tid = tenant_id or sim.add_tenant("Demo RTO")
     summary = SeedSummary(tid)
     names = [f"{first} {last}" for first in _FIRST for last in _LAST]
     rng.shuffle(names)
-    for index in range(min(learners, len(names))):
-        first, last = names[index].split(" ", 1)
+    for index in range(learners):
+        first, last = names[index % len(names)].split(" ", 1)
+        # names repeat after 360 learners; a cohort suffix keeps active names unique
+        cohort = index // len(names)
         contact = sim.add_contact(
             tid,
-            Name=names[index],
+            Name=f"{first} {last}" + (f" ({cohort + 1})" if cohort else ""),
             FirstName=first,
             LastName=last,
             ContactNumber=f"WN-{10_000 + index}",
