@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from xerowatch import __version__
 from xerowatch.clock import Clock
 from xerowatch.logs import redact
 from xerowatch.xero.errors import XeroAuthError, XeroRateLimited
+from xerowatch.xero.idempotency import validate_key
 from xerowatch.xero.quota import DAY_PROBE_S, Lane, QuotaScheduler
 from xerowatch.xero.retry import (
     TokenRejected,
@@ -27,8 +27,6 @@ from xerowatch.xero.retry import (
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_KEY_MAX = 128
-_IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX}}}")
 # Second-level path words that are names, not ids (from the spec's paths).
 _NAMED_SUBPATHS = {
     "Reports": frozenset(
@@ -187,11 +185,8 @@ class XeroTransport:
         """
         if not path.startswith("/"):
             raise ValueError(f"path must start with '/': {path!r}")
-        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise ValueError(
-                f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX} printable ASCII characters "
-                "without spaces"
-            )
+        if idempotency_key is not None:
+            validate_key(idempotency_key)  # IdempotencyKeyError (a ValueError) before any call
         call = _Call(method.upper(), path, tenant, lane, params, json, headers, idempotency_key)
         try:
             try:
