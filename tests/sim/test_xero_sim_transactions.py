@@ -187,6 +187,12 @@ async def test_order_parameter_sorts(ledger, xero_http):
     response = await xero_http.get(f"{API}/Invoices", params={"order": "Total DESC"})
     totals = [i["Total"] for i in response.json()["Invoices"]]
     assert totals == sorted(totals, reverse=True)
+    by_date = await xero_http.get(f"{API}/Invoices", params={"order": "Date, Total DESC"})
+    assert [i["InvoiceID"] for i in by_date.json()["Invoices"]] == [
+        ledger["bob_paid"],
+        ledger["ann_invoice"],
+        ledger["bob_void"],
+    ]
     bad = await xero_http.get(f"{API}/Invoices", params={"order": "Colour"})
     assert bad.status_code == 400
 

@@ -20,6 +20,7 @@ from xerowatch.sim.xero.where import (
     evaluate,
     parse_where,
 )
+from xerowatch.xero.dates import parse_xero_datetime
 
 Renderer = Callable[[Record], dict[str, Any]]
 
@@ -203,8 +204,7 @@ def _sort_key(spec: KindSpec, name: str) -> Callable[[dict[str, Any]], tuple[boo
         if kind == "number":
             return (False, float(value))
         if kind in ("date", "datetime"):
-            # MS-JSON `/Date(ms+0000)/` sorts by its millisecond count
-            return (False, int(str(value)[6:].split("+")[0].split(")")[0]))
+            return (False, parse_xero_datetime(value))
         return (False, str(value).casefold())
 
     return key

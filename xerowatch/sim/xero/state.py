@@ -6,9 +6,11 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from xerowatch.xero.dates import to_ms_json
 
 KINDS = ("Contacts", "Invoices", "CreditNotes", "Overpayments", "Prepayments", "Payments")
 ID_FIELDS = {
@@ -20,7 +22,6 @@ ID_FIELDS = {
     "Payments": "PaymentID",
 }
 _ALIASES = {kind.lower().rstrip("s"): kind for kind in KINDS}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CENT = Decimal("0.01")
 
 
@@ -35,8 +36,7 @@ def kind_name(kind: str) -> str:
 
 def ms_json(value: datetime) -> str:
     """Render an instant as Xero does for UpdatedDateUTC: `/Date(ms+0000)/`."""
-    ms = (value.astimezone(UTC) - _EPOCH) // timedelta(milliseconds=1)
-    return f"/Date({ms}+0000)/"
+    return to_ms_json(value)
 
 
 def ms_json_date(value: date) -> str:

@@ -17,16 +17,17 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+
+from xerowatch.xero.dates import XeroDateError, parse_xero_datetime
 
 FieldType = Literal["string", "guid", "date", "datetime", "number", "bool"]
 Getter = Callable[[Mapping[str, Any], str], Any]
 
 _COMPARE_OPS = ("==", "!=", ">=", "<=", ">", "<")
 _METHODS = {"startswith": "StartsWith", "endswith": "EndsWith", "contains": "Contains"}
-_MS_JSON = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
 
 class WhereError(ValueError):
@@ -339,10 +340,10 @@ def _field_value(kind: FieldType, raw: Any) -> Any:
     if kind == "guid":
         return str(raw).lower()
     if kind in ("date", "datetime"):
-        match = _MS_JSON.match(str(raw))
-        if match is None:
+        try:
+            return parse_xero_datetime(raw)
+        except XeroDateError:
             return None
-        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
     if kind == "number":
         try:
             return Decimal(str(raw))
@@ -399,8 +400,3 @@ def evaluate(
     if kind == "date" and isinstance(right, datetime) and left is not None:
         left, right = left.date(), right.date()
     return _compare(node.op, left, right)
-
-
-def date_literal(value: date) -> str:
-    """Render a date as a `DateTime(y, m, d)` literal."""
-    return f"DateTime({value.year}, {value.month:02d}, {value.day:02d})"
