@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,7 @@ class FileSource:
         self._batch_size = max(1, batch_size)
         self._settle = settle_seconds
 
-    async def changed_learners(self, cursor: str | None) -> AsyncIterator[LearnerBatch]:
+    async def changed_learners(self, cursor: str | None) -> AsyncGenerator[LearnerBatch, None]:
         """Yield each waiting file in arrival order, in batches; archive it once committed."""
         committed = FileCursor.load(cursor)
         for path in self._waiting_files():

@@ -11,7 +11,7 @@ unspecified (a crash mid-poll then re-reads, which the engine's content hash mak
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,7 +65,7 @@ class WisenetSource:
         self._learners_path = f"/learners{settings.region}"
         self._audit_disabled_until: float | None = None
 
-    async def changed_learners(self, cursor: str | None) -> AsyncIterator[LearnerBatch]:
+    async def changed_learners(self, cursor: str | None) -> AsyncGenerator[LearnerBatch, None]:
         """Yield learners changed since `cursor` page by page; the last batch has the new cursor."""
         since = _read_cursor(cursor)
         sent_before = self._client.requests_sent
