@@ -358,3 +358,20 @@ async def test_snapshot_reports_every_tenant() -> None:
     assert snap.taken_at == clock.now()
     clock.advance(60)
     assert quota.snapshot().tenants["a"].minute_used == 0
+
+
+async def test_lanes_also_order_waiters_held_back_by_the_minute_window() -> None:
+    quota, clock = scheduler(per_minute=1)
+    await call(quota)
+    served: list[str] = []
+
+    async def waiter(name: str, lane: Lane) -> None:
+        async with quota.slot(T, lane):
+            served.append(name)
+
+    async with anyio.create_task_group() as group:
+        # Both queue at virtual t=0 (a FakeClock sleep never blocks, so no pause in between).
+        group.start_soon(waiter, "bulk", Lane.BULK)
+        group.start_soon(waiter, "operator", Lane.OPERATOR)
+    assert served == ["operator", "bulk"]
+    assert clock.monotonic() >= 120  # one call per window

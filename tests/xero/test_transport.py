@@ -535,3 +535,16 @@ async def test_a_failing_on_call_hook_does_not_break_the_request(rig: Rig) -> No
         )
         response = await transport.request("GET", "/Contacts", tenant=ACME, lane=Lane.OPERATOR)
     assert response.status == 200
+
+
+@respx.mock
+async def test_our_own_day_count_fails_fast_and_alerts_once(rig: Rig) -> None:
+    route = respx.get(f"{API}/Contacts").mock(return_value=ok(**{"X-DayLimit-Remaining": "0"}))
+    await get_contacts(rig)  # Xero says this was the last call of the day
+    for _ in range(3):
+        with pytest.raises(XeroRateLimited) as caught:
+            await get_contacts(rig)
+        assert (caught.value.problem, caught.value.status) == ("day", None)
+    assert route.call_count == 1
+    [(kind, _, message, _)] = rig.alerts.raised
+    assert kind == "xero_day_limit" and "xerowatch's count" in message

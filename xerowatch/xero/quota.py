@@ -275,7 +275,7 @@ class QuotaScheduler:
             tenant.day_ends = None
             tenant.day_reset_learned = False
             tenant.parked_until = 0.0
-        elif tenant.parked_until and tenant.parked_until <= now:
+        elif 0.0 < tenant.parked_until <= now:
             tenant.parked_until = 0.0
             # A probe park ran out before our estimated reset: allow one call to ask Xero.
             tenant.day_used = min(tenant.day_used, self._limits.per_day - 1)
@@ -318,7 +318,8 @@ class QuotaScheduler:
             # More left than reordered responses could explain: Xero's day window restarted
             # since the last response we saw, so its reset is a day after that at the earliest.
             tenant.day_used = xero_used + max(0, tenant.minute.in_flight - 1)
-            tenant.day_ends = (tenant.last_day_sync or now) + DAY_S
+            since = now if tenant.last_day_sync is None else tenant.last_day_sync
+            tenant.day_ends = since + DAY_S
             tenant.day_reset_learned = False
             tenant.parked_until = 0.0
         tenant.last_day_sync = now

@@ -303,7 +303,8 @@ class XeroTransport:
         left = exc.retry_after
         self._day_alerted_until[tenant_id] = now + (left if left is not None else DAY_PROBE_S)
         until = "" if left is None else f" for about {left / 3600:.1f} h"
-        message = f"Xero daily API limit reached for tenant {tenant_id}: paused{until}"
+        counted = "" if exc.status == 429 else " (by xerowatch's count of today's calls)"
+        message = f"Xero daily API limit reached for tenant {tenant_id}{counted}: paused{until}"
         try:
             await self._alerts("xero_day_limit", message, fix=DAY_LIMIT_FIX, tenant_id=tenant_id)
         except Exception:  # the rate-limit error matters more than a failed alert write
