@@ -87,6 +87,7 @@ async def test_a_command_cancelled_at_shutdown_is_not_left_running(store: Store)
 
     command_id = await commands.enqueue(store, "resync", {"from": "2026-01-01"})
     loop = command_loop(store, executor)
+
     async def one_iteration() -> None:
         await loop.body()
 

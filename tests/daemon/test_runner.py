@@ -129,6 +129,33 @@ async def test_work_still_running_after_the_grace_period_is_abandoned(
     assert await lease_row(store) is None
 
 
+async def test_force_stop_does_not_wait_for_the_grace_period(
+    store: Store, clock: FakeClock
+) -> None:
+    started = anyio.Event()
+
+    async def stuck() -> float | None:
+        started.set()
+        await anyio.sleep_forever()
+        return None
+
+    runner = make_runner(
+        store, clock, lambda ctx: [LoopSpec("stuck", stuck, 1.0)], shutdown_grace=3600
+    )
+    codes: list[int] = []
+    async with anyio.create_task_group() as tg:
+        await serve_in(tg, runner, codes)
+        await started.wait()
+        runner.request_stop()  # first SIGTERM: would wait an hour for `stuck`
+        for _ in range(20):
+            await anyio.lowlevel.checkpoint()
+        assert codes == []
+        runner.force_stop()  # second SIGTERM
+
+    assert codes == [EXIT_OK]
+    assert await lease_row(store) is None
+
+
 async def test_a_second_daemon_is_refused_naming_the_holder(
     store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -30,11 +30,12 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
 
 
 def _register() -> None:
-    from xerowatch.cli import auth_cmds, control_cmds, sync_cmds
+    from xerowatch.cli import auth_cmds, control_cmds, daemon_cmds, sync_cmds
 
     auth_cmds.register(cli)
     sync_cmds.register(cli)
     control_cmds.register(cli)
+    daemon_cmds.register(cli)
 
 
 _register()
