@@ -187,7 +187,7 @@ async def test_invalid_grant_marks_the_connection_for_reconnect(
     respx.post(TOKEN_URL).respond(400, json={"error": "invalid_grant"})
     async with httpx.AsyncClient() as http:
         auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
-        with pytest.raises(SourceError, match="xerowatch connect wisenet") as info:
+        with pytest.raises(SourceError, match="must authorise xerowatch in Wisenet again") as info:
             await auth.headers()
         assert info.value.transient is False
         assert "refresh-1" not in str(info.value)
@@ -250,3 +250,19 @@ async def test_no_connection_is_a_clear_permanent_error(store: Store, clock: Fak
         with pytest.raises(SourceError, match="no Wisenet OAuth connection") as info:
             await auth.headers()
     assert info.value.transient is False
+
+
+@respx.mock
+async def test_a_second_401_after_refreshing_is_permanent(store: Store, clock: FakeClock) -> None:
+    await connect(store)
+    token = respx.post(TOKEN_URL).respond(
+        json={"access_token": "access-2", "refresh_token": "refresh-2", "expires_in": 3600}
+    )
+    api = respx.get(f"{API}/learnersAU/5").respond(401, json={"Message": "denied"})
+    async with httpx.AsyncClient() as http:
+        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        source = build_wisenet_source(SETTINGS, clock=clock, auth=auth, http=http)
+        with pytest.raises(SourceError, match="even after a refresh") as info:
+            await source.get_learner("5")
+    assert info.value.transient is False
+    assert (token.call_count, api.call_count) == (1, 2)
