@@ -17,6 +17,7 @@ from xerowatch.clock import Clock, SystemClock
 from xerowatch.config import Settings, load_settings
 from xerowatch.daemon.commands_loop import CommandExecutor
 from xerowatch.daemon.credentials import credential_overrides
+from xerowatch.daemon.engine_loops import engine_wiring
 from xerowatch.daemon.metrics import CallMetrics, MetricsSource
 from xerowatch.daemon.notify import StatusText
 from xerowatch.daemon.runner import DaemonRunner, LoopsFactory
@@ -47,13 +48,14 @@ class EngineParts:
 async def engine_parts(
     settings: Settings, store: Store, clock: Clock, calls: CallMetrics
 ) -> AsyncIterator[EngineParts]:
-    """Open the sync engine for the daemon's lifetime (the engine's entry point goes here).
-
-    Feed `calls` from the Xero transport's on_call hook. Until the engine is wired, the daemon
-    runs its own machinery only: lease, HTTP, metrics and systemd integration.
-    """
-    log.warning("no sync engine is wired into `xerowatch run` yet: running the daemon shell only")
-    yield EngineParts(loops_factory=lambda context: ())
+    """Open the sync engine for the daemon's lifetime; its Xero calls feed `calls`."""
+    async with engine_wiring(store, clock, calls) as wiring:
+        yield EngineParts(
+            loops_factory=wiring.loops_factory,
+            executor=wiring.executor,
+            metrics_source=wiring.host,
+            status_text=wiring.status_text,
+        )
 
 
 def load_daemon_settings(config_path: Path | None) -> Settings:

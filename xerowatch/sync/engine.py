@@ -142,7 +142,7 @@ class SyncEngine:
             )
         return result
 
-    async def _ingest_or_alert(self) -> IngestSummary:
+    async def ingest_or_alert(self) -> IngestSummary:
         """Read the source; if it is down, alert and carry on with what is already known."""
         try:
             summary = await self.ingest_source()
@@ -171,7 +171,7 @@ class SyncEngine:
         summary.commands = await process_pending(self)
         summary.paused = await runtime.is_paused(self.ctx.store)
         if not summary.paused:
-            summary.source = await self._ingest_or_alert()
+            summary.source = await self.ingest_or_alert()
             for tenant in await self.tenants():
                 summary.tenants[tenant.tenant_id] = await self._tenant_cycle(tenant)
             summary.resyncs = await self.run_resyncs()

@@ -1,0 +1,331 @@
+"""The sync engine's supervised loops: what `xerowatch run` does, tenant by tenant.
+
+One runtime (store, Xero client with its quota scheduler, source) serves every loop of a
+configuration; a reload with new settings opens a fresh one. Per tenant: contact push, contact
+events, transaction pull, online links — so one broken organisation never stops another.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+
+from xerowatch.clock import Clock
+from xerowatch.config import Settings
+from xerowatch.daemon.metrics import CallMetrics
+from xerowatch.daemon.runner import DaemonContext
+from xerowatch.daemon.supervisor import LoopSpec
+from xerowatch.store import alerts, links, runtime
+from xerowatch.store.commands import Command
+from xerowatch.store.db import Store, utc_now_iso
+from xerowatch.sync.commands import execute
+from xerowatch.sync.directory_sync import refresh_directory
+from xerowatch.sync.housekeeping import QuotaSampler, prune_old_rows
+from xerowatch.wiring import Runtime, open_runtime
+from xerowatch.xero.quota import QuotaSnapshot
+from xerowatch.xero.transport import CallRecord, TenantRef
+
+log = logging.getLogger(__name__)
+
+PULL_SHARE_OF_DAY = 0.4
+"""Routine transaction pulls may use this share of the daily limit (the rest: writes, resyncs)."""
+STREAMS_PER_PULL = 5
+PUSH_EVERY_S = 15.0
+WRITEBACK_EVERY_S = 30.0
+RESYNC_EVERY_S = 30.0
+EVENTS_EVERY_S = 5.0
+ONLINE_URLS_EVERY_S = 300.0
+HOUSEKEEPING_EVERY_S = 60.0
+PRUNE_EVERY_S = 3600.0
+
+
+def pull_interval(settings: Settings) -> float:
+    """Seconds between routine pulls so they stay within their share of the daily limit.
+
+    Each pull costs one call per stream even when nothing changed: 5,000/day → every 216 s,
+    1,000/day (Starter) → every 18 minutes. Webhooks wake a pull early.
+    """
+    budget = settings.xero.daily_limit * PULL_SHARE_OF_DAY
+    return max(60.0, STREAMS_PER_PULL * 86_400 / budget)
+
+
+class EngineHost:
+    """Opens the runtime for the current configuration (once) and closes it at the end."""
+
+    def __init__(self, store: Store, clock: Clock, calls: CallMetrics) -> None:
+        self._store = store
+        self._clock = clock
+        self._calls = calls
+        self._lock = anyio.Lock()
+        self._stack: AsyncExitStack | None = None
+        self._settings: Settings | None = None
+        self.current: Runtime | None = None
+
+    def _count(self, call: CallRecord) -> None:
+        self._calls.record(call.endpoint, call.status, call.tenant_id)
+
+    async def runtime(self, settings: Settings) -> Runtime:
+        """The runtime for `settings`, opened on first use or after a reload."""
+        async with self._lock:
+            if self.current is not None and self._settings is settings:
+                return self.current
+            await self._close()
+            stack = AsyncExitStack()
+            self.current = await stack.enter_async_context(
+                open_runtime(settings, clock=self._clock, store=self._store, on_call=self._count)
+            )
+            self._stack, self._settings = stack, settings
+            return self.current
+
+    async def _close(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+        self._stack = self._settings = self.current = None
+
+    async def aclose(self) -> None:
+        """Close the runtime's clients."""
+        async with self._lock:
+            await self._close()
+
+    def snapshot(self) -> QuotaSnapshot:
+        """The current quota of every tenant, for /metrics (empty before the engine starts)."""
+        if self.current is not None:
+            return self.current.quota.snapshot()
+        return QuotaSnapshot(
+            tenants={}, app_minute_used=0, app_minute_remaining=0, taken_at=self._clock.now()
+        )
+
+
+def _tenants(settings: Settings) -> list[TenantRef]:
+    """The active tenants, read synchronously when a configuration's loops are built."""
+    try:
+        with sqlite3.connect(f"file:{settings.store.path}?mode=ro", uri=True) as conn:
+            rows = conn.execute(
+                "SELECT tenant_id, connection_id FROM tenants WHERE active = 1 ORDER BY tenant_id"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        log.warning("could not list tenants: %s", exc)
+        return []
+    return [TenantRef(str(row[0]), str(row[1])) for row in rows]
+
+
+@dataclass
+class EngineLoops:
+    """Builds the loops of one configuration."""
+
+    host: EngineHost
+    context: DaemonContext
+
+    async def rt(self) -> Runtime:
+        """The runtime of this configuration."""
+        return await self.host.runtime(self.context.settings)
+
+    def _guarded(
+        self, tenant_id: str, body: Callable[[Runtime], Awaitable[float | None]]
+    ) -> Callable[[], Awaitable[float | None]]:
+        async def run() -> float | None:
+            rt = await self.rt()
+            if await runtime.is_paused(rt.store, tenant_id):
+                return None
+            return await body(rt)
+
+        return run
+
+    async def _poll_source(self, rt: Runtime) -> float | None:
+        summary = await rt.engine.ingest_or_alert()
+        if summary.changed:
+            self.context.wake("push_contacts")
+        budget = rt.source.budget()
+        poll = self.context.settings.sync.poll_seconds
+        return max(poll, budget.suggested_poll_seconds) if budget else poll
+
+    async def _poke_learners(self, rt: Runtime) -> float | None:
+        rows = await rt.store.fetchall(
+            "SELECT id, resource_id FROM webhook_events WHERE source = 'wisenet' "
+            "AND processed_at IS NULL ORDER BY id LIMIT 100"
+        )
+        for row in rows:
+            await rt.engine.poke_learner(str(row["resource_id"]))
+            await _processed(rt.store, [int(row["id"])])
+        if rows:
+            self.context.wake("push_contacts")
+        return None
+
+    def _push(self, tenant: TenantRef) -> Callable[[Runtime], Awaitable[float | None]]:
+        async def body(rt: Runtime) -> float | None:
+            summary = await rt.engine.push(tenant)
+            if summary.created or summary.updated:
+                self.context.wake(f"pull_transactions[{tenant.tenant_id}")
+            return None
+
+        return body
+
+    def _pull_contacts(self, tenant: TenantRef) -> Callable[[Runtime], Awaitable[float | None]]:
+        async def body(rt: Runtime) -> float | None:
+            ids = await _pending_xero_events(rt.store, tenant.tenant_id, ("CONTACT",))
+            if ids:  # an archive or merge in Xero: refresh the mirror (one call)
+                await refresh_directory(rt.engine.ctx, tenant)
+                await _processed(rt.store, ids)
+            return None
+
+        return body
+
+    def _pull(self, tenant: TenantRef) -> Callable[[Runtime], Awaitable[float | None]]:
+        async def body(rt: Runtime) -> float | None:
+            ids = await _pending_xero_events(rt.store, tenant.tenant_id, ("INVOICE", "CREDITNOTE"))
+            summary = await rt.engine.pull(tenant)
+            await _processed(rt.store, ids)
+            if summary.total("changed"):
+                self.context.wake("write_back")
+            return None
+
+        return body
+
+    def _online_urls(self, tenant: TenantRef) -> Callable[[Runtime], Awaitable[float | None]]:
+        async def body(rt: Runtime) -> float | None:
+            if await rt.engine.online_urls(tenant):
+                self.context.wake("write_back")
+            return None
+
+        return body
+
+    async def _write_back(self, rt: Runtime) -> float | None:
+        await rt.engine.write_back()
+        return None
+
+    async def _resyncs(self, rt: Runtime) -> float | None:
+        if await rt.engine.run_resyncs():
+            self.context.wake("write_back")
+        return None
+
+    def loops(self) -> list[LoopSpec]:
+        """Every loop of this configuration."""
+        settings = self.context.settings
+        sampler: list[QuotaSampler] = []
+        last_prune = [float("-inf")]
+
+        async def housekeeping() -> float | None:
+            rt = await self.rt()
+            if not sampler:
+                sampler.append(QuotaSampler(rt.store, rt.quota))
+            await sampler[0].sample(rt.clock.now())
+            if rt.clock.monotonic() - last_prune[0] >= PRUNE_EVERY_S:
+                last_prune[0] = rt.clock.monotonic()
+                await prune_old_rows(rt.store, settings.store.retention_days, rt.clock.now())
+            return None
+
+        specs = [
+            LoopSpec(
+                "poll_source", self._guarded("", self._poll_source), settings.sync.poll_seconds
+            ),
+            LoopSpec("poke_learners", self._guarded("", self._poke_learners), EVENTS_EVERY_S),
+            LoopSpec("write_back", self._guarded("", self._write_back), WRITEBACK_EVERY_S),
+            LoopSpec("resyncs", self._guarded("", self._resyncs), RESYNC_EVERY_S),
+            LoopSpec("housekeeping", housekeeping, HOUSEKEEPING_EVERY_S),
+        ]
+        every_pull = pull_interval(settings)
+        for tenant in _tenants(settings):
+            tid = tenant.tenant_id
+            specs += [
+                LoopSpec(
+                    f"push_contacts[{tid}]",
+                    self._guarded(tid, self._push(tenant)),
+                    PUSH_EVERY_S,
+                    tid,
+                ),
+                LoopSpec(
+                    f"pull_contacts[{tid}]",
+                    self._guarded(tid, self._pull_contacts(tenant)),
+                    EVENTS_EVERY_S,
+                    tid,
+                ),
+                LoopSpec(
+                    f"pull_transactions[{tid}]",
+                    self._guarded(tid, self._pull(tenant)),
+                    every_pull,
+                    tid,
+                ),
+            ]
+            if settings.sync.fetch_online_invoice_urls:
+                specs.append(
+                    LoopSpec(
+                        f"online_urls[{tid}]",
+                        self._guarded(tid, self._online_urls(tenant)),
+                        ONLINE_URLS_EVERY_S,
+                        tid,
+                    )
+                )
+        return specs
+
+
+async def _pending_xero_events(
+    store: Store, tenant_id: str, categories: tuple[str, ...]
+) -> list[int]:
+    marks = ",".join("?" * len(categories))
+    rows = await store.fetchall(
+        f"SELECT id FROM webhook_events WHERE source = 'xero' AND processed_at IS NULL "
+        f"AND tenant_id = ? AND category IN ({marks}) ORDER BY id LIMIT 1000",
+        (tenant_id, *categories),
+    )
+    return [int(row[0]) for row in rows]
+
+
+async def _processed(store: Store, ids: Sequence[int]) -> None:
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    await store.execute(
+        f"UPDATE webhook_events SET processed_at = ? WHERE id IN ({marks})",
+        (utc_now_iso(), *ids),
+    )
+
+
+@dataclass(frozen=True)
+class EngineWiring:
+    """The pieces `xerowatch run` plugs into the daemon runner."""
+
+    host: EngineHost
+
+    def loops_factory(self, context: DaemonContext) -> Sequence[LoopSpec]:
+        """Loops for one configuration."""
+        return EngineLoops(self.host, context).loops()
+
+    async def executor(self, command: Command) -> str:
+        """Carry out one operator command."""
+        if self.host.current is None:
+            raise RuntimeError("the engine is not running yet")
+        return await execute(self.host.current.engine, command)
+
+    async def status_text(self) -> str:
+        """systemd's STATUS= line: "1,234 synced · 3 alerts · 41/60 this minute"."""
+        rt = self.host.current
+        if rt is None:
+            return "starting"
+        synced = (await links.count_by_state(rt.store)).get("synced", 0)
+        open_alerts = await alerts.count_open(rt.store)
+        snapshot = rt.quota.snapshot()
+        minute = ", ".join(
+            f"{state.minute_used}/{rt.settings.xero.minute_limit} this minute"
+            for state in snapshot.tenants.values()
+        )
+        return " · ".join(
+            part for part in (f"{synced:,} synced", f"{open_alerts} alerts", minute) if part
+        )
+
+
+@asynccontextmanager
+async def engine_wiring(
+    store: Store, clock: Clock, calls: CallMetrics
+) -> AsyncIterator[EngineWiring]:
+    """The engine for the daemon's lifetime; clients close when the daemon stops."""
+    host = EngineHost(store, clock, calls)
+    try:
+        yield EngineWiring(host)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await host.aclose()
