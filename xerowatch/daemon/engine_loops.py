@@ -42,6 +42,15 @@ EVENTS_EVERY_S = 5.0
 ONLINE_URLS_EVERY_S = 300.0
 HOUSEKEEPING_EVERY_S = 60.0
 PRUNE_EVERY_S = 3600.0
+WAKE_AFTER: dict[str, tuple[str, ...]] = {
+    "retry": ("push_contacts", "write_back"),
+    "retry_all": ("push_contacts", "write_back"),
+    "resync": ("resyncs",),
+    "resume": ("poll_source", "push_contacts", "pull_transactions", "write_back"),
+    "fetch_online_url": ("write_back",),
+    "poke_learner": ("push_contacts",),
+}
+"""Loops to wake once a command is done, so its effect shows within a second."""
 
 
 def pull_interval(settings: Settings) -> float:
@@ -65,6 +74,8 @@ class EngineHost:
         self._stack: AsyncExitStack | None = None
         self._settings: Settings | None = None
         self.current: Runtime | None = None
+        self.wake: Callable[[str], None] = lambda prefix: None
+        """The current configuration's loop waker (set when its loops are built)."""
 
     def _count(self, call: CallRecord) -> None:
         self._calls.record(call.endpoint, call.status, call.tenant_id)
@@ -206,6 +217,7 @@ class EngineLoops:
     def loops(self) -> list[LoopSpec]:
         """Every loop of this configuration."""
         settings = self.context.settings
+        self.host.wake = self.context.wake
         sampler: list[QuotaSampler] = []
         last_prune = [float("-inf")]
 
@@ -296,10 +308,13 @@ class EngineWiring:
         return EngineLoops(self.host, context).loops()
 
     async def executor(self, command: Command) -> str:
-        """Carry out one operator command."""
+        """Carry out one operator command, then wake the loops that act on it."""
         if self.host.current is None:
             raise RuntimeError("the engine is not running yet")
-        return await execute(self.host.current.engine, command)
+        result = await execute(self.host.current.engine, command)
+        for prefix in WAKE_AFTER.get(command.kind, ()):
+            self.host.wake(prefix)
+        return result
 
     async def status_text(self) -> str:
         """systemd's STATUS= line: "1,234 synced · 3 alerts · 41/60 this minute"."""
