@@ -8,89 +8,24 @@ own request log, and its per-minute counter answers a real 429, so "never a 429"
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from tests.independent_xero import FakeXero
-from tests.spec import SpecUnavailable, load_openapi, validate_request
-from tests.sync.memory_source import MemorySource, learner
+from tests.independent_xero.world import World, open_world, spec_check
+from tests.sync.memory_source import learner
 from xerowatch.clock import FakeClock
-from xerowatch.config import Settings, StoreSettings, SyncSettings, XeroSettings
 from xerowatch.store import alerts, commands, directory, links, resyncs
-from xerowatch.sync.engine import CycleSummary
-from xerowatch.wiring import Runtime, connect_custom_connection, open_runtime
 
-Handler = Callable[[httpx.Request], httpx.Response]
 # openapi-core cannot check OAuth2 itself and says so on every request
 pytestmark = pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning")
 
 JANUARY_WHERE = "(Date>=DateTime(2026,01,01)) AND (Date<DateTime(2026,02,01))"
-
-
-def spec_check() -> Callable[[httpx.Request], None] | None:
-    """Validate requests against the official spec when a copy is at hand."""
-    try:
-        load_openapi()
-    except SpecUnavailable:
-        return None
-    return validate_request
-
-
-def parity_settings(store_path: Path, xero: FakeXero, **sync: object) -> Settings:
-    """Settings for a custom connection to the fake (its addresses are Xero's real ones)."""
-    return Settings(
-        store=StoreSettings(path=store_path),
-        xero=XeroSettings(
-            auth_mode="custom_connection",
-            client_id=xero.client_id,
-            client_secret=SecretStr(xero.client_secret),
-            api_url=xero.urls.api_url,
-            identity_url=xero.urls.identity_url,
-            connections_url=xero.urls.connections_url,
-            max_retries=4,
-        ),
-        sync=SyncSettings.model_validate(sync),
-    )
-
-
-@dataclass
-class World:
-    """The engine, connected to the independent fake, with an in-memory source."""
-
-    xero: FakeXero
-    rt: Runtime
-    source: MemorySource
-    clock: FakeClock
-
-    @property
-    def tenant_id(self) -> str:
-        """The fake's organisation."""
-        return self.xero.tenant_id
-
-    async def cycle(self) -> CycleSummary:
-        """Run one engine cycle."""
-        return await self.rt.engine.run_cycle()
-
-    def writes(self) -> int:
-        """Contact write calls the fake has seen."""
-        return self.xero.calls("POST /Contacts") + self.xero.calls("PUT /Contacts")
-
-    def contact_id(self, ref: str) -> str:
-        """The ContactID the engine gave a learner in Xero."""
-        [contact] = [c for c in self.xero.contacts.all() if c.get("ContactNumber") == ref]
-        return str(contact["ContactID"])
-
-    def written(self) -> Counter[tuple[str, str]]:
-        """Transactions written back to the source, by kind and status."""
-        return Counter((tx.kind, tx.status) for tx in self.source.written)
 
 
 @pytest.fixture
@@ -103,20 +38,6 @@ def clock() -> FakeClock:
 def xero(clock: FakeClock) -> FakeXero:
     """The independent fake Xero."""
     return FakeXero(clock, request_check=spec_check())
-
-
-@asynccontextmanager
-async def open_world(
-    tmp_path: Path, xero: FakeXero, clock: FakeClock, handler: Handler | None = None
-) -> AsyncIterator[World]:
-    """Open a runtime against the fake (optionally through a wrapping handler) and connect."""
-    source = MemorySource()
-    transport = httpx.MockTransport(handler or xero.handler)
-    settings = parity_settings(tmp_path / "parity.db", xero)
-    async with open_runtime(settings, clock=clock, xero_transport=transport, source=source) as rt:
-        [tenant] = await connect_custom_connection(rt)
-        assert tenant.tenant_id == xero.tenant_id
-        yield World(xero, rt, source, clock)
 
 
 @pytest.fixture
@@ -259,6 +180,7 @@ async def test_a_write_applied_but_answered_503_is_replayed_not_duplicated(
     assert Counter(c["ContactNumber"] for c in xero.contacts.all()) == Counter(
         {f"R{i}": 1 for i in range(30)}
     )
+    assert xero.violations == []
 
 
 async def test_a_token_xero_stops_accepting_is_renewed_and_the_call_goes_through(
@@ -431,7 +353,7 @@ STRICT_BOUNDARY = (
 async def test_an_invoice_created_in_the_second_of_the_watermark_is_pulled(
     tmp_path: Path, clock: FakeClock, strictly_after: bool
 ) -> None:
-    xero = FakeXero(clock, modified_since_strictly_after=strictly_after)
+    xero = FakeXero(clock, modified_since_strictly_after=strictly_after, request_check=spec_check())
     async with open_world(tmp_path, xero, clock) as world:
         cid = await synced_contact(world, "R7")
         clock.advance(10)
