@@ -9,6 +9,7 @@ from datetime import datetime
 from xerowatch.store import cursors, directory, links
 from xerowatch.store.directory import DirectoryContact
 from xerowatch.store.history import HistoryEntry, record
+from xerowatch.sync import watermark
 from xerowatch.sync.context import EngineContext
 from xerowatch.xero.models import Contact
 from xerowatch.xero.paging import CONTACTS, ListQuery
@@ -79,7 +80,9 @@ async def refresh_directory(
     stored = await cursors.get_cursor(ctx.store, DIRECTORY_CURSOR, tenant.tenant_id)
     since = datetime.fromisoformat(stored) if stored else None
     result = DirectoryRefresh(full=since is None)
-    query = ListQuery(modified_since=since, summary_only=True, include_archived=True)
+    query = ListQuery(
+        modified_since=watermark.read_from(stored), summary_only=True, include_archived=True
+    )
     newest = since
     async for page in ctx.xero.iter_pages(CONTACTS, query, tenant=tenant, lane=lane):
         entries = [e for e in (_entry(tenant.tenant_id, c) for c in page.items) if e]
@@ -98,10 +101,7 @@ async def refresh_directory(
                     str(contact.merged_to_contact_id),
                 )
                 result.relinked += 1
-        for contact in page.items:
-            stamp = contact.updated_date_utc
-            if stamp is not None and (newest is None or stamp > newest):
-                newest = stamp
+        newest = watermark.advance(newest, (c.updated_date_utc for c in page.items))
     # The cursor moves only after the whole read: a crash mid-read re-reads, never skips.
     if newest is not None and newest != since:
         await cursors.set_cursor(ctx.store, DIRECTORY_CURSOR, newest.isoformat(), tenant.tenant_id)

@@ -16,6 +16,7 @@ from xerowatch.source.port import TransactionKind
 from xerowatch.store import cursors, links
 from xerowatch.store.links import ContactLink
 from xerowatch.store.transactions import TransactionRow, upsert_transactions
+from xerowatch.sync import watermark
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.mapping import (
     XeroTransaction,
@@ -148,14 +149,6 @@ async def store_page(
         summary.changed += await upsert_transactions(conn, rows)
 
 
-def _newest(items: list[XeroTransaction], current: datetime | None) -> datetime | None:
-    for tx in items:
-        stamp = tx.updated_date_utc
-        if stamp is not None and (current is None or stamp > current):
-            current = stamp
-    return current
-
-
 async def pull_stream(
     ctx: EngineContext,
     tenant: TenantRef,
@@ -168,12 +161,12 @@ async def pull_stream(
     summary = StreamSummary()
     stored = await cursors.get_cursor(ctx.store, stream.cursor_name, tenant.tenant_id)
     since = datetime.fromisoformat(stored) if stored else None
-    query = ListQuery(modified_since=since, statuses=stream.statuses)
+    query = ListQuery(modified_since=watermark.read_from(stored), statuses=stream.statuses)
     newest = since
     async for page in ctx.xero.iter_pages(stream.endpoint, query, tenant=tenant, lane=lane):
         summary.pages += 1
         await store_page(ctx, tenant.tenant_id, stream, page.items, matcher, summary)
-        newest = _newest(page.items, newest)
+        newest = watermark.advance(newest, (tx.updated_date_utc for tx in page.items))
     if newest is not None and newest != since:
         await cursors.set_cursor(
             ctx.store, stream.cursor_name, newest.isoformat(), tenant.tenant_id

@@ -30,7 +30,7 @@ from xerowatch.sync.matching import (
     decide,
     person_key,
 )
-from xerowatch.sync.validation import validate
+from xerowatch.sync.validation import ValidLearner, validate
 from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited
 from xerowatch.xero.models import Contact, ContactStatus
 from xerowatch.xero.quota import Lane
@@ -96,12 +96,14 @@ async def _due_refs(ctx: EngineContext, tenant_id: str) -> list[str]:
     return [ref for ref in pending if ref not in waiting]
 
 
-async def _plan(ctx: EngineContext, tenant_id: str, refs: list[str], summary: PushSummary) -> _Plan:
+async def _validate_pending(
+    ctx: EngineContext, tenant_id: str, refs: list[str], summary: PushSummary
+) -> dict[str, ValidLearner]:
+    """Check the due learners (no calls): the invalid ones alert, the rest go on."""
     store = ctx.store
     stored = await learners.get_many_by_ref(store, refs)
     current = await links.links_by_ref(store, tenant_id, refs)
-    numbered = await directory.by_number(store, tenant_id, refs)
-    valid_by_ref = {}
+    valid_by_ref: dict[str, ValidLearner] = {}
     for ref in refs:
         item = stored.get(ref)
         if item is None or item.deleted_at is not None or not item.learner.sync_to_xero:
@@ -118,6 +120,17 @@ async def _plan(ctx: EngineContext, tenant_id: str, refs: list[str], summary: Pu
             summary.blocked += 1
             continue
         valid_by_ref[ref] = valid
+    return valid_by_ref
+
+
+async def _plan(
+    ctx: EngineContext, tenant_id: str, valid_by_ref: dict[str, ValidLearner], summary: PushSummary
+) -> _Plan:
+    """Match valid learners against the (fresh) directory and decide each write."""
+    store = ctx.store
+    refs = list(valid_by_ref)
+    current = await links.links_by_ref(store, tenant_id, refs)
+    numbered = await directory.by_number(store, tenant_id, refs)
     keys = [name_key(v.name) for v in valid_by_ref.values()]
     keys += [person_key(v) for v in valid_by_ref.values()]
     named = await directory.by_name_keys(store, tenant_id, keys)
@@ -354,9 +367,12 @@ async def push_contacts(
     refs = await _due_refs(ctx, tenant.tenant_id)
     if not refs:
         return summary
+    valid = await _validate_pending(ctx, tenant.tenant_id, refs, summary)
+    if not valid:
+        return summary
     before = ctx.calls.total
     await refresh_directory(ctx, tenant, lane=lane)
-    plan = await _plan(ctx, tenant.tenant_id, refs, summary)
+    plan = await _plan(ctx, tenant.tenant_id, valid, summary)
     size = ctx.settings.batch_size
     for start in range(0, len(plan.writes), size):
         batch = plan.writes[start : start + size]
