@@ -56,6 +56,17 @@ async def test_commands_are_claimed_once_in_order(store: Store) -> None:
         await commands.enqueue(store, "explode", {})  # type: ignore[arg-type]
 
 
+async def test_a_command_with_unreadable_arguments_fails_at_claim(store: Store) -> None:
+    await store.execute(
+        "INSERT INTO commands (kind, args_json, created_at) VALUES ('retry', '{oops', 'now')"
+    )
+    good = await commands.enqueue(store, "pause", {})
+    claimed = await commands.claim_next(store)
+    assert claimed is not None and claimed.id == good
+    [_, bad] = await commands.recent(store, 2)
+    assert bad.state == "failed" and "unreadable arguments" in (bad.result or "")
+
+
 async def test_outbox_job_lifecycle(store: Store) -> None:
     async with store.transaction() as conn:
         await jobs.begin_attempts(conn, "t1", "contact", ["R1", "R2"], "scope-1")

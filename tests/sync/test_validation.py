@@ -38,7 +38,9 @@ def test_email_with_blanks_is_refused_with_a_fix() -> None:
 def test_email_missing_and_invalid() -> None:
     assert messages(email=None) == ["Email missing"]
     assert messages(email="not-an-email") == ["Email invalid: not-an-email"]
-    assert messages(email="jürgen@example.de") == ["Email invalid: jürgen@example.de"]
+    assert messages(email="jürgen@example.de") == [
+        "Email has accented or non-Latin letters, which Xero refuses: jürgen@example.de"
+    ]
 
 
 def test_unknown_country_and_state_name_the_value() -> None:

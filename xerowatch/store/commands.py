@@ -57,20 +57,33 @@ async def enqueue(
 
 
 async def claim_next(store: Store) -> Command | None:
-    """Take the oldest pending command and mark it running (atomic across processes)."""
-    async with store.transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT * FROM commands WHERE state = 'pending' ORDER BY id LIMIT 1"
-        )
-        row = await cursor.fetchone()
-        if row is None:
-            return None
-        now = utc_now_iso()
-        await conn.execute(
-            "UPDATE commands SET state = 'running', started_at = ? WHERE id = ?", (now, row["id"])
-        )
-    command = _command(row)
-    return Command(**{**command.__dict__, "state": "running", "started_at": now})
+    """Take the oldest pending command and mark it running (atomic across processes).
+
+    A row whose arguments are not valid JSON is failed on the spot, never left running.
+    """
+    while True:
+        async with store.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT * FROM commands WHERE state = 'pending' ORDER BY id LIMIT 1"
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                return None
+            now = utc_now_iso()
+            try:
+                command = _command(row)
+            except (ValueError, TypeError) as exc:
+                await conn.execute(
+                    "UPDATE commands SET state = 'failed', started_at = ?, finished_at = ?, "
+                    "result = ? WHERE id = ?",
+                    (now, now, f"unreadable arguments: {exc}", row["id"]),
+                )
+                continue
+            await conn.execute(
+                "UPDATE commands SET state = 'running', started_at = ? WHERE id = ?",
+                (now, row["id"]),
+            )
+        return Command(**{**command.__dict__, "state": "running", "started_at": now})
 
 
 async def complete(store: Store, command_id: int, *, ok: bool, result: str) -> None:

@@ -81,7 +81,15 @@ def _check_email(email: str | None) -> list[Problem]:
                 f"Remove the spaces from the email address {fix_where}",
             )
         ]
-    if not email.isascii() or not _EMAIL.match(email):
+    if not email.isascii():
+        return [
+            Problem(
+                "Email",
+                f"Email has accented or non-Latin letters, which Xero refuses: {email}",
+                f"Use the plain-letter form of the address {fix_where}",
+            )
+        ]
+    if not _EMAIL.match(email):
         return [
             Problem("Email", f"Email invalid: {email}", f"Correct the email address {fix_where}")
         ]
