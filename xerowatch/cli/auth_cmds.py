@@ -34,7 +34,6 @@ from xerowatch.xero.errors import XeroAuthError, XeroError
 from xerowatch.xero.pkce import (
     AuthorizationDenied,
     AuthorizationError,
-    AuthorizationRequest,
     exchange_code,
     first_of,
     loopback_address,
@@ -83,7 +82,7 @@ def _run(obj: CliContext, body: Callable[[], Awaitable[T]]) -> T:
         raise click.ClickException(str(exc)) from None
 
 
-class _StdinLines:
+class StdinLines:
     """Lines typed at the terminal, read by one daemon thread so waiting can be cancelled.
 
     A single reader for the whole command: a read abandoned when the browser callback wins
@@ -152,7 +151,7 @@ def connect(
         raise click.UsageError("use either --tenant or --all-tenants, not both")
     settings = obj.settings
     _require_credentials(settings.xero)
-    lines = _StdinLines()
+    lines = StdinLines()
 
     async def body() -> None:
         async with _session(settings) as session:
@@ -191,13 +190,13 @@ def _require_credentials(xero: XeroSettings) -> None:
 
 
 async def _authorize(
-    session: _Session, xero: XeroSettings, lines: _StdinLines, *, listen: bool
+    session: _Session, xero: XeroSettings, lines: StdinLines, *, listen: bool
 ) -> str:
     """Run the browser step and the code exchange; return the new connection's id."""
     request = start_authorization(xero)
     click.echo("Open this URL in a browser, sign in to Xero and allow access:\n")
     click.echo(f"  {request.url}\n")
-    code = await _receive_code(request, lines, listen=listen)
+    code = await receive_code(request.redirect_uri, request.state, lines, listen=listen)
     tokens = await exchange_code(session.http, xero, request, code)
     lacking = missing_scopes(xero.scopes, tokens.scope)
     if lacking:
@@ -209,16 +208,18 @@ async def _authorize(
     return await session.tokens.store_authorization(tokens)
 
 
-async def _receive_code(request: AuthorizationRequest, lines: _StdinLines, *, listen: bool) -> str:
+async def receive_code(
+    redirect_uri: str, state: str, lines: StdinLines, *, listen: bool, provider: str = "Xero"
+) -> str:
     """Wait for the loopback callback or a pasted redirect URL, whichever comes first."""
-    address = loopback_address(request.redirect_uri) if listen else None
+    address = loopback_address(redirect_uri) if listen else None
     async with AsyncExitStack() as stack:
         sources: list[Callable[[], Awaitable[str]]] = []
         if address is not None:
             host, port, _ = address
             try:
                 callback = await stack.enter_async_context(
-                    loopback_listener(request.redirect_uri, request.state)
+                    loopback_listener(redirect_uri, state, provider=provider)
                 )
             except OSError as exc:
                 click.echo(
@@ -228,19 +229,19 @@ async def _receive_code(request: AuthorizationRequest, lines: _StdinLines, *, li
                 )
             else:
                 sources.append(callback.wait_for_code)
-                click.echo(f"Waiting for the browser to return to {request.redirect_uri} ...")
+                click.echo(f"Waiting for the browser to return to {redirect_uri} ...")
         click.echo(
             "Or paste the URL the browser was sent to (copy the address bar, even if the page "
             "shows an error) and press Enter:"
         )
         listening = bool(sources)
-        sources.append(lambda: _pasted_code(request, lines, keep_waiting=listening))
+        sources.append(
+            lambda: _pasted_code(state, lines, keep_waiting=listening, provider=provider)
+        )
         return await first_of(*sources)
 
 
-async def _pasted_code(
-    request: AuthorizationRequest, lines: _StdinLines, *, keep_waiting: bool
-) -> str:
+async def _pasted_code(state: str, lines: StdinLines, *, keep_waiting: bool, provider: str) -> str:
     while True:
         line = await lines.next()
         if line is None:
@@ -250,7 +251,7 @@ async def _pasted_code(
         if not line.strip():
             continue
         try:
-            return parse_redirect(line, expected_state=request.state)
+            return parse_redirect(line, expected_state=state, provider=provider)
         except AuthorizationDenied:
             raise
         except AuthorizationError as exc:
@@ -261,7 +262,7 @@ async def _choose(
     reachable: Sequence[XeroConnection],
     tenant_ids: Sequence[str],
     all_tenants: bool,
-    lines: _StdinLines,
+    lines: StdinLines,
 ) -> list[XeroConnection]:
     """Pick the organisations to connect: from the flags, or by number at a prompt."""
     if not reachable:

@@ -100,7 +100,7 @@ def start_authorization(settings: XeroSettings) -> AuthorizationRequest:
     return AuthorizationRequest(url=url, state=state, redirect_uri=settings.redirect_uri, pkce=pkce)
 
 
-def parse_redirect(text: str, *, expected_state: str) -> str:
+def parse_redirect(text: str, *, expected_state: str, provider: str = "Xero") -> str:
     """Return the code from a redirect URL (or its query string) after checking `state`."""
     cleaned = text.strip().strip("'\"<>")
     if not cleaned:
@@ -114,18 +114,18 @@ def parse_redirect(text: str, *, expected_state: str) -> str:
     if "error" in params and ("state" not in params or state_matches):
         detail = params.get("error_description", "")
         raise AuthorizationDenied(
-            f"Xero did not authorise xerowatch: {params['error'][:100]}"
+            f"{provider} did not authorise xerowatch: {params['error'][:100]}"
             + (f" ({detail[:200]})" if detail else "")
         )
     if ("code" not in params and "error" not in params) or "state" not in params:
         raise AuthorizationError(
-            "that is not a redirect URL from Xero (no code and state in it): paste the whole URL "
-            "the browser was sent to after you chose Allow access"
+            f"that is not a redirect URL from {provider} (no code and state in it): paste the "
+            "whole URL the browser was sent to after you chose Allow access"
         )
     if not state_matches:
         raise StateMismatchError(
             "the redirect belongs to another authorisation attempt (state does not match): "
-            "use the URL printed by this run of `xerowatch connect`"
+            "use the URL printed by this run of xerowatch"
         )
     if not params["code"]:
         raise AuthorizationError("the redirect URL holds an empty code")
@@ -144,8 +144,9 @@ def loopback_address(redirect_uri: str) -> tuple[str, int, str] | None:
 class LoopbackCallback:
     """Answers browser requests on the loopback listener until a valid redirect arrives."""
 
-    def __init__(self, path: str, expected_state: str, port: int) -> None:
+    def __init__(self, path: str, expected_state: str, port: int, provider: str = "Xero") -> None:
         self.path = path
+        self.provider = provider
         self.port = port
         self._expected_state = expected_state
         self._done = anyio.Event()
@@ -181,14 +182,16 @@ class LoopbackCallback:
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         parts = request_line.split(" ")
         if len(parts) != 3 or parts[0] != "GET":
-            return "405 Method Not Allowed", "Only the Xero redirect is served here."
+            return "405 Method Not Allowed", f"Only the {self.provider} redirect is served here."
         target = urlsplit(parts[1])
         if target.path != self.path:
             return "404 Not Found", "Not found."
         if self._done.is_set():
             return "409 Conflict", "This authorisation is already finished; close this tab."
         try:
-            code = parse_redirect(parts[1], expected_state=self._expected_state)
+            code = parse_redirect(
+                parts[1], expected_state=self._expected_state, provider=self.provider
+            )
         except StateMismatchError as exc:
             return "400 Bad Request", str(exc.message)
         except AuthorizationError as exc:
@@ -197,7 +200,8 @@ class LoopbackCallback:
             return "400 Bad Request", exc.message + ". Return to the terminal."
         self._code = code
         self._done.set()
-        return "200 OK", "xerowatch received Xero's authorisation. You can close this tab."
+        done = f"xerowatch received {self.provider}'s authorisation. You can close this tab."
+        return "200 OK", done
 
 
 async def _read_head(stream: anyio.abc.ByteStream) -> bytes:
@@ -223,7 +227,7 @@ def _http_response(status: str, message: str) -> bytes:
 
 @asynccontextmanager
 async def loopback_listener(
-    redirect_uri: str, expected_state: str
+    redirect_uri: str, expected_state: str, *, provider: str = "Xero"
 ) -> AsyncIterator[LoopbackCallback]:
     """Listen on the redirect URI's loopback address while the body runs.
 
@@ -235,7 +239,7 @@ async def loopback_listener(
     host, port, path = address
     listener = await anyio.create_tcp_listener(local_host=host, local_port=port)
     bound = listener.extra(anyio.abc.SocketAttribute.local_port)  # noqa: S610 (anyio, not Django)
-    callback = LoopbackCallback(path, expected_state, bound)
+    callback = LoopbackCallback(path, expected_state, bound, provider)
     async with listener, anyio.create_task_group() as group:
         group.start_soon(listener.serve, callback.handle)
         try:
