@@ -39,9 +39,16 @@ class Command:
     result: str | None
 
 
-def _command(row: aiosqlite.Row) -> Command:
+def _command(row: aiosqlite.Row, *, strict: bool = False) -> Command:
     data = dict(row)
-    return Command(args=json.loads(data.pop("args_json") or "{}"), **data)
+    raw = data.pop("args_json") or "{}"
+    try:
+        args = json.loads(raw)
+    except ValueError:
+        if strict:
+            raise
+        args = {"unreadable": raw}
+    return Command(args=args if isinstance(args, dict) else {"value": args}, **data)
 
 
 async def enqueue(
@@ -71,7 +78,7 @@ async def claim_next(store: Store) -> Command | None:
                 return None
             now = utc_now_iso()
             try:
-                command = _command(row)
+                command = _command(row, strict=True)
             except (ValueError, TypeError) as exc:
                 await conn.execute(
                     "UPDATE commands SET state = 'failed', started_at = ?, finished_at = ?, "
