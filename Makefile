@@ -25,6 +25,9 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+demo: $(STAMP)
+	$(BIN)/xerowatch demo
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

@@ -30,12 +30,21 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
 
 
 def _register() -> None:
-    from xerowatch.cli import auth_cmds, control_cmds, daemon_cmds, sync_cmds
+    from xerowatch.cli import (
+        auth_cmds,
+        control_cmds,
+        daemon_cmds,
+        demo_cmds,
+        sync_cmds,
+        wisenet_cmds,
+    )
 
     auth_cmds.register(cli)
     sync_cmds.register(cli)
     control_cmds.register(cli)
     daemon_cmds.register(cli)
+    demo_cmds.register(cli)
+    wisenet_cmds.register(cli)
 
 
 _register()
