@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 PROVIDER: Final = "wisenet"
 REFRESH_MARGIN_SECONDS = 60.0
 DEFAULT_LIFETIME_SECONDS = 3600
-RECONNECT_FIX = "an admin must authorise xerowatch in Wisenet again (OAuth code + PKCE)"
+RECONNECT_FIX = "an admin must authorise xerowatch in Wisenet again (`xerowatch wisenet-connect`)"
 
 
 @dataclass(frozen=True)
