@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,7 +29,13 @@ class ConfigError(Exception):
     """A configuration problem, phrased as one line that names the key and the fix."""
 
 
-class StoreSettings(BaseModel):
+class Section(BaseModel):
+    """A settings section: unknown keys are refused (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(Section):
     """Where the SQLite store lives and how long history is kept."""
 
     path: Path = Path("xerowatch.db")
@@ -38,7 +44,7 @@ class StoreSettings(BaseModel):
     """Days of integration history and quota samples to keep."""
 
 
-class XeroSettings(BaseModel):
+class XeroSettings(Section):
     """Xero app credentials, endpoints and the limits the quota scheduler enforces."""
 
     auth_mode: Literal["custom_connection", "authorization_code"] = "authorization_code"
@@ -75,7 +81,7 @@ class XeroSettings(BaseModel):
     """Retries for transient failures before giving up."""
 
 
-class WisenetSettings(BaseModel):
+class WisenetSettings(Section):
     """Wisenet LRM API v1 client settings."""
 
     base_url: str = "https://api.wisenet.co/v1"
@@ -108,7 +114,7 @@ class WisenetSettings(BaseModel):
     """Per-request timeout."""
 
 
-class FileSourceSettings(BaseModel):
+class FileSourceSettings(Section):
     """A watched folder of learner CSV exports, for organisations without an API licence."""
 
     inbox: Path = Path("learners-in")
@@ -121,14 +127,14 @@ class FileSourceSettings(BaseModel):
     """Zone of LastModified values in the CSV that carry no offset."""
 
 
-class SourceSettings(BaseModel):
+class SourceSettings(Section):
     """Which student system xerowatch reads learners from."""
 
     kind: Literal["wisenet", "file"] = "wisenet"
     """`wisenet` (API) or `file` (CSV exports)."""
 
 
-class SyncSettings(BaseModel):
+class SyncSettings(Section):
     """Sync-engine policies."""
 
     adopt_name_matches: bool = False
@@ -145,7 +151,7 @@ class SyncSettings(BaseModel):
     """Fetch online-invoice links in the background from spare daily budget."""
 
 
-class DaemonSettings(BaseModel):
+class DaemonSettings(Section):
     """The headless daemon and its optional HTTP server."""
 
     http_enabled: bool = False
