@@ -1,0 +1,58 @@
+"""The benchmark scenarios by name; `default` ones run when no --scenario is given."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+
+from bench import initial_sync, pull_writeback, rate_limit, real_limit_sync
+from bench.measure import PhaseResult
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named benchmark and how to run it."""
+
+    name: str
+    summary: str
+    run: Callable[[], Awaitable[list[PhaseResult]]]
+    default: bool = True
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "initial-1000",
+            "first sync of 1,000 Wisenet learners into an empty Xero, then a no-change cycle",
+            partial(initial_sync.run, 1000),
+        ),
+        Scenario(
+            "initial-5000",
+            "first sync of 5,000 Wisenet learners into an empty Xero, then a no-change cycle",
+            partial(initial_sync.run, 5000),
+        ),
+        Scenario(
+            "pull-5000",
+            "pull and write-back of 5,000 invoices for 1,000 synced learners",
+            partial(pull_writeback.run, 1000, 5000),
+        ),
+        Scenario(
+            "real-limits-5000",
+            "first sync of 5,000 learners under Xero's and Wisenet's real limits, virtual time",
+            partial(real_limit_sync.run, 5000),
+        ),
+        Scenario(
+            "limit-virtual",
+            "300 contact writes at Xero's 60/min in virtual time: zero 429s",
+            partial(rate_limit.run, 300, virtual=True),
+        ),
+        Scenario(
+            "limit",
+            "300 contact writes at Xero's 60/min in REAL time over loopback HTTP (about 5 min)",
+            partial(rate_limit.run, 300, virtual=False),
+            default=False,
+        ),
+    )
+}

@@ -1,0 +1,53 @@
+"""The benchmark scenarios at toy sizes, so the bench code cannot rot: call counts only, no time."""
+
+from __future__ import annotations
+
+import math
+
+from bench import initial_sync, pull_writeback, rate_limit
+from bench.report import console_report, problems, result_from_json, result_to_json
+
+STREAM_READS = {
+    f"GET /{name}": 1
+    for name in ("CreditNotes", "Invoices", "Overpayments", "Payments", "Prepayments")
+}
+
+
+async def test_initial_sync_then_a_no_change_cycle_over_loopback_http() -> None:
+    initial, unchanged = await initial_sync.run(20)
+    created = int(initial.details["contacts_created"])
+    held_back = int(initial.details["learners_invalid"]) + int(
+        initial.details["learners_not_synced"]
+    )
+    assert created > 0 and created + held_back == initial.records == 20
+    assert initial.xero_calls == {
+        "GET /Contacts": 1,
+        **STREAM_READS,
+        "POST /Contacts": math.ceil(created / 50),
+    }
+    assert initial.details["contacts_in_xero"] == created
+    assert unchanged.xero_calls == STREAM_READS
+    assert (unchanged.xero_writes, unchanged.source_writes) == (0, 0)
+    assert problems([initial, unchanged]) == []
+    assert result_from_json(result_to_json(initial)) == initial
+    assert "POST /Contacts 1" in console_report([initial])
+
+
+async def test_pull_and_write_back_then_online_links() -> None:
+    pull, unchanged, links = await pull_writeback.run(learners=20, invoices=30)
+    assert pull.details["cycles"] == 1
+    assert pull.source_requests["PUT /invoices/{id}"] == 30
+    assert pull.details["invoices_in_source"] == 30
+    assert pull.xero_calls == STREAM_READS
+    assert (unchanged.xero_writes, unchanged.source_writes) == (0, 0)
+    assert links.xero_calls == STREAM_READS | {"GET /Invoices/{id}/OnlineInvoice": 30}
+    assert links.source_requests["PUT /invoices/{id}"] == 30
+    assert problems([pull, unchanged, links]) == []
+
+
+async def test_contact_writes_at_the_real_minute_limit_in_virtual_time() -> None:
+    [result] = await rate_limit.run(8, virtual=True)
+    assert result.clock == "virtual"
+    assert result.xero_calls == {"GET /Contacts": 1, **STREAM_READS, "POST /Contacts": 8}
+    assert result.xero_429 == 0
+    assert result.records == 8
