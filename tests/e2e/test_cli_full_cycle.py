@@ -15,9 +15,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from xerowatch.cli import cli
+from xerowatch.sim.demo import sim_config_text
 from xerowatch.sim.server import RunningServer, serve_in_thread
 from xerowatch.sim.wisenet import WisenetSim
-from xerowatch.sim.xero import SimUrls, XeroSim, XeroSimConfig
+from xerowatch.sim.xero import XeroSim, XeroSimConfig
 
 
 @dataclass
@@ -35,28 +36,8 @@ class World:
 
 
 def write_config(path: Path, xero: RunningServer, wisenet: RunningServer, store: Path) -> None:
-    urls = SimUrls.at(xero.url)
     path.write_text(
-        f"""
-[store]
-path = "{store}"
-
-[xero]
-auth_mode = "custom_connection"
-client_id = "sim-client"
-client_secret = "sim-secret"
-api_url = "{urls.api_url}"
-identity_url = "{urls.identity_url}"
-connections_url = "{urls.connections_url}"
-authorize_url = "{urls.authorize_url}"
-
-[source]
-kind = "wisenet"
-
-[wisenet]
-base_url = "{wisenet.url}/v1"
-api_key = "sim-api-key"
-""",
+        sim_config_text(store, xero.url, wisenet.url, http_port=None, poll_seconds=60),
         encoding="utf-8",
     )
 

@@ -52,7 +52,9 @@ def daemon_world(tmp_path: Path) -> Iterator[tuple[XeroSim, str, Path, subproces
     with serve_in_thread(xero.app) as xs, serve_in_thread(wisenet.app) as ws:
         config = tmp_path / "xerowatch.toml"
         write_config(config, xs, ws, tmp_path / "xerowatch.db")
-        config.write_text(config.read_text() + "\n[sync]\npoll_seconds = 1\n", encoding="utf-8")
+        config.write_text(
+            config.read_text().replace("poll_seconds = 60", "poll_seconds = 1"), encoding="utf-8"
+        )
         assert cli(config, "connect", "--all-tenants").returncode == 0
         proc = subprocess.Popen(
             [sys.executable, "-m", "xerowatch", "--config", str(config), "run"],

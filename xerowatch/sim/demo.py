@@ -102,11 +102,24 @@ def _keep_invoicing(
         _notify(webhook_url, tenant_id, invoice["InvoiceID"])
 
 
-def _config_text(world_dir: Path, xero_url: str, wisenet_url: str, http_port: int) -> str:
+def sim_config_text(
+    store: Path, xero_url: str, wisenet_url: str, *, http_port: int | None, poll_seconds: float = 5
+) -> str:
+    """A xerowatch.toml for the simulators at these URLs (HTTP server on when a port is given)."""
     urls = SimUrls.at(xero_url)
-    return f"""# Written by `xerowatch demo`: xerowatch against the loopback simulators.
+    daemon = (
+        f"""
+[daemon]
+http_enabled = true
+http_port = {http_port}
+xero_webhook_key = "{WEBHOOK_KEY}"
+"""
+        if http_port is not None
+        else ""
+    )
+    return f"""# xerowatch against the loopback simulators.
 [store]
-path = "{world_dir / "xerowatch.db"}"
+path = "{store}"
 
 [xero]
 auth_mode = "custom_connection"
@@ -125,13 +138,8 @@ base_url = "{wisenet_url}/v1"
 api_key = "sim-api-key"
 
 [sync]
-poll_seconds = 5
-
-[daemon]
-http_enabled = true
-http_port = {http_port}
-xero_webhook_key = "{WEBHOOK_KEY}"
-"""
+poll_seconds = {poll_seconds}
+{daemon}"""
 
 
 @contextmanager
@@ -149,7 +157,8 @@ def demo_world(
         xs = stack.enter_context(serve_in_thread(xero.app))
         ws = stack.enter_context(serve_in_thread(wisenet.app))
         config = world_dir / "xerowatch.toml"
-        config.write_text(_config_text(world_dir, xs.url, ws.url, http_port), encoding="utf-8")
+        text = sim_config_text(world_dir / "xerowatch.db", xs.url, ws.url, http_port=http_port)
+        config.write_text(text, encoding="utf-8")
         worker = threading.Thread(
             target=_keep_invoicing,
             args=(

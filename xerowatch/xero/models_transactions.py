@@ -208,52 +208,41 @@ class CreditNote(XeroModel):
     warnings: list[ValidationMessage] | None = Field(None, alias="Warnings")
 
 
-class Overpayment(XeroModel):
+class _HeldCredit(XeroModel):
+    """What overpayments and prepayments share: money held as credit for a contact."""
+
+    contact: Contact | None = Field(None, alias="Contact")
+    date: XeroDate | None = Field(None, alias="Date")
+    status: CreditStatus | None = Field(None, alias="Status")
+    line_amount_types: LineAmountTypes | None = Field(None, alias="LineAmountTypes")
+    line_items: list[LineItem] | None = Field(None, alias="LineItems")
+    sub_total: Money | None = Field(None, alias="SubTotal")
+    total_tax: Money | None = Field(None, alias="TotalTax")
+    total: Money | None = Field(None, alias="Total")
+    currency_code: str | None = Field(None, alias="CurrencyCode")
+    currency_rate: Money | None = Field(None, alias="CurrencyRate")
+    remaining_credit: Money | None = Field(None, alias="RemainingCredit")
+    applied_amount: Money | None = Field(None, alias="AppliedAmount")
+    reference: str | None = Field(None, alias="Reference")
+    allocations: list[Allocation] | None = Field(None, alias="Allocations")
+    payments: list[Payment] | None = Field(None, alias="Payments")
+    updated_date_utc: XeroDateTime | None = Field(None, alias="UpdatedDateUTC")
+
+
+class Overpayment(_HeldCredit):
     """Money received beyond what was owed, held as credit for the contact."""
 
     overpayment_id: UUID | None = Field(None, alias="OverpaymentID")
     type: OverpaymentType | None = Field(None, alias="Type")
-    contact: Contact | None = Field(None, alias="Contact")
-    date: XeroDate | None = Field(None, alias="Date")
-    status: CreditStatus | None = Field(None, alias="Status")
-    line_amount_types: LineAmountTypes | None = Field(None, alias="LineAmountTypes")
-    line_items: list[LineItem] | None = Field(None, alias="LineItems")
-    sub_total: Money | None = Field(None, alias="SubTotal")
-    total_tax: Money | None = Field(None, alias="TotalTax")
-    total: Money | None = Field(None, alias="Total")
-    currency_code: str | None = Field(None, alias="CurrencyCode")
-    currency_rate: Money | None = Field(None, alias="CurrencyRate")
-    remaining_credit: Money | None = Field(None, alias="RemainingCredit")
-    applied_amount: Money | None = Field(None, alias="AppliedAmount")
-    reference: str | None = Field(None, alias="Reference")
-    allocations: list[Allocation] | None = Field(None, alias="Allocations")
-    payments: list[Payment] | None = Field(None, alias="Payments")
-    updated_date_utc: XeroDateTime | None = Field(None, alias="UpdatedDateUTC")
 
 
-class Prepayment(XeroModel):
+class Prepayment(_HeldCredit):
     """Money received before an invoice exists, held as credit for the contact."""
 
     prepayment_id: UUID | None = Field(None, alias="PrepaymentID")
     type: PrepaymentType | None = Field(None, alias="Type")
-    contact: Contact | None = Field(None, alias="Contact")
-    date: XeroDate | None = Field(None, alias="Date")
-    status: CreditStatus | None = Field(None, alias="Status")
-    line_amount_types: LineAmountTypes | None = Field(None, alias="LineAmountTypes")
-    line_items: list[LineItem] | None = Field(None, alias="LineItems")
-    sub_total: Money | None = Field(None, alias="SubTotal")
-    total_tax: Money | None = Field(None, alias="TotalTax")
-    total: Money | None = Field(None, alias="Total")
-    currency_code: str | None = Field(None, alias="CurrencyCode")
-    currency_rate: Money | None = Field(None, alias="CurrencyRate")
-    remaining_credit: Money | None = Field(None, alias="RemainingCredit")
-    applied_amount: Money | None = Field(None, alias="AppliedAmount")
-    reference: str | None = Field(None, alias="Reference")
     invoice_number: str | None = Field(None, alias="InvoiceNumber")
-    allocations: list[Allocation] | None = Field(None, alias="Allocations")
-    payments: list[Payment] | None = Field(None, alias="Payments")
-    updated_date_utc: XeroDateTime | None = Field(None, alias="UpdatedDateUTC")
 
 
-for _model in (Allocation, Payment, Invoice, CreditNote, Overpayment, Prepayment):
+for _model in (Allocation, Payment, Invoice, CreditNote, _HeldCredit, Overpayment, Prepayment):
     _model.model_rebuild()
