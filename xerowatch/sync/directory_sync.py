@@ -9,8 +9,8 @@ from datetime import datetime
 from xerowatch.store import cursors, directory, links
 from xerowatch.store.directory import DirectoryContact
 from xerowatch.store.history import HistoryEntry, record
-from xerowatch.sync import watermark
 from xerowatch.sync.context import EngineContext
+from xerowatch.sync.watermark import Watermark
 from xerowatch.xero.models import Contact
 from xerowatch.xero.paging import CONTACTS, ListQuery
 from xerowatch.xero.quota import Lane
@@ -78,12 +78,11 @@ async def refresh_directory(
 ) -> DirectoryRefresh:
     """Read the directory: fully the first time, then only what changed since the last read."""
     stored = await cursors.get_cursor(ctx.store, DIRECTORY_CURSOR, tenant.tenant_id)
-    since = datetime.fromisoformat(stored) if stored else None
-    result = DirectoryRefresh(full=since is None)
-    query = ListQuery(
-        modified_since=watermark.read_from(stored), summary_only=True, include_archived=True
-    )
-    newest = since
+    mark = Watermark.parse(stored)
+    started = ctx.clock.now()
+    result = DirectoryRefresh(full=mark.newest is None)
+    query = ListQuery(modified_since=mark.read_from(), summary_only=True, include_archived=True)
+    seen: list[datetime | None] = []
     async for page in ctx.xero.iter_pages(CONTACTS, query, tenant=tenant, lane=lane):
         entries = [e for e in (_entry(tenant.tenant_id, c) for c in page.items) if e]
         merged = [c for c in page.items if c.merged_to_contact_id and c.contact_id]
@@ -101,10 +100,11 @@ async def refresh_directory(
                     str(contact.merged_to_contact_id),
                 )
                 result.relinked += 1
-        newest = watermark.advance(newest, (c.updated_date_utc for c in page.items))
+        seen.extend(c.updated_date_utc for c in page.items)
     # The cursor moves only after the whole read: a crash mid-read re-reads, never skips.
-    if newest is not None and newest != since:
-        await cursors.set_cursor(ctx.store, DIRECTORY_CURSOR, newest.isoformat(), tenant.tenant_id)
+    moved = mark.after_read(seen, started_at=started).dump()
+    if moved != stored:
+        await cursors.set_cursor(ctx.store, DIRECTORY_CURSOR, moved, tenant.tenant_id)
     if result.read:
         log.info("directory %s: %d contacts read", tenant.tenant_id, result.read)
     return result

@@ -16,7 +16,6 @@ from xerowatch.source.port import TransactionKind
 from xerowatch.store import cursors, links
 from xerowatch.store.links import ContactLink
 from xerowatch.store.transactions import TransactionRow, upsert_transactions
-from xerowatch.sync import watermark
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.mapping import (
     XeroTransaction,
@@ -25,6 +24,7 @@ from xerowatch.sync.mapping import (
     transaction_contact,
     transaction_id,
 )
+from xerowatch.sync.watermark import Watermark
 from xerowatch.xero.paging import (
     CREDIT_NOTES,
     INVOICES,
@@ -160,17 +160,17 @@ async def pull_stream(
     """Read one stream incrementally from its watermark."""
     summary = StreamSummary()
     stored = await cursors.get_cursor(ctx.store, stream.cursor_name, tenant.tenant_id)
-    since = datetime.fromisoformat(stored) if stored else None
-    query = ListQuery(modified_since=watermark.read_from(stored), statuses=stream.statuses)
-    newest = since
+    mark = Watermark.parse(stored)
+    started = ctx.clock.now()
+    query = ListQuery(modified_since=mark.read_from(), statuses=stream.statuses)
+    seen: list[datetime | None] = []
     async for page in ctx.xero.iter_pages(stream.endpoint, query, tenant=tenant, lane=lane):
         summary.pages += 1
         await store_page(ctx, tenant.tenant_id, stream, page.items, matcher, summary)
-        newest = watermark.advance(newest, (tx.updated_date_utc for tx in page.items))
-    if newest is not None and newest != since:
-        await cursors.set_cursor(
-            ctx.store, stream.cursor_name, newest.isoformat(), tenant.tenant_id
-        )
+        seen.extend(tx.updated_date_utc for tx in page.items)
+    moved = mark.after_read(seen, started_at=started).dump()
+    if moved != stored:
+        await cursors.set_cursor(ctx.store, stream.cursor_name, moved, tenant.tenant_id)
     return summary
 
 
