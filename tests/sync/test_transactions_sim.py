@@ -136,3 +136,13 @@ async def test_online_invoice_link_on_demand_is_written_back(env: Env) -> None:
         tx.online_invoice_url for tx in env.source.written if tx.xero_id == invoice["InvoiceID"]
     ]
     assert links[-1] is not None and links[-1].startswith("https://in.xero.com/")
+
+
+async def test_one_cycle_writes_back_more_than_one_chunk(env: Env) -> None:
+    cid = await synced_contact(env, "R7")
+    for _ in range(620):
+        env.sim.add_invoice(env.tenant_id, cid, Total=5)
+    env.clock.advance(60)
+    summary = await env.rt.engine.run_cycle()
+    assert summary.writeback.written == 620
+    assert env.sim.calls("GET", "/Invoices") == 2  # pages of 1,000: nothing re-read

@@ -98,19 +98,31 @@ async def upsert_transactions(conn: aiosqlite.Connection, rows: Iterable[Transac
 
 
 async def pending_writes(
-    store: Store, *, limit: int = 500, tenant_id: str | None = None
+    store: Store, *, limit: int = 500, tenant_id: str | None = None, due_at: str | None = None
 ) -> list[PendingWrite]:
-    """Return matched transactions whose content differs from what was written back."""
+    """Matched transactions whose content differs from what was written back.
+
+    With `due_at`, those waiting for a later retry, or dead for this same content, are left out.
+    """
     sql = (
-        "SELECT tenant_id, kind, xero_id, content_hash, data_json "
-        "FROM transactions WHERE matched = 1 "
-        "AND (written_hash IS NULL OR written_hash != content_hash)"
+        "SELECT t.tenant_id, t.kind, t.xero_id, t.content_hash, t.data_json "
+        "FROM transactions AS t "
+        "LEFT JOIN jobs AS j ON j.tenant_id = t.tenant_id AND j.kind = 'writeback' "
+        "AND j.key = t.kind || ':' || t.xero_id "
+        "WHERE t.matched = 1 AND (t.written_hash IS NULL OR t.written_hash != t.content_hash)"
     )
     params: list[object] = []
+    if due_at is not None:
+        sql += (
+            " AND NOT COALESCE(j.state = 'dead' "
+            "AND json_extract(j.payload_json, '$.hash') = t.content_hash, 0)"
+            " AND NOT COALESCE(j.state = 'retry' AND j.next_attempt_at > ?, 0)"
+        )
+        params.append(due_at)
     if tenant_id is not None:
-        sql += " AND tenant_id = ?"
+        sql += " AND t.tenant_id = ?"
         params.append(tenant_id)
-    sql += " ORDER BY updated_utc LIMIT ?"
+    sql += " ORDER BY t.updated_utc LIMIT ?"
     params.append(limit)
     out: list[PendingWrite] = []
     for row in await store.fetchall(sql, params):
