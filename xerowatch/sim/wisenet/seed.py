@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 
 from xerowatch.sim.wisenet.data import SimData, address
 
@@ -151,7 +152,9 @@ def seed_learners(data: SimData, n: int, *, seed: int = 7, region: str = "AU") -
             state=state,
             postcode=postcode,
         )
-        email = f"{first}.{last}{rng.randint(1, 9999)}@example.com".lower().replace("'", "")
+        # people with accented names mostly have plain-letter addresses (Xero refuses others)
+        local = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore")
+        email = f"{local.decode()}{rng.randint(1, 9999)}@example.com".lower().replace("'", "")
         ids.append(
             data.add_learner(
                 first_name=first,
