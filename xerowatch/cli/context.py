@@ -11,6 +11,7 @@ import anyio
 
 from xerowatch.config import Settings, load_settings
 from xerowatch.logs import setup_logging
+from xerowatch.store.db import Store, StoreError, open_store
 
 T = TypeVar("T")
 
@@ -34,3 +35,21 @@ class CliContext:
     def run(self, func: Callable[[], Awaitable[T]]) -> T:
         """Run an async command body to completion."""
         return anyio.run(func)
+
+    def read_store(self, query: Callable[[Store], Awaitable[T]]) -> T:
+        """Run a read-only query against the existing store (never creates one)."""
+        path = self.settings.store.path
+        if not path.exists():
+            raise StoreError(
+                f"no store at {path}: run `xerowatch connect` first, or point [store] path "
+                "(or --config) at the store the daemon uses"
+            )
+
+        async def body() -> T:
+            store = await open_store(path)
+            try:
+                return await query(store)
+            finally:
+                await store.close()
+
+        return self.run(body)

@@ -6,7 +6,6 @@ import csv
 import io
 import sys
 from datetime import datetime
-from typing import Any
 
 import click
 
@@ -14,7 +13,6 @@ from xerowatch.cli.context import CliContext
 from xerowatch.cli.render import echo_json, table
 from xerowatch.cli.status import collect_status
 from xerowatch.store import alerts, history, transactions
-from xerowatch.store.db import open_store
 from xerowatch.sync.engine import CycleSummary
 
 
@@ -74,16 +72,7 @@ def sync_command(obj: CliContext, once: bool, as_json: bool) -> None:
 @click.pass_obj
 def status_command(obj: CliContext, as_json: bool) -> None:
     """Connection, quota, queue and alert status (works while the daemon runs)."""
-    path = obj.settings.store.path
-
-    async def body() -> dict[str, Any]:
-        store = await open_store(path)
-        try:
-            return await collect_status(store)
-        finally:
-            await store.close()
-
-    data = obj.run(body)
+    data = obj.read_store(collect_status)
     if as_json:
         echo_json(data)
         return
@@ -129,16 +118,7 @@ def status_command(obj: CliContext, as_json: bool) -> None:
 @click.pass_obj
 def alerts_command(obj: CliContext, as_json: bool, type_: str | None) -> None:
     """Open event alerts, newest first, each with the fix."""
-    path = obj.settings.store.path
-
-    async def body() -> list[alerts.Alert]:
-        store = await open_store(path)
-        try:
-            return await alerts.open_alerts(store, type_=type_)
-        finally:
-            await store.close()
-
-    found = obj.run(body)
+    found = obj.read_store(lambda store: alerts.open_alerts(store, type_=type_))
     if as_json:
         echo_json([a.__dict__ for a in found])
         return
@@ -158,16 +138,7 @@ def alerts_command(obj: CliContext, as_json: bool, type_: str | None) -> None:
 @click.pass_obj
 def history_command(obj: CliContext, ref: str, as_json: bool, limit: int) -> None:
     """Integration history of one learner (RefInternal) or record, newest first."""
-    path = obj.settings.store.path
-
-    async def body() -> list[history.HistoryEntry]:
-        store = await open_store(path)
-        try:
-            return await history.for_record(store, ref, limit)
-        finally:
-            await store.close()
-
-    rows = obj.run(body)
+    rows = obj.read_store(lambda store: history.for_record(store, ref, limit))
     if as_json:
         echo_json([r.__dict__ for r in rows])
         return
@@ -182,7 +153,7 @@ def history_command(obj: CliContext, ref: str, as_json: bool, limit: int) -> Non
 
 @click.group("report")
 def report_group() -> None:
-    """Reports."""
+    """Reports on what was synced (see `report invoices`)."""
 
 
 @report_group.command("invoices")
@@ -192,18 +163,11 @@ def report_group() -> None:
 @click.pass_obj
 def report_invoices(obj: CliContext, date_from: datetime, date_to: datetime, fmt: str) -> None:
     """What was synced back per learner, dated in [--from, --to)."""
-    path = obj.settings.store.path
-
-    async def body() -> list[transactions.ReportRow]:
-        store = await open_store(path)
-        try:
-            return await transactions.report(
-                store, date_from=date_from.date().isoformat(), date_to=date_to.date().isoformat()
-            )
-        finally:
-            await store.close()
-
-    rows = obj.run(body)
+    rows = obj.read_store(
+        lambda store: transactions.report(
+            store, date_from=date_from.date().isoformat(), date_to=date_to.date().isoformat()
+        )
+    )
     headers = [
         "ref_internal",
         "kind",
