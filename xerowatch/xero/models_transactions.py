@@ -142,91 +142,70 @@ class Payment(XeroModel):
     warnings: list[ValidationMessage] | None = Field(None, alias="Warnings")
 
 
-class Invoice(XeroModel):
-    """A sales invoice (ACCREC) or bill (ACCPAY)."""
+class _MoneyDocument(XeroModel):
+    """What every money document shares: who, when, lines, totals, payments."""
 
-    invoice_id: UUID | None = Field(None, alias="InvoiceID")
-    type: InvoiceType | None = Field(None, alias="Type")
     contact: Contact | None = Field(None, alias="Contact")
-    line_items: list[LineItem] | None = Field(None, alias="LineItems")
     date: XeroDate | None = Field(None, alias="Date")
-    due_date: XeroDate | None = Field(None, alias="DueDate")
     line_amount_types: LineAmountTypes | None = Field(None, alias="LineAmountTypes")
-    invoice_number: str | None = Field(None, alias="InvoiceNumber", max_length=255)
-    reference: str | None = Field(None, alias="Reference")
-    url: str | None = Field(None, alias="Url")
-    currency_code: str | None = Field(None, alias="CurrencyCode")
-    currency_rate: Money | None = Field(None, alias="CurrencyRate")
-    status: DocumentStatus | None = Field(None, alias="Status")
-    sent_to_contact: bool | None = Field(None, alias="SentToContact")
+    line_items: list[LineItem] | None = Field(None, alias="LineItems")
     sub_total: Money | None = Field(None, alias="SubTotal")
     total_tax: Money | None = Field(None, alias="TotalTax")
     total: Money | None = Field(None, alias="Total")
-    total_discount: Money | None = Field(None, alias="TotalDiscount")
-    amount_due: Money | None = Field(None, alias="AmountDue")
-    amount_paid: Money | None = Field(None, alias="AmountPaid")
-    amount_credited: Money | None = Field(None, alias="AmountCredited")
-    fully_paid_on_date: XeroDate | None = Field(None, alias="FullyPaidOnDate")
+    currency_code: str | None = Field(None, alias="CurrencyCode")
+    currency_rate: Money | None = Field(None, alias="CurrencyRate")
+    reference: str | None = Field(None, alias="Reference")
     payments: list[Payment] | None = Field(None, alias="Payments")
-    prepayments: list[Prepayment] | None = Field(None, alias="Prepayments")
-    overpayments: list[Overpayment] | None = Field(None, alias="Overpayments")
-    credit_notes: list[CreditNote] | None = Field(None, alias="CreditNotes")
     updated_date_utc: XeroDateTime | None = Field(None, alias="UpdatedDateUTC")
+
+
+class _Document(_MoneyDocument):
+    """Invoices and credit notes: a due date, the document statuses, validation results."""
+
+    due_date: XeroDate | None = Field(None, alias="DueDate")
+    status: DocumentStatus | None = Field(None, alias="Status")
+    fully_paid_on_date: XeroDate | None = Field(None, alias="FullyPaidOnDate")
     has_errors: bool | None = Field(None, alias="HasErrors")
     status_attribute_string: str | None = Field(None, alias="StatusAttributeString")
     validation_errors: list[ValidationMessage] | None = Field(None, alias="ValidationErrors")
     warnings: list[ValidationMessage] | None = Field(None, alias="Warnings")
 
 
-class CreditNote(XeroModel):
+class Invoice(_Document):
+    """A sales invoice (ACCREC) or bill (ACCPAY)."""
+
+    invoice_id: UUID | None = Field(None, alias="InvoiceID")
+    type: InvoiceType | None = Field(None, alias="Type")
+    invoice_number: str | None = Field(None, alias="InvoiceNumber", max_length=255)
+    url: str | None = Field(None, alias="Url")
+    sent_to_contact: bool | None = Field(None, alias="SentToContact")
+    total_discount: Money | None = Field(None, alias="TotalDiscount")
+    amount_due: Money | None = Field(None, alias="AmountDue")
+    amount_paid: Money | None = Field(None, alias="AmountPaid")
+    amount_credited: Money | None = Field(None, alias="AmountCredited")
+    prepayments: list[Prepayment] | None = Field(None, alias="Prepayments")
+    overpayments: list[Overpayment] | None = Field(None, alias="Overpayments")
+    credit_notes: list[CreditNote] | None = Field(None, alias="CreditNotes")
+
+
+class CreditNote(_Document):
     """A credit note, possibly allocated to invoices."""
 
     credit_note_id: UUID | None = Field(None, alias="CreditNoteID")
     credit_note_number: str | None = Field(None, alias="CreditNoteNumber")
     type: CreditNoteType | None = Field(None, alias="Type")
-    contact: Contact | None = Field(None, alias="Contact")
-    date: XeroDate | None = Field(None, alias="Date")
-    due_date: XeroDate | None = Field(None, alias="DueDate")
-    status: DocumentStatus | None = Field(None, alias="Status")
-    line_amount_types: LineAmountTypes | None = Field(None, alias="LineAmountTypes")
-    line_items: list[LineItem] | None = Field(None, alias="LineItems")
-    sub_total: Money | None = Field(None, alias="SubTotal")
-    total_tax: Money | None = Field(None, alias="TotalTax")
-    total: Money | None = Field(None, alias="Total")
-    currency_code: str | None = Field(None, alias="CurrencyCode")
-    currency_rate: Money | None = Field(None, alias="CurrencyRate")
-    fully_paid_on_date: XeroDate | None = Field(None, alias="FullyPaidOnDate")
-    reference: str | None = Field(None, alias="Reference")
     remaining_credit: Money | None = Field(None, alias="RemainingCredit")
     applied_amount: Money | None = Field(None, alias="AppliedAmount")
     allocations: list[Allocation] | None = Field(None, alias="Allocations")
-    payments: list[Payment] | None = Field(None, alias="Payments")
-    updated_date_utc: XeroDateTime | None = Field(None, alias="UpdatedDateUTC")
-    has_errors: bool | None = Field(None, alias="HasErrors")
-    status_attribute_string: str | None = Field(None, alias="StatusAttributeString")
-    validation_errors: list[ValidationMessage] | None = Field(None, alias="ValidationErrors")
-    warnings: list[ValidationMessage] | None = Field(None, alias="Warnings")
 
 
-class _HeldCredit(XeroModel):
+class _HeldCredit(_MoneyDocument):
     """What overpayments and prepayments share: money held as credit for a contact."""
 
-    contact: Contact | None = Field(None, alias="Contact")
-    date: XeroDate | None = Field(None, alias="Date")
     status: CreditStatus | None = Field(None, alias="Status")
-    line_amount_types: LineAmountTypes | None = Field(None, alias="LineAmountTypes")
-    line_items: list[LineItem] | None = Field(None, alias="LineItems")
-    sub_total: Money | None = Field(None, alias="SubTotal")
-    total_tax: Money | None = Field(None, alias="TotalTax")
-    total: Money | None = Field(None, alias="Total")
-    currency_code: str | None = Field(None, alias="CurrencyCode")
-    currency_rate: Money | None = Field(None, alias="CurrencyRate")
     remaining_credit: Money | None = Field(None, alias="RemainingCredit")
     applied_amount: Money | None = Field(None, alias="AppliedAmount")
-    reference: str | None = Field(None, alias="Reference")
     allocations: list[Allocation] | None = Field(None, alias="Allocations")
-    payments: list[Payment] | None = Field(None, alias="Payments")
-    updated_date_utc: XeroDateTime | None = Field(None, alias="UpdatedDateUTC")
 
 
 class Overpayment(_HeldCredit):
@@ -244,5 +223,15 @@ class Prepayment(_HeldCredit):
     invoice_number: str | None = Field(None, alias="InvoiceNumber")
 
 
-for _model in (Allocation, Payment, Invoice, CreditNote, _HeldCredit, Overpayment, Prepayment):
+for _model in (
+    Allocation,
+    Payment,
+    _MoneyDocument,
+    _Document,
+    Invoice,
+    CreditNote,
+    _HeldCredit,
+    Overpayment,
+    Prepayment,
+):
     _model.model_rebuild()
