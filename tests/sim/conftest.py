@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
+from tests.spec import SpecUnavailable, load_openapi
 from xerowatch.clock import FakeClock
 from xerowatch.sim.xero import XeroSim, XeroSimConfig
 
-SPEC_ENV = "XEROWATCH_XERO_SPEC"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-_DEFAULT_SPEC = _REPO_ROOT.parent / "shared" / "xero-openapi" / "xero_accounting.yaml"
 API = "/api.xro/2.0"
 
 
 @pytest.fixture(scope="session")
 def xero_spec() -> Any:
-    """The official accounting spec as an openapi-core OpenAPI object (loaded once)."""
-    from openapi_core import Config, OpenAPI
+    """The official accounting spec as an openapi-core OpenAPI object (found and loaded once).
 
-    path = Path(os.environ.get(SPEC_ENV) or _DEFAULT_SPEC)
-    if not path.is_file():
-        pytest.skip(f"Xero OpenAPI spec not found at {path}; set {SPEC_ENV} to its path")
-    with path.open("rb") as handle:
-        spec = yaml.load(handle, Loader=yaml.CSafeLoader)
-    # the spec carries string defaults ('false') on booleans, so it fails spec validation
-    return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
+    Same lookup as the contract tests: $XEROWATCH_XERO_SPEC, ../shared, then the pinned
+    download (sha256-checked); only with none of them do these tests skip, with the reason.
+    """
+    try:
+        return load_openapi()
+    except SpecUnavailable as exc:
+        pytest.skip(f"Xero OpenAPI spec unavailable: {exc}")
 
 
 SpecCheck = Callable[..., None]
