@@ -74,3 +74,27 @@ async def test_store_file_is_private(tmp_path: Path) -> None:
     store = await open_store(path)
     await store.close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_reopening_never_touches_the_file_outside_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POSIX locks are per process: closing any other descriptor of the database file would
+    drop the locks of this process's open connections (seen as "disk I/O error" in the demo,
+    whose status line opened the store beside the daemon's connection)."""
+    import os
+
+    path = tmp_path / "x.db"
+    first = await open_store(path)
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(file: object, *args: object, **kwargs: object) -> int:
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", spy)
+    second = await open_store(path)
+    await second.close()
+    await first.close()
+    assert str(path) not in opened

@@ -117,11 +117,19 @@ class Store:
 
 
 def _create_private(path: Path) -> None:
-    """Create the database file 0600 (SQLite gives its -wal/-shm files the same mode)."""
+    """Create a new database file 0600 (SQLite gives its -wal/-shm files the same mode).
+
+    An existing file is left alone: opening and closing another descriptor on a database this
+    process already has open would drop SQLite's POSIX locks on it (they are per process).
+    """
+    if path.exists():
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return
     os.close(fd)
-    os.chmod(path, 0o600)
 
 
 async def migrate(store: Store, migrations: Sequence[Migration] | None = None) -> int:
