@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +31,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _command_name() -> str:
+    """How to run xerowatch from another shell: the installed script, wherever it is."""
+    here = Path(sys.argv[0])
+    if here.name == "xerowatch" and here.exists():
+        return str(here if here.is_absolute() or here.parent != Path() else here.name)
+    return shutil.which("xerowatch") or f"{sys.executable} -m xerowatch"
+
+
 def _intro(world: DemoWorld, http_port: int) -> str:
-    env = f"XEROWATCH_CONFIG={world.config}"
+    env = f"XEROWATCH_CONFIG={world.config} {_command_name()}"
     return f"""
 xerowatch demo — everything on 127.0.0.1, nothing leaves this machine
   Xero simulator     {world.xero_url}   (organisation "Demo RTO Pty Ltd")
@@ -39,11 +48,11 @@ xerowatch demo — everything on 127.0.0.1, nothing leaves this machine
   config             {world.config}
 
 The daemon is starting. In another shell, try:
-  {env} xerowatch status
-  {env} xerowatch alerts
-  {env} xerowatch history DAU0001001
-  {env} xerowatch retry --all
-  {env} xerowatch resync --from 2020-01-01 --to 2030-01-01 --types invoices
+  {env} status
+  {env} alerts
+  {env} history DAU0001001
+  {env} retry --all
+  {env} resync --from 2020-01-01 --to 2030-01-01 --types invoices
   curl -s http://127.0.0.1:{http_port}/metrics | grep xerowatch_
 Ctrl-C stops it cleanly.
 """

@@ -44,7 +44,7 @@ def learner_hash(learner: SourceLearner) -> tuple[str, list[Problem]]:
 
 def describe(problems: list[Problem]) -> tuple[str, str]:
     """One alert message and fix for a learner's problems."""
-    message = "; ".join(p.message for p in problems)
+    message = "; ".join(dict.fromkeys(p.message for p in problems))
     fixes = list(dict.fromkeys(p.fix for p in problems))
     return message, "; ".join(fixes)
 
