@@ -252,6 +252,33 @@ async def test_a_contact_too_large_for_any_request_is_rejected_unsent(rig: Clien
     assert len(json.loads(rig.requests[0].content)["Contacts"]) == 1
 
 
+async def test_a_contact_with_an_enum_value_xero_does_not_list_is_rejected_unsent(
+    rig: ClientRig,
+) -> None:
+    route = rig.router.post("/Contacts").mock(side_effect=_echo)
+    odd = Contact.model_validate(
+        {"Name": "Odd", "ContactNumber": "WN-odd", "Addresses": [{"AddressType": "DELIVERY"}]}
+    )
+    results = await rig.client.upsert_contacts([odd, _new_contacts(1)[0]], tenant=TENANT)
+    assert results[0].status is WriteStatus.REJECTED
+    assert "AddressType 'DELIVERY'" in results[0].messages[0]
+    assert results[1].ok
+    assert route.call_count == 1
+    assert [c["Name"] for c in json.loads(rig.requests[0].content)["Contacts"]] == ["Learner 0"]
+
+
+async def test_an_answer_with_a_status_xero_added_later_is_still_saved(rig: ClientRig) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)["Contacts"]
+        answers = [_saved(element, ContactStatus="UNDER-REVIEW") for element in sent]
+        return httpx.Response(200, json={"Contacts": answers})
+
+    rig.router.post("/Contacts").mock(side_effect=respond)
+    [result] = await rig.client.upsert_contacts(_new_contacts(1), tenant=TENANT)
+    assert result.ok
+    assert result.contact is not None and result.contact.contact_status == "UNDER-REVIEW"
+
+
 async def test_nothing_to_write_makes_no_call(rig: ClientRig) -> None:
     assert await rig.client.upsert_contacts([], tenant=TENANT) == []
     assert rig.requests == []

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import get_args
 from uuid import UUID
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from xerowatch.xero import models_base
 from xerowatch.xero.models import (
     Address,
     AddressType,
@@ -25,8 +28,12 @@ from xerowatch.xero.models import (
     Overpayment,
     Pagination,
     Payment,
+    Phone,
     Prepayment,
+    XeroEnum,
+    XeroModel,
     money_to_json,
+    unknown_enum_values,
 )
 
 CONTACT_ID = "5cc8cf28-567e-4d43-b287-687cfcaec47c"
@@ -120,11 +127,80 @@ def test_spec_max_lengths_are_enforced(field: str, value: str) -> None:
         Contact.model_validate({field: value})
 
 
-def test_unknown_enum_values_are_refused() -> None:
+def _enum_fields() -> list[tuple[type[XeroModel], str, type[XeroEnum]]]:
+    """Every (model, alias, enum) whose field holds a Xero enum, found by introspection."""
+    found: list[tuple[type[XeroModel], str, type[XeroEnum]]] = []
+    for model in (Contact, Address, Phone, Invoice, CreditNote, Overpayment, Prepayment, Payment):
+        for name, field in model.model_fields.items():
+            for arg in get_args(field.annotation):
+                if isinstance(arg, type) and issubclass(arg, XeroEnum):
+                    found.append((model, field.alias or name, arg))
+    return found
+
+
+ENUM_FIELDS = _enum_fields()
+
+
+def test_every_enum_field_is_covered() -> None:
+    covered = {(model.__name__, alias) for model, alias, _ in ENUM_FIELDS}
+    assert {("Invoice", "Status"), ("Invoice", "Type"), ("Payment", "Status")} <= covered
+    assert ("Invoice", "LineAmountTypes") in covered and ("Contact", "ContactStatus") in covered
+
+
+def test_an_enum_value_xero_adds_later_parses_as_an_unknown_member(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models_base, "_unknown_values", {})  # other tests' values fill the cap
+    with caplog.at_level(logging.WARNING):
+        first = Invoice.model_validate(INVOICE_JSON | {"Status": "REVIEW-PENDING-XYZ"})
+        second = Invoice.model_validate(INVOICE_JSON | {"Status": "REVIEW-PENDING-XYZ"})
+    for invoice in (first, second):
+        assert invoice.status is not None and invoice.status == "REVIEW-PENDING-XYZ"
+        assert invoice.status.value == "REVIEW-PENDING-XYZ"
+        assert isinstance(invoice.status, DocumentStatus) and not invoice.status.known
+        assert invoice.status not in set(DocumentStatus)
+        assert invoice.total == Decimal("1358.02")  # the rest of the record is intact
+    assert DocumentStatus.AUTHORISED.known
+    assert Invoice.model_validate(INVOICE_JSON).status is DocumentStatus.AUTHORISED
+    assert "REVIEW-PENDING-XYZ" in unknown_enum_values()["DocumentStatus"]
+    logged = [r for r in caplog.records if "REVIEW-PENDING-XYZ" in r.getMessage()]
+    assert len(logged) == 1  # once per value, not once per record
+
+
+def test_a_non_string_in_an_enum_field_is_still_a_shape_error() -> None:
     with pytest.raises(ValidationError):
-        Contact.model_validate({"ContactStatus": "DELETED"})
-    with pytest.raises(ValidationError):
-        Address.model_validate({"AddressType": "DELIVERY"})
+        Invoice.model_validate({"Status": 5})
+
+
+@pytest.mark.parametrize(
+    ("model", "alias", "enum"),
+    ENUM_FIELDS,
+    ids=[f"{model.__name__}.{alias}" for model, alias, _ in ENUM_FIELDS],
+)
+@given(value=st.text(max_size=40))
+def test_any_string_in_an_enum_field_parses(
+    model: type[XeroModel], alias: str, enum: type[XeroEnum], value: str
+) -> None:
+    parsed = model.model_validate({alias: value})
+    name = next(name for name, field in model.model_fields.items() if field.alias == alias)
+    held = getattr(parsed, name)
+    assert isinstance(held, enum) and held == value
+    assert held.known == (value in {member.value for member in enum})
+
+
+def test_a_write_refuses_an_enum_value_the_spec_does_not_list() -> None:
+    contact = Contact.model_validate(
+        {"Name": "A", "Addresses": [{"AddressType": "DELIVERY", "City": "Perth"}]}
+    )
+    assert contact.to_xero()["Addresses"] == [{"AddressType": "DELIVERY", "City": "Perth"}]
+    with pytest.raises(ValueError, match="AddressType 'DELIVERY'"):
+        contact.to_xero_write()
+    with pytest.raises(ValueError, match="ContactStatus 'MERGED'"):
+        Contact.model_validate({"Name": "A", "ContactStatus": "MERGED"}).to_xero_write()
+    assert Contact(name="A", contact_status=ContactStatus.ACTIVE).to_xero_write() == {
+        "Name": "A",
+        "ContactStatus": "ACTIVE",
+    }
 
 
 INVOICE_JSON = {

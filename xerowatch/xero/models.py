@@ -2,7 +2,8 @@
 
 Attributes are snake_case; aliases are Xero's exact names (ContactID, UpdatedDateUTC, …). Money is
 `Decimal` in Python and a JSON number on the wire; dates use `xerowatch.xero.dates`. Unknown
-fields in Xero's answers are ignored, so a new Xero field never breaks parsing. `to_xero()` gives
+fields in Xero's answers are ignored and unknown enum values parse as members that are not
+`known`, so a new Xero field or status never breaks parsing. `to_xero()` gives
 the JSON body Xero expects.
 """
 
@@ -13,8 +14,10 @@ from xerowatch.xero.models_base import (
     OnlineInvoice,
     Pagination,
     ValidationMessage,
+    XeroEnum,
     XeroModel,
     money_to_json,
+    unknown_enum_values,
 )
 from xerowatch.xero.models_contact import (
     Address,
@@ -68,6 +71,8 @@ __all__ = [
     "Prepayment",
     "PrepaymentType",
     "ValidationMessage",
+    "XeroEnum",
     "XeroModel",
     "money_to_json",
+    "unknown_enum_values",
 ]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
 from xerowatch.xero.dates import XeroDateTime
-from xerowatch.xero.models_base import ValidationMessage, XeroModel
+from xerowatch.xero.models_base import ValidationMessage, XeroEnum, XeroModel
 
 
-class ContactStatus(StrEnum):
+class ContactStatus(XeroEnum):
     """A contact's status; ARCHIVED and GDPRREQUEST contacts are read-only."""
 
     ACTIVE = "ACTIVE"
@@ -20,14 +19,14 @@ class ContactStatus(StrEnum):
     GDPRREQUEST = "GDPRREQUEST"
 
 
-class AddressType(StrEnum):
+class AddressType(XeroEnum):
     """The two address slots a contact has."""
 
     POBOX = "POBOX"
     STREET = "STREET"
 
 
-class PhoneType(StrEnum):
+class PhoneType(XeroEnum):
     """The phone slots a contact has."""
 
     DEFAULT = "DEFAULT"

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from uuid import UUID
 
 from pydantic import Field
 
 from xerowatch.xero.dates import XeroDate, XeroDateTime
-from xerowatch.xero.models_base import Money, ValidationMessage, XeroModel
+from xerowatch.xero.models_base import Money, ValidationMessage, XeroEnum, XeroModel
 from xerowatch.xero.models_contact import Contact
 
 
-class InvoiceType(StrEnum):
+class InvoiceType(XeroEnum):
     """Invoice types (ACCREC = sales invoice, ACCPAY = bill)."""
 
     ACCPAY = "ACCPAY"
@@ -25,7 +24,7 @@ class InvoiceType(StrEnum):
     ARPREPAYMENT = "ARPREPAYMENT"
 
 
-class DocumentStatus(StrEnum):
+class DocumentStatus(XeroEnum):
     """Statuses of invoices and credit notes."""
 
     DRAFT = "DRAFT"
@@ -36,14 +35,14 @@ class DocumentStatus(StrEnum):
     VOIDED = "VOIDED"
 
 
-class CreditNoteType(StrEnum):
+class CreditNoteType(XeroEnum):
     """Credit note types."""
 
     ACCPAYCREDIT = "ACCPAYCREDIT"
     ACCRECCREDIT = "ACCRECCREDIT"
 
 
-class OverpaymentType(StrEnum):
+class OverpaymentType(XeroEnum):
     """Overpayment types."""
 
     RECEIVE_OVERPAYMENT = "RECEIVE-OVERPAYMENT"
@@ -51,7 +50,7 @@ class OverpaymentType(StrEnum):
     AROVERPAYMENT = "AROVERPAYMENT"
 
 
-class PrepaymentType(StrEnum):
+class PrepaymentType(XeroEnum):
     """Prepayment types."""
 
     RECEIVE_PREPAYMENT = "RECEIVE-PREPAYMENT"
@@ -60,7 +59,7 @@ class PrepaymentType(StrEnum):
     APPREPAYMENT = "APPREPAYMENT"
 
 
-class CreditStatus(StrEnum):
+class CreditStatus(XeroEnum):
     """Statuses of overpayments and prepayments."""
 
     AUTHORISED = "AUTHORISED"
@@ -68,14 +67,14 @@ class CreditStatus(StrEnum):
     VOIDED = "VOIDED"
 
 
-class PaymentStatus(StrEnum):
+class PaymentStatus(XeroEnum):
     """Statuses of payments."""
 
     AUTHORISED = "AUTHORISED"
     DELETED = "DELETED"
 
 
-class LineAmountTypes(StrEnum):
+class LineAmountTypes(XeroEnum):
     """Whether line amounts include tax."""
 
     EXCLUSIVE = "Exclusive"
