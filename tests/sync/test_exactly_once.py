@@ -54,7 +54,7 @@ async def test_killed_between_call_and_commit(env: Env, monkeypatch: pytest.Monk
     async def die(*args: object, **kwargs: object) -> None:
         raise Crash
 
-    monkeypatch.setattr(push, "_apply_results", die)
+    monkeypatch.setattr(push, "apply_results", die)
     with pytest.raises(Crash):
         await env.rt.engine.run_cycle()
     assert len(env.sim.contacts(env.tenant_id)) == 50  # Xero has them; the store does not know

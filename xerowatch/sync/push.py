@@ -11,61 +11,25 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from xerowatch.store import alerts, directory, jobs, learners, links
-from xerowatch.store.directory import DirectoryContact, name_key
-from xerowatch.store.history import HistoryEntry, Outcome, add_entries, digest
+from xerowatch.store.directory import name_key
+from xerowatch.store.history import HistoryEntry, add_entries
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.directory_sync import refresh_directory
 from xerowatch.sync.ingest import VALIDATION_ALERT, describe
 from xerowatch.sync.mapping import contact_hash, to_contact
-from xerowatch.sync.matching import (
-    ARCHIVED_ALERT,
-    DUPLICATE_NAME_ALERT,
-    PUSH_DEAD_ALERT,
-    REJECTED_ALERT,
-    Decision,
-    classify_rejection,
-    decide,
-    person_key,
-)
+from xerowatch.sync.matching import REJECTED_ALERT, Decision, decide, person_key
+from xerowatch.sync.push_results import JOB_KIND, PlannedWrite, PushSummary, apply_results
 from xerowatch.sync.validation import ValidLearner, validate
-from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited
-from xerowatch.xero.models import Contact, ContactStatus
+from xerowatch.xero.errors import XeroAuthError
+from xerowatch.xero.models import ContactStatus
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.transport import TenantRef
-from xerowatch.xero.write_results import ContactWriteResult, WriteStatus
 
 log = logging.getLogger(__name__)
 
-JOB_KIND = "contact"
-CONTACT_ALERTS = (DUPLICATE_NAME_ALERT, ARCHIVED_ALERT, REJECTED_ALERT, PUSH_DEAD_ALERT)
-
-
-@dataclass
-class PushSummary:
-    """What one push did in one tenant."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    blocked: int = 0
-    retrying: int = 0
-    calls: int = 0
-    stopped_by: str | None = None
-
-
-@dataclass(frozen=True)
-class PlannedWrite:
-    """One contact to send, and why."""
-
-    ref: str
-    source_id: str
-    contact: Contact
-    content_hash: str
-    decision: Decision
+__all__ = ["JOB_KIND", "PushSummary", "push_contacts"]
 
 
 @dataclass
@@ -189,172 +153,6 @@ async def _block(
         )
 
 
-async def _apply_results(
-    ctx: EngineContext,
-    tenant_id: str,
-    batch: Sequence[PlannedWrite],
-    results: list[ContactWriteResult],
-    summary: PushSummary,
-) -> XeroError | None:
-    """Commit the outcome of one batch; return the error that should stop the push, if any."""
-    stop: XeroError | None = None
-    history: list[HistoryEntry] = []
-    saved: list[DirectoryContact] = []
-    retry: list[tuple[PlannedWrite, XeroError]] = []
-    rejected: list[tuple[PlannedWrite, tuple[str, ...]]] = []
-    async with ctx.store.transaction() as conn:
-        for write, result in zip(batch, results, strict=True):
-            sent = digest(write.contact.to_xero())
-            if result.status is WriteStatus.OK and result.contact and result.contact.contact_id:
-                contact_id = str(result.contact.contact_id)
-                await links.record_synced(
-                    conn, tenant_id, write.ref, write.source_id, contact_id, write.content_hash
-                )
-                await jobs.finish(conn, tenant_id, JOB_KIND, [write.ref])
-                saved.append(
-                    DirectoryContact(
-                        tenant_id,
-                        contact_id,
-                        write.ref,
-                        write.contact.name or "",
-                        "ACTIVE",
-                        None,
-                    )
-                )
-                created = write.decision.contact_id is None
-                summary.created += int(created)
-                summary.updated += int(not created)
-                action = "create" if created else (write.decision.action or "update")
-                history.append(
-                    HistoryEntry(
-                        write.ref,
-                        action,
-                        "ok",
-                        "to_xero",
-                        tenant_id,
-                        f"contact {contact_id}",
-                        http_status=200,
-                        payload_digest=sent,
-                    )
-                )
-            elif result.status is WriteStatus.REJECTED:
-                rejected.append((write, result.messages))
-                await jobs.drop(conn, tenant_id, JOB_KIND, [write.ref])
-                history.append(
-                    HistoryEntry(
-                        write.ref,
-                        "write",
-                        "error",
-                        "to_xero",
-                        tenant_id,
-                        "; ".join(result.messages),
-                        http_status=400 if result.error else 200,
-                        correlation_id=result.error.correlation_id if result.error else None,
-                        payload_digest=sent,
-                    )
-                )
-            else:
-                error = result.error or XeroError("no answer for this contact")
-                retry.append((write, error))
-                if isinstance(error, XeroAuthError | XeroRateLimited):
-                    stop = error
-        if saved:
-            await directory.upsert_contacts(conn, saved)
-        await add_entries(conn, history)
-    for write, messages in rejected:
-        alert_type, fix = classify_rejection(messages)
-        await alerts.raise_alert(
-            ctx.store,
-            alert_type,
-            "; ".join(messages),
-            fix=fix,
-            record=write.ref,
-            tenant_id=tenant_id,
-        )
-        await links.mark(
-            ctx.store, tenant_id, write.ref, write.source_id, "blocked", error="; ".join(messages)
-        )
-        summary.rejected += 1
-    for write in batch:
-        if any(write is w for w, _ in retry + rejected):
-            continue
-        await alerts.resolve_alerts(
-            ctx.store, record=write.ref, tenant_id=tenant_id, types=CONTACT_ALERTS
-        )
-        if write.decision.warn_type:
-            await alerts.raise_alert(
-                ctx.store,
-                write.decision.warn_type,
-                write.decision.message,
-                fix=write.decision.fix,
-                record=write.ref,
-                tenant_id=tenant_id,
-            )
-    await _schedule_retries(ctx, tenant_id, retry, summary)
-    return stop
-
-
-async def _schedule_retries(
-    ctx: EngineContext,
-    tenant_id: str,
-    failed: list[tuple[PlannedWrite, XeroError]],
-    summary: PushSummary,
-) -> None:
-    """Transient failures: back off and try again; spent attempts go dead with an alert."""
-    if not failed:
-        return
-    now = ctx.clock.now()
-    dead: list[tuple[PlannedWrite, XeroError]] = []
-    async with ctx.store.transaction() as conn:
-        for write, error in failed:
-            cursor = await conn.execute(
-                "SELECT attempts FROM jobs WHERE tenant_id = ? AND kind = ? AND key = ?",
-                (tenant_id, JOB_KIND, write.ref),
-            )
-            row = await cursor.fetchone()
-            attempts = int(row[0]) if row else 1
-            when: datetime | None
-            if isinstance(error, XeroRateLimited) and error.retry_after:
-                when = now + timedelta(seconds=error.retry_after)
-            else:
-                when = ctx.backoff.next_attempt(attempts, now)
-            await jobs.schedule_retry(
-                conn, tenant_id, JOB_KIND, write.ref, error=str(error), next_attempt_at=when
-            )
-            outcome: Outcome = "retry" if when is not None else "error"
-            await add_entries(
-                conn,
-                [
-                    HistoryEntry(
-                        write.ref,
-                        "write",
-                        outcome,
-                        "to_xero",
-                        tenant_id,
-                        str(error),
-                        http_status=error.status,
-                        correlation_id=error.correlation_id,
-                    )
-                ],
-            )
-            if when is None:
-                dead.append((write, error))
-            else:
-                summary.retrying += 1
-    for write, error in dead:
-        await links.mark(ctx.store, tenant_id, write.ref, write.source_id, "dead", error=str(error))
-        await alerts.raise_alert(
-            ctx.store,
-            PUSH_DEAD_ALERT,
-            f"Gave up writing the contact after repeated failures: {error}",
-            fix="Check Xero's status and the connection, then run `xerowatch retry "
-            + write.ref
-            + "`",
-            record=write.ref,
-            tenant_id=tenant_id,
-        )
-
-
 async def push_contacts(
     ctx: EngineContext, tenant: TenantRef, *, lane: Lane = Lane.INCREMENTAL
 ) -> PushSummary:
@@ -392,7 +190,7 @@ async def push_contacts(
         results = await ctx.xero.upsert_contacts(
             [w.contact for w in batch], tenant=tenant, lane=lane, idempotency_scope=scope
         )
-        stop = await _apply_results(ctx, tenant.tenant_id, batch, results, summary)
+        stop = await apply_results(ctx, tenant.tenant_id, batch, results, summary)
         if stop is not None:
             summary.stopped_by = str(stop)
             remaining = plan.writes[start + size :]
