@@ -133,9 +133,11 @@ async def record_synced(
     )
 
 
-async def relink(store: Store, tenant_id: str, ref_internal: str, contact_id: str) -> None:
-    """Point a learner at another ContactID (a merge in Xero moved it)."""
-    await store.execute(
+async def relink(
+    conn: aiosqlite.Connection, tenant_id: str, ref_internal: str, contact_id: str
+) -> None:
+    """Inside a transaction: point a learner at another ContactID (a merge in Xero moved it)."""
+    await conn.execute(
         "UPDATE contact_links SET contact_id = ?, updated_at = ? "
         "WHERE tenant_id = ? AND ref_internal = ?",
         (contact_id, utc_now_iso(), tenant_id, ref_internal),

@@ -97,6 +97,55 @@ async def upsert_transactions(conn: aiosqlite.Connection, rows: Iterable[Transac
     return changed
 
 
+@dataclass(frozen=True)
+class LearnerRef:
+    """The learner a Xero contact now belongs to."""
+
+    ref_internal: str
+    source_id: str
+
+
+async def match_contacts(
+    conn: aiosqlite.Connection, tenant_id: str, owners: dict[str, LearnerRef]
+) -> int:
+    """Inside a transaction: unmatched transactions of these ContactIDs now belong to a learner.
+
+    A transaction pulled before its contact was linked (an answer lost in flight, an adopted
+    or merged contact) is not re-read from Xero unless it changes; this makes it due for
+    write-back now. Returns how many were matched.
+    """
+    matched = 0
+    ids = list(owners)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        cursor = await conn.execute(
+            f"SELECT kind, xero_id, contact_id, data_json FROM transactions "
+            f"WHERE matched = 0 AND tenant_id = ? AND contact_id IN ({marks})",
+            (tenant_id, *chunk),
+        )
+        for kind, xero_id, contact_id, data in await cursor.fetchall():
+            owner = owners[contact_id]
+            tx = SourceTransaction.model_validate_json(data).model_copy(
+                update={"learner_source_id": owner.source_id, "ref_internal": owner.ref_internal}
+            )
+            await conn.execute(
+                "UPDATE transactions SET matched = 1, ref_internal = ?, source_id = ?, "
+                "data_json = ?, content_hash = ? WHERE tenant_id = ? AND kind = ? AND xero_id = ?",
+                (
+                    owner.ref_internal,
+                    owner.source_id,
+                    tx.model_dump_json(),
+                    tx_hash(tx),
+                    tenant_id,
+                    kind,
+                    xero_id,
+                ),
+            )
+            matched += 1
+    return matched
+
+
 async def pending_writes(
     store: Store, *, limit: int = 500, tenant_id: str | None = None, due_at: str | None = None
 ) -> list[PendingWrite]:

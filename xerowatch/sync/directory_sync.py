@@ -9,6 +9,8 @@ from datetime import datetime
 from xerowatch.store import cursors, directory, links
 from xerowatch.store.directory import DirectoryContact
 from xerowatch.store.history import HistoryEntry, record
+from xerowatch.store.links import ContactLink
+from xerowatch.store.transactions import LearnerRef, match_contacts
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.watermark import Watermark
 from xerowatch.xero.models import Contact
@@ -43,6 +45,14 @@ def _entry(tenant_id: str, contact: Contact) -> DirectoryContact | None:
     )
 
 
+async def _follow(ctx: EngineContext, tenant_id: str, link: ContactLink, contact_id: str) -> None:
+    """Point the learner at the contact that replaced its own, with that contact's documents."""
+    async with ctx.store.transaction() as conn:
+        await links.relink(conn, tenant_id, link.ref_internal, contact_id)
+        owner = LearnerRef(link.ref_internal, link.source_id)
+        await match_contacts(conn, tenant_id, {contact_id: owner})
+
+
 async def _relink(ctx: EngineContext, tenant_id: str, entries: list[DirectoryContact]) -> int:
     """A ContactNumber of ours now on another ACTIVE contact (a merge in Xero): follow it."""
     numbered = [e for e in entries if e.contact_number and e.status == "ACTIVE"]
@@ -56,7 +66,7 @@ async def _relink(ctx: EngineContext, tenant_id: str, entries: list[DirectoryCon
         link = current.get(entry.contact_number or "")
         if link is None or link.contact_id in (None, entry.contact_id):
             continue
-        await links.relink(ctx.store, tenant_id, link.ref_internal, entry.contact_id)
+        await _follow(ctx, tenant_id, link, entry.contact_id)
         await record(
             ctx.store,
             HistoryEntry(
@@ -93,12 +103,7 @@ async def refresh_directory(
         for contact in merged:
             link = await links.ref_for_contact(ctx.store, tenant.tenant_id, str(contact.contact_id))
             if link is not None:
-                await links.relink(
-                    ctx.store,
-                    tenant.tenant_id,
-                    link.ref_internal,
-                    str(contact.merged_to_contact_id),
-                )
+                await _follow(ctx, tenant.tenant_id, link, str(contact.merged_to_contact_id))
                 result.relinked += 1
         seen.extend(c.updated_date_utc for c in page.items)
     # The cursor moves only after the whole read: a crash mid-read re-reads, never skips.

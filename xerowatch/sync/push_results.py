@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from xerowatch.store import alerts, directory, jobs, links
 from xerowatch.store.directory import DirectoryContact
 from xerowatch.store.history import HistoryEntry, Outcome, add_entries, digest
+from xerowatch.store.transactions import LearnerRef, match_contacts
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.matching import (
     ARCHIVED_ALERT,
@@ -62,6 +63,7 @@ async def apply_results(
     stop: XeroError | None = None
     history: list[HistoryEntry] = []
     saved: list[DirectoryContact] = []
+    owners: dict[str, LearnerRef] = {}
     retry: list[tuple[PlannedWrite, XeroError]] = []
     rejected: list[tuple[PlannedWrite, tuple[str, ...]]] = []
     async with ctx.store.transaction() as conn:
@@ -73,6 +75,7 @@ async def apply_results(
                     conn, tenant_id, write.ref, write.source_id, contact_id, write.content_hash
                 )
                 await jobs.finish(conn, tenant_id, JOB_KIND, [write.ref])
+                owners[contact_id] = LearnerRef(write.ref, write.source_id)
                 saved.append(
                     DirectoryContact(
                         tenant_id,
@@ -122,6 +125,8 @@ async def apply_results(
                     stop = error
         if saved:
             await directory.upsert_contacts(conn, saved)
+            # Transactions pulled before the link existed (a lost answer, an adopted contact).
+            await match_contacts(conn, tenant_id, owners)
         await add_entries(conn, history)
     for write, messages in rejected:
         alert_type, fix = classify_rejection(messages)
