@@ -1,8 +1,7 @@
 """The sync engine's supervised loops: what `xerowatch run` does, tenant by tenant.
 
-One runtime (store, Xero client with its quota scheduler, source) serves every loop of a
-configuration; a reload with new settings opens a fresh one. Per tenant: contact push, contact
-events, transaction pull, online links — so one broken organisation never stops another.
+Every loop of a configuration shares the runtime `EngineHost` opens. Per tenant: contact push,
+contact events, transaction pull, online links — so one broken organisation never stops another.
 """
 
 from __future__ import annotations
@@ -10,13 +9,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
 
 from xerowatch.clock import Clock
 from xerowatch.config import Settings
+from xerowatch.daemon.engine_host import EngineHost
 from xerowatch.daemon.metrics import CallMetrics
 from xerowatch.daemon.runner import DaemonContext
 from xerowatch.daemon.supervisor import LoopSpec
@@ -26,9 +26,8 @@ from xerowatch.store.db import Store, utc_now_iso
 from xerowatch.sync.commands import execute
 from xerowatch.sync.directory_sync import refresh_directory
 from xerowatch.sync.housekeeping import QuotaSampler, prune_old_rows
-from xerowatch.wiring import Runtime, open_runtime
-from xerowatch.xero.quota import QuotaSnapshot
-from xerowatch.xero.transport import CallRecord, TenantRef
+from xerowatch.wiring import Runtime
+from xerowatch.xero.transport import TenantRef
 
 log = logging.getLogger(__name__)
 
@@ -61,55 +60,6 @@ def pull_interval(settings: Settings) -> float:
     """
     budget = settings.xero.daily_limit * PULL_SHARE_OF_DAY
     return max(60.0, STREAMS_PER_PULL * 86_400 / budget)
-
-
-class EngineHost:
-    """Opens the runtime for the current configuration (once) and closes it at the end."""
-
-    def __init__(self, store: Store, clock: Clock, calls: CallMetrics) -> None:
-        self._store = store
-        self._clock = clock
-        self._calls = calls
-        self._lock = anyio.Lock()
-        self._stack: AsyncExitStack | None = None
-        self._settings: Settings | None = None
-        self.current: Runtime | None = None
-        self.wake: Callable[[str], None] = lambda prefix: None
-        """The current configuration's loop waker (set when its loops are built)."""
-
-    def _count(self, call: CallRecord) -> None:
-        self._calls.record(call.endpoint, call.status, call.tenant_id)
-
-    async def runtime(self, settings: Settings) -> Runtime:
-        """The runtime for `settings`, opened on first use or after a reload."""
-        async with self._lock:
-            if self.current is not None and self._settings is settings:
-                return self.current
-            await self._close()
-            stack = AsyncExitStack()
-            self.current = await stack.enter_async_context(
-                open_runtime(settings, clock=self._clock, store=self._store, on_call=self._count)
-            )
-            self._stack, self._settings = stack, settings
-            return self.current
-
-    async def _close(self) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._stack = self._settings = self.current = None
-
-    async def aclose(self) -> None:
-        """Close the runtime's clients."""
-        async with self._lock:
-            await self._close()
-
-    def snapshot(self) -> QuotaSnapshot:
-        """The current quota of every tenant, for /metrics (empty before the engine starts)."""
-        if self.current is not None:
-            return self.current.quota.snapshot()
-        return QuotaSnapshot(
-            tenants={}, app_minute_used=0, app_minute_remaining=0, taken_at=self._clock.now()
-        )
 
 
 def _tenants(settings: Settings) -> list[TenantRef]:

@@ -1,0 +1,93 @@
+"""The engine's runtime for the daemon: opened for the configuration in force, closed at the end.
+
+One runtime (store, Xero client with its quota scheduler, source) serves every loop of a
+configuration; a reload with new settings opens a fresh one once the old loops have stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from typing import Protocol
+
+import anyio
+
+from xerowatch.clock import Clock
+from xerowatch.config import Settings
+from xerowatch.daemon.metrics import CallMetrics
+from xerowatch.store.db import Store
+from xerowatch.wiring import Runtime, open_runtime
+from xerowatch.xero.quota import QuotaSnapshot
+from xerowatch.xero.transport import CallRecord
+
+
+class RuntimeOpener(Protocol):
+    """Opens a runtime for settings on the daemon's store (`open_runtime`, or a test's)."""
+
+    def __call__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock,
+        store: Store,
+        on_call: Callable[[CallRecord], None],
+    ) -> AbstractAsyncContextManager[Runtime]:
+        """Return the context that opens and closes the runtime."""
+        ...
+
+
+class EngineHost:
+    """Opens the runtime for the current configuration (once) and closes it at the end."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        calls: CallMetrics,
+        *,
+        opener: RuntimeOpener = open_runtime,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._calls = calls
+        self._opener = opener
+        self._lock = anyio.Lock()
+        self._stack: AsyncExitStack | None = None
+        self._settings: Settings | None = None
+        self.current: Runtime | None = None
+        self.wake: Callable[[str], None] = lambda prefix: None
+        """The current configuration's loop waker (set when its loops are built)."""
+
+    def _count(self, call: CallRecord) -> None:
+        self._calls.record(call.endpoint, call.status, call.tenant_id)
+
+    async def runtime(self, settings: Settings) -> Runtime:
+        """The runtime for `settings`, opened on first use or after a reload."""
+        async with self._lock:
+            if self.current is not None and self._settings is settings:
+                return self.current
+            await self._close()
+            stack = AsyncExitStack()
+            self.current = await stack.enter_async_context(
+                self._opener(settings, clock=self._clock, store=self._store, on_call=self._count)
+            )
+            self._stack, self._settings = stack, settings
+            return self.current
+
+    async def _close(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+        self._stack = self._settings = self.current = None
+
+    async def aclose(self) -> None:
+        """Close the runtime's clients."""
+        async with self._lock:
+            await self._close()
+
+    def snapshot(self) -> QuotaSnapshot:
+        """The current quota of every tenant, for /metrics (empty before the engine starts)."""
+        if self.current is not None:
+            return self.current.quota.snapshot()
+        return QuotaSnapshot(
+            tenants={}, app_minute_used=0, app_minute_remaining=0, taken_at=self._clock.now()
+        )
