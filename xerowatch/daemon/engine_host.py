@@ -55,14 +55,27 @@ class EngineHost:
         self._stack: AsyncExitStack | None = None
         self._settings: Settings | None = None
         self.current: Runtime | None = None
+        self.settings: Settings | None = None
+        """The configuration in force (set when its loops are built)."""
         self.wake: Callable[[str], None] = lambda prefix: None
         """The current configuration's loop waker (set when its loops are built)."""
+
+    def configure(self, settings: Settings, wake: Callable[[str], None]) -> None:
+        """Make `settings` the configuration in force, with its generation's loop waker."""
+        self.settings = settings
+        self.wake = wake
 
     def _count(self, call: CallRecord) -> None:
         self._calls.record(call.endpoint, call.status, call.tenant_id)
 
-    async def runtime(self, settings: Settings) -> Runtime:
-        """The runtime for `settings`, opened on first use or after a reload."""
+    async def runtime(self, settings: Settings | None = None) -> Runtime:
+        """The runtime for `settings` (default: the configuration in force), opened on first use.
+
+        Whoever asks first opens it — a loop or a command claimed before any loop ran.
+        """
+        settings = settings or self.settings
+        if settings is None:
+            raise RuntimeError("no configuration yet: the daemon has not built its loops")
         async with self._lock:
             if self.current is not None and self._settings is settings:
                 return self.current

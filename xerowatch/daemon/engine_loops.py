@@ -167,7 +167,7 @@ class EngineLoops:
     def loops(self) -> list[LoopSpec]:
         """Every loop of this configuration."""
         settings = self.context.settings
-        self.host.wake = self.context.wake
+        self.host.configure(settings, self.context.wake)
         sampler: list[QuotaSampler] = []
         last_prune = [float("-inf")]
 
@@ -259,9 +259,8 @@ class EngineWiring:
 
     async def executor(self, command: Command) -> str:
         """Carry out one operator command, then wake the loops that act on it."""
-        if self.host.current is None:
-            raise RuntimeError("the engine is not running yet")
-        result = await execute(self.host.current.engine, command)
+        rt = await self.host.runtime()
+        result = await execute(rt.engine, command)
         for prefix in WAKE_AFTER.get(command.kind, ()):
             self.host.wake(prefix)
         return result
