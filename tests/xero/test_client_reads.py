@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -320,3 +320,61 @@ async def test_requests_carry_tenant_and_json_headers(rig: ClientRig) -> None:
     assert sent.headers["xero-tenant-id"] == TENANT.tenant_id
     assert sent.headers["Accept"] == "application/json"
     assert "Idempotency-Key" not in sent.headers  # never on GET
+
+
+URL_LIMIT = 2_000
+
+
+def _by_ids(collection: str, key: str) -> Callable[[httpx.Request], httpx.Response]:
+    """A respx side effect answering one page holding exactly the records the IDs ask for."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params.get("IDs", "").split(",")
+        items = [{key: value} for value in wanted if value]
+        body = page_body(collection, items, page=1, page_size=1000, item_count=len(items))
+        return httpx.Response(200, json=body)
+
+    return respond
+
+
+async def test_a_long_ids_list_is_split_so_every_url_stays_short(rig: ClientRig) -> None:
+    rig.router.get("/Contacts").mock(side_effect=_by_ids("Contacts", "ContactID"))
+    ids = [stable_id(f"long-{i}") for i in range(200)]
+    contacts = await rig.client.list_all(CONTACTS, ListQuery(ids=ids), tenant=TENANT)
+    assert [c.contact_id for c in contacts] == ids  # all of them, once each, in order
+    assert all(len(str(r.url)) <= URL_LIMIT for r in rig.requests)
+    sent = [r.url.params["IDs"].split(",") for r in rig.requests]
+    per_request = max(len(group) for group in sent)
+    assert len(rig.requests) == -(-len(ids) // per_request)  # as few requests as fit
+    assert sorted(v for group in sent for v in group) == sorted(str(i) for i in ids)
+
+
+async def test_ids_and_contact_ids_both_long_cover_every_pair(rig: ClientRig) -> None:
+    rig.router.get("/Invoices").mock(side_effect=paged_responder("Invoices", []))
+    ids = [stable_id(f"inv-{i}") for i in range(60)]
+    contact_ids = [stable_id(f"con-{i}") for i in range(60)]
+    query = ListQuery(ids=ids, contact_ids=contact_ids, where=eq("Type", "ACCREC"))
+    await rig.client.list_all(INVOICES, query, tenant=TENANT)
+    assert all(len(str(r.url)) <= URL_LIMIT for r in rig.requests)
+    pairs = {
+        (i, c)
+        for r in rig.requests
+        for i in r.url.params["IDs"].split(",")
+        for c in r.url.params["ContactIDs"].split(",")
+    }
+    assert pairs == {(str(i), str(c)) for i in ids for c in contact_ids}
+    assert all(r.url.params["where"] == 'Type=="ACCREC"' for r in rig.requests)
+
+
+async def test_a_short_ids_list_is_one_request(rig: ClientRig) -> None:
+    rig.router.get("/Contacts").mock(side_effect=_by_ids("Contacts", "ContactID"))
+    ids = [stable_id(f"short-{i}") for i in range(3)]
+    await rig.client.list_all(CONTACTS, ListQuery(ids=ids), tenant=TENANT)
+    assert len(rig.requests) == 1
+
+
+async def test_a_query_too_long_for_a_url_is_refused_before_any_call(rig: ClientRig) -> None:
+    where = eq("Name", "x" * 2_000)
+    with pytest.raises(ValueError, match="characters"):
+        await rig.client.list_all(CONTACTS, ListQuery(where=where), tenant=TENANT)
+    assert rig.requests == []

@@ -35,6 +35,7 @@ from xerowatch.xero.paging import (
     iterate_pages,
     page_request,
     parse_page,
+    split_for_url,
 )
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.transport import TenantRef, XeroResponse
@@ -87,10 +88,21 @@ class XeroClient:
         lane: Lane = Lane.INCREMENTAL,
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> AsyncIterator[Page[T]]:
-        """Yield the pages of a list call (e.g. `paging.INVOICES`) until the last one."""
-        query = query or ListQuery()
-        page_request(endpoint, query, 1)  # refuse a bad query before any call is made
+        """Yield the pages of a list call (e.g. `paging.INVOICES`) until the last one.
 
+        Long `IDs` / `ContactIDs` lists are read as several paged lists, one after the other
+        (page numbers restart for each), so that every URL stays short.
+        """
+        parts = split_for_url(endpoint, query or ListQuery())
+        for part in parts:
+            page_request(endpoint, part, 1)  # refuse a bad query before any call is made
+        for part in parts:
+            async for page in self._iter_part(endpoint, part, tenant, lane, max_pages):
+                yield page
+
+    async def _iter_part(
+        self, endpoint: Endpoint[T], query: ListQuery, tenant: TenantRef, lane: Lane, max_pages: int
+    ) -> AsyncIterator[Page[T]]:
         async def fetch(number: int) -> Page[T]:
             params, headers = page_request(endpoint, query, number)
             response = await self._transport.request(

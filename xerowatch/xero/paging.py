@@ -4,17 +4,22 @@ Every list call pages (`page`, `pageSize` ≤ 1000). Xero's `pagination.pageCoun
 to stop where present, `itemCount` next, and only then a short or empty page. A page that
 repeats the previous one (Xero ignoring `page`, as tap-xero once saw with `order=`) and a
 run past `max_pages` raise instead of looping until the day's quota is gone.
+
+URLs stay well under the ~2,000 characters that proxies and servers commonly accept: long `IDs`
+/ `ContactIDs` lists are split over several requests (`split_for_url`), and any other query too
+long for a URL is refused before it is sent.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+import httpx
 from pydantic import ValidationError
 
 from xerowatch.xero.dates import format_if_modified_since
@@ -42,6 +47,11 @@ _ORDER = re.compile(
     re.IGNORECASE,
 )
 _STATUS = re.compile(r"^[A-Z][A-Z_-]*$")
+
+MAX_QUERY_CHARS = 1_500
+"""Longest query string sent: with the host and path, a URL stays well under 2,000 characters."""
+_ID_CHARS = 36 + len("%2C")  # a GUID and the percent-encoded comma before the next one
+_PAGE_SLACK = len(str(DEFAULT_MAX_PAGES))  # later pages have longer numbers than page 1
 
 
 class XeroPagingError(XeroResponseError):
@@ -131,10 +141,48 @@ def page_request(
         params["summaryOnly"] = "true"
     if query.include_archived:
         params["includeArchived"] = "true"
+    length = query_chars(params)
+    if length > MAX_QUERY_CHARS:
+        raise ValueError(
+            f"GET {endpoint.path}: the query string would be {length} characters, more than the "
+            f"{MAX_QUERY_CHARS} that fit a URL safely; narrow the where filter"
+        )
     headers: dict[str, str] = {}
     if query.modified_since is not None:
         headers["If-Modified-Since"] = format_if_modified_since(query.modified_since)
     return params, headers
+
+
+def query_chars(params: Mapping[str, str]) -> int:
+    """Return the length of the query string exactly as httpx encodes it."""
+    return len(str(httpx.QueryParams(params)))
+
+
+def split_for_url(endpoint: Endpoint[Any], query: ListQuery) -> list[ListQuery]:
+    """Split long `IDs` / `ContactIDs` lists into queries whose URLs stay short, in order.
+
+    Xero applies both lists together (an invoice must match one of each), so when both are split
+    every group of one is paired with every group of the other; no record is in two results.
+    """
+    lists = [name for name in ("ids", "contact_ids") if getattr(query, name)]
+    if not lists:
+        return [query]
+    bare = replace(query, ids=(), contact_ids=())
+    params, _ = page_request(endpoint, bare, 1)
+    room = MAX_QUERY_CHARS - query_chars(params) - _PAGE_SLACK
+    per_list = room // len(lists) - len("&ContactIDs=")
+    capacity = (per_list + len("%2C")) // _ID_CHARS
+    if capacity < 1:
+        raise ValueError(f"GET {endpoint.path}: the where filter leaves no room for IDs in a URL")
+    id_groups = _groups(query.ids, capacity)
+    contact_groups = _groups(query.contact_ids, capacity)
+    return [replace(query, ids=i, contact_ids=c) for i in id_groups for c in contact_groups]
+
+
+def _groups(values: Sequence[UUID], size: int) -> list[tuple[UUID, ...]]:
+    if not values:
+        return [()]
+    return [tuple(values[start : start + size]) for start in range(0, len(values), size)]
 
 
 @dataclass(frozen=True)
