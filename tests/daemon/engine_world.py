@@ -80,6 +80,7 @@ class EngineWorld:
             clock=self.clock,
             call_metrics=self.calls,
             wake=wake or (lambda prefix: None),
+            restart=lambda: None,
         )
 
     def pulls(self) -> int:

@@ -5,11 +5,44 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.daemon.engine_world import EngineWorld, open_engine_world
+from tests.daemon.helpers import StillClock, wait_until
 from xerowatch.daemon.engine_loops import EngineWiring
+from xerowatch.daemon.lease import DaemonLease
+from xerowatch.daemon.notify import SystemdNotifier
+from xerowatch.daemon.runner import EXIT_OK, DaemonRunner
 from xerowatch.store import commands, runtime
+from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
+
+
+def daemon(world: EngineWorld, wiring: EngineWiring) -> DaemonRunner:
+    """`xerowatch run` on the world's store; its pauses end only when a loop is woken."""
+    return DaemonRunner(
+        settings=world.settings,
+        store=world.store,
+        clock=StillClock(),
+        loops_factory=wiring.loops_factory,
+        executor=wiring.executor,
+        status_text=wiring.status_text,
+        metrics_source=wiring.host,
+        notifier=SystemdNotifier(None),
+        lease=DaemonLease(world.store, world.clock, pid=7, host="test-host"),
+        handle_signals=False,
+    )
+
+
+def wake(runner: DaemonRunner, prefix: str) -> None:
+    supervisor = runner.supervisor
+    assert supervisor is not None
+    supervisor.wake(prefix)
+
+
+def loop_names(runner: DaemonRunner) -> set[str]:
+    supervisor = runner.supervisor
+    return set(supervisor.health()) if supervisor else set()
 
 
 @pytest.fixture
@@ -34,3 +67,38 @@ async def test_a_command_claimed_before_any_loop_opened_the_engine_is_carried_ou
 
     assert result == "paused all tenants"
     assert await runtime.is_paused(world.store)
+
+
+async def test_a_tenant_connected_while_running_gets_loops_and_a_disconnected_one_loses_them(
+    world: EngineWorld,
+) -> None:
+    first = world.tenant.tenant_id
+    second = "0d3c9a51-7a0c-4c1e-9d62-9a3b1f2c4e77"
+    await runtime.set_paused(world.store, True, second)  # its loops run, but call nobody
+    runner = daemon(world, EngineWiring(world.host()))
+    codes: list[int] = []
+    async with anyio.create_task_group() as tg:
+
+        async def serve() -> None:
+            codes.append(await runner.serve())
+
+        tg.start_soon(serve)
+        await runner.ready.wait()
+        assert f"push_contacts[{first}]" in loop_names(runner)
+
+        # `xerowatch connect` in another process stores a second organisation
+        info = TenantInfo(second, "Second RTO", "ORGANISATION", None)
+        await upsert_tenants(world.store, world.tenant.connection_id, [info])
+        wake(runner, "watch_tenants")
+        await wait_until(lambda: f"pull_transactions[{second}]" in loop_names(runner))
+        assert f"pull_transactions[{first}]" in loop_names(runner)
+
+        # `xerowatch disconnect` of the first one
+        await deactivate_tenant(world.store, first)
+        wake(runner, "watch_tenants")
+        await wait_until(lambda: f"pull_transactions[{first}]" not in loop_names(runner))
+        assert f"pull_transactions[{second}]" in loop_names(runner)
+        runner.request_stop()
+
+    assert codes == [EXIT_OK]
+    assert len(world.opened) == 1  # same configuration: the engine's runtime was kept

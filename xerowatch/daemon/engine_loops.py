@@ -41,6 +41,8 @@ EVENTS_EVERY_S = 5.0
 ONLINE_URLS_EVERY_S = 300.0
 HOUSEKEEPING_EVERY_S = 60.0
 PRUNE_EVERY_S = 3600.0
+TENANTS_EVERY_S = 10.0
+"""How often the daemon looks for organisations connected or disconnected from another shell."""
 WAKE_AFTER: dict[str, tuple[str, ...]] = {
     "retry": ("push_contacts", "write_back"),
     "retry_all": ("push_contacts", "write_back"),
@@ -164,6 +166,31 @@ class EngineLoops:
             self.context.wake("write_back")
         return None
 
+    def _watch_tenants(self, built: list[TenantRef]) -> Callable[[], Awaitable[float | None]]:
+        """A loop that restarts the loops when `xerowatch connect` / `disconnect` changed them."""
+        expected = {t.tenant_id for t in built}
+        checks = 0
+
+        async def body() -> float | None:
+            nonlocal checks
+            checks += 1
+            if checks == 1:  # the loops were built from a fresh read just now
+                return None
+            rows = await self.context.store.fetchall(
+                "SELECT tenant_id FROM tenants WHERE active = 1"
+            )
+            now = {str(row[0]) for row in rows}
+            if now != expected:
+                log.info(
+                    "organisations changed (connected: %s; disconnected: %s): restarting the loops",
+                    ", ".join(sorted(now - expected)) or "none",
+                    ", ".join(sorted(expected - now)) or "none",
+                )
+                self.context.restart()
+            return None
+
+        return body
+
     def loops(self) -> list[LoopSpec]:
         """Every loop of this configuration."""
         settings = self.context.settings
@@ -191,7 +218,9 @@ class EngineLoops:
             LoopSpec("housekeeping", housekeeping, HOUSEKEEPING_EVERY_S),
         ]
         every_pull = pull_interval(settings)
-        for tenant in _tenants(settings):
+        tenants = _tenants(settings)
+        specs.append(LoopSpec("watch_tenants", self._watch_tenants(tenants), TENANTS_EVERY_S))
+        for tenant in tenants:
             tid = tenant.tenant_id
             specs += [
                 LoopSpec(

@@ -57,6 +57,8 @@ class DaemonContext:
     call_metrics: CallMetrics
     wake: Callable[[str], None]
     """Cut the pause of loops whose name starts with the given prefix."""
+    restart: Callable[[], None]
+    """Rebuild the loops with the configuration in force (e.g. the set of tenants changed)."""
 
 
 LoopsFactory = Callable[[DaemonContext], Sequence[LoopSpec]]
@@ -108,6 +110,7 @@ class DaemonRunner:
         self._stop_requested = False
         self._stopping_sent = False
         self._pending: Settings | None = None
+        self._reloaded = False
         self._generation_end = anyio.Event()
         self._deadline: anyio.CancelScope | None = None
         self._exit_code = EXIT_OK
@@ -211,19 +214,26 @@ class DaemonRunner:
                     level = logging.getLevelName(logging.getLogger().level)
                     setup_logging(level=str(level), json_lines=fresh.daemon.log_json)
                 self._settings = fresh
+                self._reloaded = True
 
     async def _run_generation(self, settings: Settings) -> None:
         """Run one configuration's loops and HTTP server until a stop or reload request."""
-        self._generation_end = anyio.Event()
+        generation_end = self._generation_end = anyio.Event()
         if self._stop_requested:
             return
         supervisor = Supervisor(self._store, self._clock)
+
+        def restart() -> None:  # bound to this generation: a late call cannot end the next one
+            if not self._stop_requested:
+                generation_end.set()
+
         context = DaemonContext(
             settings=settings,
             store=self._store,
             clock=self._clock,
             call_metrics=self.call_metrics,
             wake=supervisor.wake,
+            restart=restart,
         )
         loops = list(self._loops_factory(context))
         if self._executor is not None:
@@ -286,7 +296,9 @@ class DaemonRunner:
             log.info("xerowatch daemon ready: %d loop(s)%s", loop_count, where)
             self.ready.set()
         else:
-            log.info("configuration reloaded: %d loop(s)%s", loop_count, where)
+            what = "configuration reloaded" if self._reloaded else "loops restarted"
+            log.info("%s: %d loop(s)%s", what, loop_count, where)
+        self._reloaded = False
 
     async def _watch_signals(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
