@@ -102,3 +102,15 @@ async def test_a_tenant_connected_while_running_gets_loops_and_a_disconnected_on
 
     assert codes == [EXIT_OK]
     assert len(world.opened) == 1  # same configuration: the engine's runtime was kept
+
+
+async def test_a_store_path_with_uri_characters_still_gets_its_tenants_loops(
+    tmp_path: Path,
+) -> None:
+    odd = await open_engine_world(tmp_path / "state #1 ?x=%41")
+    try:
+        specs = EngineWiring(odd.host()).loops_factory(odd.context())
+    finally:
+        await odd.store.close()
+
+    assert f"push_contacts[{odd.tenant.tenant_id}]" in {spec.name for spec in specs}

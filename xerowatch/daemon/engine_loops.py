@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 
@@ -66,8 +67,9 @@ def pull_interval(settings: Settings) -> float:
 
 def _tenants(settings: Settings) -> list[TenantRef]:
     """The active tenants, read synchronously when a configuration's loops are built."""
+    uri = f"{Path(settings.store.path).resolve().as_uri()}?mode=ro"  # '#', '?', '%' escaped
     try:
-        with sqlite3.connect(f"file:{settings.store.path}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
             rows = conn.execute(
                 "SELECT tenant_id, connection_id FROM tenants WHERE active = 1 ORDER BY tenant_id"
             ).fetchall()
