@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio
 import httpx
 
 from tests.sync.conftest import sim_settings
@@ -24,6 +25,39 @@ from xerowatch.sim.xero import XeroSim, XeroSimConfig
 from xerowatch.store.db import Store, open_store
 from xerowatch.wiring import Runtime, connect_custom_connection, open_runtime
 from xerowatch.xero.transport import CallRecord, TenantRef
+
+
+class GatedTransport(httpx.AsyncBaseTransport):
+    """The simulator, except that matching requests wait at a gate until the test opens it.
+
+    `after=False` holds a request before Xero sees it; `after=True` lets Xero carry it out and
+    holds the answer (the worst moment for a write to be cancelled).
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, method: str, path: str, *, after: bool):
+        self._inner = inner
+        self._method = method
+        self._path = path
+        self._after = after
+        self.entered = anyio.Event()
+        self.release = anyio.Event()
+
+    def _matches(self, request: httpx.Request) -> bool:
+        return request.method == self._method and request.url.path.endswith(self._path)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Forward to the simulator, holding matching requests before or after it answers."""
+        if not self._matches(request):
+            return await self._inner.handle_async_request(request)
+        if not self._after:
+            self.entered.set()
+            await self.release.wait()
+        response = await self._inner.handle_async_request(request)
+        if self._after:
+            await response.aread()
+            self.entered.set()
+            await self.release.wait()
+        return response
 
 
 @dataclass

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
+import anyio.abc
+import anyio.lowlevel
+import httpx
 import pytest
 
-from tests.daemon.engine_world import EngineWorld, open_engine_world
+from tests.daemon.engine_world import EngineWorld, GatedTransport, open_engine_world
 from tests.daemon.helpers import StillClock, wait_until
 from xerowatch.daemon.engine_loops import EngineWiring
 from xerowatch.daemon.lease import DaemonLease
@@ -18,7 +22,7 @@ from xerowatch.store import commands, runtime
 from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
 
 
-def daemon(world: EngineWorld, wiring: EngineWiring) -> DaemonRunner:
+def daemon(world: EngineWorld, wiring: EngineWiring, **options: Any) -> DaemonRunner:
     """`xerowatch run` on the world's store; its pauses end only when a loop is woken."""
     return DaemonRunner(
         settings=world.settings,
@@ -31,6 +35,7 @@ def daemon(world: EngineWorld, wiring: EngineWiring) -> DaemonRunner:
         notifier=SystemdNotifier(None),
         lease=DaemonLease(world.store, world.clock, pid=7, host="test-host"),
         handle_signals=False,
+        **options,
     )
 
 
@@ -114,3 +119,49 @@ async def test_a_store_path_with_uri_characters_still_gets_its_tenants_loops(
         await odd.store.close()
 
     assert f"push_contacts[{odd.tenant.tenant_id}]" in {spec.name for spec in specs}
+
+
+async def serve_in(tg: anyio.abc.TaskGroup, runner: DaemonRunner, codes: list[int]) -> None:
+    async def serve() -> None:
+        codes.append(await runner.serve())
+
+    tg.start_soon(serve)
+    await runner.ready.wait()
+
+
+async def test_reload_keeps_the_runtime_when_nothing_changed_and_closes_it_after_the_old_loops(
+    world: EngineWorld,
+) -> None:
+    gate = GatedTransport(httpx.ASGITransport(app=world.sim.app), "GET", "/Invoices", after=False)
+    world.transport = gate
+    same = world.settings.model_copy()
+    changed = world.settings.model_copy(
+        update={"sync": world.settings.sync.model_copy(update={"poll_seconds": 30.0})}
+    )
+    answers = [same, changed]
+    runner = daemon(world, EngineWiring(world.host()), settings_loader=lambda: answers.pop(0))
+    codes: list[int] = []
+    async with anyio.create_task_group() as tg:
+        await serve_in(tg, runner, codes)
+        await gate.entered.wait()  # the first pull is in flight
+        gate.release.set()
+        assert runner.request_reload()  # the file was re-read, with nothing changed
+        await wait_until(lambda: runner.generation == 2)
+        assert len(world.opened) == 1  # its quota scheduler (minute window, parked day) kept
+
+        gate.entered, gate.release = anyio.Event(), anyio.Event()
+        wake(runner, "pull_transactions")
+        await gate.entered.wait()  # a pull of the running configuration is in flight
+        assert runner.request_reload()  # poll_seconds changed
+        for _ in range(50):
+            await anyio.lowlevel.checkpoint()
+        [old] = world.opened
+        assert not old.http.is_closed  # still in use by the in-flight pull
+        gate.release.set()
+        await wait_until(lambda: runner.generation == 3 and len(world.opened) == 2)
+        assert old.http.is_closed
+        assert not world.opened[1].http.is_closed
+        assert world.opened[1].settings.sync.poll_seconds == 30.0
+        runner.request_stop()
+
+    assert codes == [EXIT_OK]

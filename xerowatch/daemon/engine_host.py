@@ -1,7 +1,9 @@
 """The engine's runtime for the daemon: opened for the configuration in force, closed at the end.
 
 One runtime (store, Xero client with its quota scheduler, source) serves every loop of a
-configuration; a reload with new settings opens a fresh one once the old loops have stopped.
+configuration. A reload that changed the settings opens a fresh one when the first loop of the
+new generation asks for it — after every loop of the old one has stopped — and closes the old
+one then; a reload that changed nothing keeps it, quota state included.
 """
 
 from __future__ import annotations
@@ -77,8 +79,8 @@ class EngineHost:
         if settings is None:
             raise RuntimeError("no configuration yet: the daemon has not built its loops")
         async with self._lock:
-            if self.current is not None and self._settings is settings:
-                return self.current
+            if self.current is not None and self._settings == settings:
+                return self.current  # a reload that changed nothing keeps the quota state
             await self._close()
             stack = AsyncExitStack()
             self.current = await stack.enter_async_context(
@@ -89,7 +91,8 @@ class EngineHost:
 
     async def _close(self) -> None:
         if self._stack is not None:
-            await self._stack.aclose()
+            with anyio.CancelScope(shield=True):  # a cancelled caller must not leak clients
+                await self._stack.aclose()
         self._stack = self._settings = self.current = None
 
     async def aclose(self) -> None:
