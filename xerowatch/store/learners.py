@@ -20,13 +20,24 @@ class StoredLearner:
     deleted_at: str | None
 
 
-async def upsert_learner(store: Store, learner: SourceLearner, content_hash: str) -> bool:
-    """Store the learner; return True when it is new or its content hash changed."""
+@dataclass(frozen=True)
+class LearnerChange:
+    """What storing a learner changed."""
+
+    changed: bool
+    """New, or its content hash, Sync to Xero flag or deletion changed."""
+    previous_ref: str | None = None
+    """The RefInternal it had before, when that differs from the new one."""
+
+
+async def upsert_learner(store: Store, learner: SourceLearner, content_hash: str) -> LearnerChange:
+    """Store the learner; say whether it changed and which RefInternal it had before."""
     now = utc_now_iso()
     modified = learner.modified_at.isoformat() if learner.modified_at else None
     async with store.transaction() as conn:
         cursor = await conn.execute(
-            "SELECT content_hash, sync_to_xero, deleted_at FROM learners WHERE source_id = ?",
+            "SELECT content_hash, sync_to_xero, deleted_at, ref_internal FROM learners "
+            "WHERE source_id = ?",
             (learner.source_id,),
         )
         previous = await cursor.fetchone()
@@ -58,11 +69,14 @@ async def upsert_learner(store: Store, learner: SourceLearner, content_hash: str
             ),
         )
     if previous is None:
-        return True
-    return bool(
-        previous["content_hash"] != content_hash
+        return LearnerChange(True)
+    renamed = previous["ref_internal"] != learner.ref_internal
+    return LearnerChange(
+        renamed
+        or previous["content_hash"] != content_hash
         or bool(previous["sync_to_xero"]) != learner.sync_to_xero
-        or previous["deleted_at"] is not None
+        or previous["deleted_at"] is not None,
+        previous["ref_internal"] if renamed else None,
     )
 
 
@@ -90,9 +104,10 @@ def _row_to_learner(row: aiosqlite.Row) -> StoredLearner:
 
 
 async def get_by_ref(store: Store, ref_internal: str) -> StoredLearner | None:
-    """Return the learner with this RefInternal, if known."""
+    """Return the learner with this RefInternal, if known (one not deleted in the source first)."""
     row = await store.fetchone(
-        "SELECT * FROM learners WHERE ref_internal = ? ORDER BY seen_at DESC LIMIT 1",
+        "SELECT * FROM learners WHERE ref_internal = ? "
+        "ORDER BY deleted_at IS NULL DESC, seen_at DESC LIMIT 1",
         (ref_internal,),
     )
     return _row_to_learner(row) if row else None
@@ -105,16 +120,38 @@ async def get_by_source_id(store: Store, source_id: str) -> StoredLearner | None
 
 
 async def get_many_by_ref(store: Store, refs: list[str]) -> dict[str, StoredLearner]:
-    """Return the learners with these RefInternals, keyed by RefInternal."""
+    """Return the learners with these RefInternals, keyed by RefInternal.
+
+    Where a RefInternal was held by more than one learner, the one not deleted in the source
+    (then the one seen last) is returned.
+    """
     found: dict[str, StoredLearner] = {}
     for start in range(0, len(refs), 500):
         chunk = refs[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = await store.fetchall(
-            f"SELECT * FROM learners WHERE ref_internal IN ({marks})", chunk
+            f"SELECT * FROM learners WHERE ref_internal IN ({marks}) "
+            "ORDER BY deleted_at IS NULL, seen_at",  # the row that wins comes last
+            chunk,
         )
         for row in rows:
             found[row["ref_internal"]] = _row_to_learner(row)
+    return found
+
+
+async def sources_by_ref(store: Store, refs: list[str]) -> dict[str, list[str]]:
+    """Return the source ids of the (not deleted) learners holding each of these RefInternals."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(refs), 500):
+        chunk = refs[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await store.fetchall(
+            f"SELECT ref_internal, source_id FROM learners WHERE ref_internal IN ({marks}) "
+            "AND deleted_at IS NULL ORDER BY source_id",
+            chunk,
+        )
+        for row in rows:
+            found.setdefault(row[0], []).append(row[1])
     return found
 
 

@@ -63,6 +63,35 @@ async def ref_for_contact(store: Store, tenant_id: str, contact_id: str) -> Cont
     return _link(row) if row else None
 
 
+async def linked_by_source(
+    store: Store, tenant_id: str, source_ids: list[str]
+) -> list[ContactLink]:
+    """Return the links of these source learners that have a ContactID (any RefInternal)."""
+    found: list[ContactLink] = []
+    for start in range(0, len(source_ids), 500):
+        chunk = source_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await store.fetchall(
+            f"SELECT * FROM contact_links WHERE tenant_id = ? AND source_id IN ({marks}) "
+            "AND contact_id IS NOT NULL",
+            (tenant_id, *chunk),
+        )
+        found.extend(_link(row) for row in rows)
+    return found
+
+
+async def drop_replaced(
+    conn: aiosqlite.Connection, tenant_id: str, ref_internal: str, source_id: str, contact_id: str
+) -> int:
+    """Inside a transaction: drop the learner's earlier-RefInternal links to this contact."""
+    cursor = await conn.execute(
+        "DELETE FROM contact_links WHERE tenant_id = ? AND contact_id = ? AND source_id = ? "
+        "AND ref_internal != ?",
+        (tenant_id, contact_id, source_id, ref_internal),
+    )
+    return cursor.rowcount
+
+
 async def contact_map(store: Store, tenant_id: str) -> dict[str, ContactLink]:
     """Return every linked contact of a tenant keyed by ContactID."""
     rows = await store.fetchall(

@@ -55,11 +55,14 @@ async def apply_learner(
     """Store one learner and queue (or park) its contact in every tenant if it changed."""
     summary.seen += 1
     content, problems = learner_hash(learner)
-    if not await learners.upsert_learner(store, learner, content):
+    change = await learners.upsert_learner(store, learner, content)
+    if not change.changed:
         return
     summary.changed += 1
     summary.refs_changed.append(learner.ref_internal)
     ref = learner.ref_internal
+    if change.previous_ref is not None:
+        await _requeue_remaining_holders(store, change.previous_ref, tenants)
     if not learner.sync_to_xero:
         summary.skipped += 1
         for tenant in tenants:
@@ -83,6 +86,15 @@ async def apply_learner(
     await alerts.resolve_alerts(store, record=ref, types=(VALIDATION_ALERT,))
     for tenant in tenants:
         await links.mark_many_pending(store, tenant, [(ref, learner.source_id)])
+
+
+async def _requeue_remaining_holders(store: Store, ref: str, tenants: list[str]) -> None:
+    """A learner left `ref`: one still holding it is written again (it is no longer shared)."""
+    holder = await learners.get_by_ref(store, ref)
+    if holder is None or holder.deleted_at is not None:
+        return  # nobody holds it: the push renumbers the contact to the learner's new RefInternal
+    for tenant in tenants:
+        await links.mark_many_pending(store, tenant, [(ref, holder.learner.source_id)])
 
 
 async def apply_batch(

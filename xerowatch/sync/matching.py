@@ -10,7 +10,7 @@ from xerowatch.store.directory import DirectoryContact, name_key
 from xerowatch.store.links import ContactLink
 from xerowatch.sync.validation import ValidLearner
 
-Action = Literal["create", "update", "adopt", "reactivate"]
+Action = Literal["create", "update", "adopt", "reactivate", "renumber"]
 
 DUPLICATE_NAME_ALERT = "xero_duplicate_name"
 POSSIBLE_DUPLICATE_ALERT = "xero_possible_duplicate"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from xerowatch.store import alerts, directory, jobs, learners, links
 from xerowatch.store.directory import name_key
 from xerowatch.store.history import HistoryEntry, add_entries
+from xerowatch.sync import identity
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.directory_sync import refresh_directory
 from xerowatch.sync.ingest import VALIDATION_ALERT, describe
@@ -67,12 +68,20 @@ async def _validate_pending(
     store = ctx.store
     stored = await learners.get_many_by_ref(store, refs)
     current = await links.links_by_ref(store, tenant_id, refs)
+    shared = await identity.shared_refs(store, refs)
     valid_by_ref: dict[str, ValidLearner] = {}
     for ref in refs:
         item = stored.get(ref)
         if item is None or item.deleted_at is not None or not item.learner.sync_to_xero:
             source_id = item.learner.source_id if item else current[ref].source_id
             await links.mark(store, tenant_id, ref, source_id, "skipped")
+            continue
+        if ref in shared:
+            message = await identity.alert_shared(store, ref, shared[ref])
+            await links.mark(
+                store, tenant_id, ref, item.learner.source_id, "blocked", error=message
+            )
+            summary.blocked += 1
             continue
         valid, problems = validate(item.learner)
         if valid is None:
@@ -98,17 +107,22 @@ async def _plan(
     keys = [name_key(v.name) for v in valid_by_ref.values()]
     keys += [person_key(v) for v in valid_by_ref.values()]
     named = await directory.by_name_keys(store, tenant_id, keys)
+    renamed = await identity.previous_contacts(store, tenant_id, valid_by_ref, current)
     plan = _Plan()
     for ref, valid in valid_by_ref.items():
         link = current.get(ref)
+        old = renamed.get(ref)
+        by_number = numbered.get(ref) or (old[1] if old else None)
         decision = decide(
             valid,
             link,
-            numbered.get(ref),
+            by_number,
             named.get(name_key(valid.name), []),
             named.get(person_key(valid), []),
             ctx.settings,
         )
+        if old is not None:
+            decision = identity.annotate(decision, ref, *old)
         if decision.blocked:
             await _block(ctx, tenant_id, ref, valid.learner.source_id, decision)
             summary.blocked += 1

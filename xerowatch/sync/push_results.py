@@ -75,6 +75,7 @@ async def apply_results(
                     conn, tenant_id, write.ref, write.source_id, contact_id, write.content_hash
                 )
                 await jobs.finish(conn, tenant_id, JOB_KIND, [write.ref])
+                await links.drop_replaced(conn, tenant_id, write.ref, write.source_id, contact_id)
                 owners[contact_id] = LearnerRef(write.ref, write.source_id)
                 saved.append(
                     DirectoryContact(
