@@ -74,6 +74,12 @@ class EngineWorld:
     transport: httpx.AsyncBaseTransport | None = None
     opened: list[Runtime] = field(default_factory=list)
     """Every runtime the hosts of this world opened, in order."""
+    hosts: list[EngineHost] = field(default_factory=list)
+
+    @property
+    def tenant_id(self) -> str:
+        """The simulated organisation."""
+        return self.tenant.tenant_id
 
     def xero_transport(self) -> httpx.AsyncBaseTransport:
         """The transport runtimes use (the simulator, unless a test wrapped it)."""
@@ -101,8 +107,16 @@ class EngineWorld:
             yield rt
 
     def host(self) -> EngineHost:
-        """The daemon's engine host, as `xerowatch run` builds it."""
-        return EngineHost(self.store, self.clock, self.calls, opener=self.opener)
+        """The daemon's engine host, as `xerowatch run` builds it (closed by `aclose`)."""
+        host = EngineHost(self.store, self.clock, self.calls, opener=self.opener)
+        self.hosts.append(host)
+        return host
+
+    async def aclose(self) -> None:
+        """Close every host's runtime, then the store."""
+        for host in self.hosts:
+            await host.aclose()
+        await self.store.close()
 
     def context(
         self, settings: Settings | None = None, wake: Callable[[str], None] | None = None

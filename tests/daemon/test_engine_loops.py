@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,12 @@ import pytest
 
 from tests.daemon.engine_world import EngineWorld, GatedTransport, open_engine_world
 from tests.daemon.helpers import StillClock, wait_until
+from tests.sync.memory_source import learner
 from xerowatch.daemon.engine_loops import EngineWiring
 from xerowatch.daemon.lease import DaemonLease
 from xerowatch.daemon.notify import SystemdNotifier
 from xerowatch.daemon.runner import EXIT_OK, DaemonRunner
-from xerowatch.store import commands, runtime
+from xerowatch.store import commands, jobs, links, runtime
 from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
 
 
@@ -56,7 +58,7 @@ async def world(tmp_path: Path) -> AsyncIterator[EngineWorld]:
     try:
         yield opened
     finally:
-        await opened.store.close()
+        await opened.aclose()
 
 
 async def test_a_command_claimed_before_any_loop_opened_the_engine_is_carried_out(
@@ -116,7 +118,7 @@ async def test_a_store_path_with_uri_characters_still_gets_its_tenants_loops(
     try:
         specs = EngineWiring(odd.host()).loops_factory(odd.context())
     finally:
-        await odd.store.close()
+        await odd.aclose()
 
     assert f"push_contacts[{odd.tenant.tenant_id}]" in {spec.name for spec in specs}
 
@@ -165,3 +167,42 @@ async def test_reload_keeps_the_runtime_when_nothing_changed_and_closes_it_after
         runner.request_stop()
 
     assert codes == [EXIT_OK]
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-xero-saw-it", "answer-lost"])
+async def test_stop_cancelling_a_contact_batch_mid_call_never_duplicates_after_restart(
+    world: EngineWorld, after: bool
+) -> None:
+    world.source.put(*(learner(f"R{i}") for i in range(60)))
+    gate = GatedTransport(httpx.ASGITransport(app=world.sim.app), "POST", "/Contacts", after=after)
+    world.transport = gate
+    first = daemon(world, EngineWiring(world.host()), shutdown_grace=0.0)
+    codes: list[int] = []
+    async with anyio.create_task_group() as tg:
+        await serve_in(tg, first, codes)
+        await gate.entered.wait()  # a batch of 50 is on the wire
+        first.request_stop()  # no grace: cancelled right there
+
+    assert codes == [EXIT_OK]
+    assert len(world.sim.contacts(world.tenant_id)) == (50 if after else 0)
+    assert len(await jobs.in_doubt(world.store, world.tenant_id, "contact")) == 50
+
+    world.transport = None  # a fresh process: new clients, same store
+    second = daemon(world, EngineWiring(world.host()))
+    async with anyio.create_task_group() as tg:
+        await serve_in(tg, second, codes)
+        await wait_until(lambda: len(world.sim.contacts(world.tenant_id)) >= 60)
+        wake(second, "push_contacts")  # let it settle what it just wrote
+        await wait_until(
+            lambda: (
+                second.supervisor is not None
+                and not any(h.running for h in second.supervisor.health().values())
+            )
+        )
+        second.request_stop()
+
+    assert codes == [EXIT_OK, EXIT_OK]
+    numbers = Counter(c["ContactNumber"] for c in world.sim.contacts(world.tenant_id))
+    assert numbers == Counter({f"R{i}": 1 for i in range(60)})
+    assert (await links.count_by_state(world.store)).get("synced") == 60
+    assert await jobs.in_doubt(world.store, world.tenant_id, "contact") == []
