@@ -15,6 +15,8 @@ from xerowatch.source.wisenet.writeback import (
     WriteBackError,
     to_wisenet_invoice,
 )
+from xerowatch.sync.mapping import to_source_transaction
+from xerowatch.xero.models import CreditNote, Payment
 
 
 def tx(
@@ -169,3 +171,81 @@ def test_unmappable_transactions_are_permanent_errors(
     with pytest.raises(WriteBackError, match=message.replace("(", r"\(")) as info:
         to_wisenet_invoice(transaction)
     assert info.value.transient is False
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("credit_note", "CREDIT_NOTE"), ("overpayment", "OVERPAYMENT"), ("prepayment", "PREPAYMENT")],
+)
+def test_an_allocation_is_typed_by_the_credit_it_comes_from(
+    kind: TransactionKind, expected: str
+) -> None:
+    allocation = SourcePayment(type="allocation", date=date(2026, 11, 9), amount=Decimal("40"))
+    body = to_wisenet_invoice(tx(kind, payments=[allocation]))
+    assert body["Payments"] == [{"Type": expected, "Date": "2026-11-09T00:00:00", "Amount": -40.0}]
+
+
+def test_an_allocation_on_an_invoice_is_refused() -> None:
+    allocation = SourcePayment(type="allocation", amount=Decimal("40"))
+    with pytest.raises(WriteBackError, match="payment type 'allocation'"):
+        to_wisenet_invoice(tx("invoice", payments=[allocation]))
+
+
+def test_an_allocated_credit_note_pulled_from_xero_writes_back() -> None:
+    credit = CreditNote.model_validate(
+        {
+            "CreditNoteID": "aea95d78-ea48-456b-9b08-6bc012600072",
+            "Type": "ACCRECCREDIT",
+            "Status": "PAID",
+            "Total": 40,
+            "RemainingCredit": 0,
+            "Allocations": [
+                {"Amount": 40, "Date": "2026-11-09", "Invoice": {"InvoiceNumber": "INV-1"}}
+            ],
+        }
+    )
+    source_tx = to_source_transaction(credit, learner_source_id="1042", ref_internal="R1")
+    body = to_wisenet_invoice(source_tx)
+    assert body["AmountTotal"] == -40.0
+    assert body["Payments"] == [
+        {"Type": "CREDIT_NOTE", "Date": "2026-11-09T00:00:00", "Amount": -40.0}
+    ]
+
+
+@pytest.mark.parametrize(
+    "xero_type", ["ARCREDITPAYMENT", "AROVERPAYMENTPAYMENT", "ARPREPAYMENTPAYMENT"]
+)
+def test_a_refund_is_a_debit_to_the_learner_not_a_payment(xero_type: str) -> None:
+    refund = Payment.model_validate(
+        {
+            "PaymentID": "0d666415-cf77-43fa-80c7-56775591d426",
+            "PaymentType": xero_type,
+            "Status": "AUTHORISED",
+            "Amount": 40,
+            "Date": "2026-11-10",
+            "CreditNote": {"CreditNoteNumber": "CN-1", "Type": "ACCRECCREDIT"},
+        }
+    )
+    body = to_wisenet_invoice(
+        to_source_transaction(refund, learner_source_id="1042", ref_internal="R1")
+    )
+    # the learner got money back: their balance goes up, the opposite of a payment received
+    assert body["AmountTotal"] == 40.0 and body["AmountPaid"] == 40.0
+    assert body["Payments"] == [{"Type": "REFUND", "Date": "2026-11-10T00:00:00", "Amount": 40.0}]
+
+
+def test_a_payment_received_stays_a_credit() -> None:
+    received = tx(
+        "payment", xero_type="ACCRECPAYMENT", total=Decimal("40"), amount_paid=Decimal("40")
+    )
+    received = received.model_copy(
+        update={"payments": [SourcePayment(type="payment", amount=Decimal("40"))]}
+    )
+    body = to_wisenet_invoice(received)
+    assert body["AmountTotal"] == -40.0
+    assert body["Payments"] == [{"Type": "PAYMENT", "Amount": -40.0}]
+
+
+def test_a_negative_zero_amount_is_sent_as_zero() -> None:
+    body = to_wisenet_invoice(tx(amount_due=Decimal("-0.00"), total=Decimal("-0")))
+    assert str(body["AmountDue"]) == "0.0" and str(body["AmountTotal"]) == "0.0"

@@ -5,12 +5,16 @@ docs/wisenet.md):
 - Every kind becomes one Wisenet invoice record keyed by its Xero id (`InvoiceId`), because
   Wisenet's Invoice has no document-type field.
 - The sign carries the kind: an invoice is a debit (amounts as Xero shows them); a credit note,
-  overpayment, prepayment or payment is a credit to the learner, so every money amount on it
-  (totals, line unit/tax/line amounts, payment amounts) is negated. Quantities keep their sign.
+  overpayment, prepayment or payment received is a credit to the learner, so every money amount
+  on it (totals, line unit/tax/line amounts, payment amounts) is negated. A refund (a payment of
+  type ARCREDITPAYMENT, AROVERPAYMENTPAYMENT or ARPREPAYMENTPAYMENT: money paid back to the
+  learner) is a debit, like an invoice. Quantities keep their sign; zero is never sent as -0.
 - `Status` is Xero's status, upper case, checked against the statuses Xero allows for the kind.
   A deleted or voided document is upserted with that status rather than deleted in Wisenet, so
   its history stays visible and the write stays an idempotent upsert.
-- `Payments[].Type` is PAYMENT, REFUND, CREDIT_NOTE, OVERPAYMENT or PREPAYMENT.
+- `Payments[].Type` is PAYMENT, REFUND, CREDIT_NOTE, OVERPAYMENT or PREPAYMENT; an allocation
+  of a credit note, overpayment or prepayment is typed by the kind it comes from, and the lone
+  payment on a payment record by the payment's own Xero type (so a refund reads REFUND).
 - Xero's currency and online-invoice link have no Wisenet field and are not sent.
 """
 
@@ -56,6 +60,14 @@ PAYMENT_TYPES: dict[str, str] = {
     "PREPAYMENT": "PREPAYMENT",
 }
 """Accepted `SourcePayment.type` spellings (Xero PaymentType or allocation kind) → Wisenet Type."""
+REFUND_TYPES = frozenset({"ARCREDITPAYMENT", "AROVERPAYMENTPAYMENT", "ARPREPAYMENTPAYMENT"})
+"""Xero PaymentTypes of money paid back to a customer."""
+ALLOCATION_TYPES: dict[TransactionKind, str] = {
+    "credit_note": "CREDIT_NOTE",
+    "overpayment": "OVERPAYMENT",
+    "prepayment": "PREPAYMENT",
+}
+"""What an `allocation` on a credit is, by the kind of credit being allocated."""
 
 
 class WriteBackError(SourceError):
@@ -77,7 +89,7 @@ def to_wisenet_invoice(tx: SourceTransaction) -> dict[str, Any]:
         raise WriteBackError(
             tx, f"learner id {tx.learner_source_id!r} is not a Wisenet LearnerId"
         ) from None
-    money = _negate if tx.kind in CREDIT_KINDS else _same
+    money = _negate if tx.kind in CREDIT_KINDS and not _is_refund(tx) else _same
     body: dict[str, Any] = {
         "InvoiceId": tx.xero_id,
         "LearnerId": learner_id,
@@ -102,7 +114,7 @@ Money = Callable[[Decimal | None], float | None]
 
 
 def _same(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+    return None if value is None else float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def _negate(value: Decimal | None) -> float | None:
@@ -124,8 +136,20 @@ def _line(line: SourceLineItem, money: Money) -> dict[str, Any]:
     )
 
 
+def _is_refund(tx: SourceTransaction) -> bool:
+    return tx.kind == "payment" and _type_key(tx.xero_type or "") in REFUND_TYPES
+
+
+def _type_key(text: str) -> str:
+    return text.strip().upper().replace("-", "_").replace(" ", "_")
+
+
 def _payment(tx: SourceTransaction, payment: SourcePayment, money: Money) -> dict[str, Any]:
-    key = payment.type.strip().upper().replace("-", "_").replace(" ", "_")
+    key = _type_key(payment.type)
+    if key == "ALLOCATION" and tx.kind in ALLOCATION_TYPES:
+        key = ALLOCATION_TYPES[tx.kind]
+    elif key == "PAYMENT" and tx.kind == "payment" and tx.xero_type:
+        key = _type_key(tx.xero_type)  # the payment record's own type: ACCRECPAYMENT, a refund…
     kind = PAYMENT_TYPES.get(key)
     if kind is None:
         raise WriteBackError(tx, f"payment type {payment.type!r} has no Wisenet mapping")
