@@ -89,3 +89,17 @@ async def test_answers_lost_for_good_then_recovery_on_a_later_cycle(env: Env) ->
     push_summary = summary.tenants[env.tenant_id].push
     assert (push_summary.created, push_summary.updated) == (0, 5)  # found by ContactNumber
     assert numbers(env) == Counter({f"R{i}": 1 for i in range(5)})
+
+
+async def test_change_reverted_while_its_write_was_in_doubt_is_written_again(env: Env) -> None:
+    env.source.put(learner("R1"))
+    await env.rt.engine.run_cycle()
+    env.source.put(learner("R1", email="new@example.com"))
+    # applied at Xero, every answer lost: the store still holds the first content as synced
+    env.sim.faults.add("apply_then_503", match="POST /Contacts", times=5)
+    await env.rt.engine.run_cycle()
+    assert env.sim.contacts(env.tenant_id)[0]["EmailAddress"] == "new@example.com"
+    env.source.put(learner("R1"))  # the change is undone in the source
+    env.clock.advance(3600)
+    await env.rt.engine.run_cycle()
+    assert env.sim.contacts(env.tenant_id)[0]["EmailAddress"] == "ada1@example.edu.au"

@@ -141,6 +141,21 @@ async def due(store: Store, tenant_id: str, kind: str, now_iso: str) -> list[Job
     return [_job(row) for row in rows]
 
 
+async def unsettled_keys(store: Store, tenant_id: str, kind: str, keys: list[str]) -> set[str]:
+    """Return the keys whose last attempt did not end well (running, retry or dead)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await store.fetchall(
+            f"SELECT key FROM jobs WHERE tenant_id = ? AND kind = ? AND key IN ({marks}) "
+            "AND state IN ('running', 'retry', 'dead')",
+            (tenant_id, kind, *chunk),
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
 async def get_job(store: Store, tenant_id: str, kind: str, key: str) -> Job | None:
     """Return one job."""
     row = await store.fetchone(

@@ -96,6 +96,34 @@ async def _validate_pending(
     return valid_by_ref
 
 
+async def _skip_unchanged(
+    ctx: EngineContext, tenant_id: str, valid_by_ref: dict[str, ValidLearner], summary: PushSummary
+) -> dict[str, ValidLearner]:
+    """Learners whose contact already holds exactly this content need no directory read.
+
+    Not when a write of theirs is in doubt or failed: Xero may hold that content instead.
+    """
+    refs = list(valid_by_ref)
+    current = await links.links_by_ref(ctx.store, tenant_id, refs)
+    unsettled = await jobs.unsettled_keys(ctx.store, tenant_id, JOB_KIND, refs)
+    due: dict[str, ValidLearner] = {}
+    for ref, valid in valid_by_ref.items():
+        link = current.get(ref)
+        if link is None or link.contact_id is None or ref in unsettled:
+            due[ref] = valid
+            continue
+        content = contact_hash(to_contact(valid))
+        if link.synced_hash != content:
+            due[ref] = valid
+            continue
+        async with ctx.store.transaction() as conn:
+            await links.record_synced(
+                conn, tenant_id, ref, valid.learner.source_id, link.contact_id, content
+            )
+        summary.unchanged += 1
+    return due
+
+
 async def _plan(
     ctx: EngineContext, tenant_id: str, valid_by_ref: dict[str, ValidLearner], summary: PushSummary
 ) -> _Plan:
@@ -108,6 +136,7 @@ async def _plan(
     keys += [person_key(v) for v in valid_by_ref.values()]
     named = await directory.by_name_keys(store, tenant_id, keys)
     renamed = await identity.previous_contacts(store, tenant_id, valid_by_ref, current)
+    unsettled = await jobs.unsettled_keys(store, tenant_id, JOB_KIND, refs)
     plan = _Plan()
     for ref, valid in valid_by_ref.items():
         link = current.get(ref)
@@ -133,6 +162,7 @@ async def _plan(
         content = contact_hash(contact)
         if (
             link is not None
+            and ref not in unsettled
             and decision.contact_id is not None
             and link.contact_id == decision.contact_id
             and link.synced_hash == content
@@ -180,6 +210,7 @@ async def push_contacts(
     if not refs:
         return summary
     valid = await _validate_pending(ctx, tenant.tenant_id, refs, summary)
+    valid = await _skip_unchanged(ctx, tenant.tenant_id, valid, summary)
     if not valid:
         return summary
     before = ctx.calls.total
