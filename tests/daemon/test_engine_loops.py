@@ -19,7 +19,9 @@ from tests.sync.memory_source import learner
 from xerowatch.daemon.engine_loops import EngineWiring
 from xerowatch.daemon.lease import DaemonLease
 from xerowatch.daemon.notify import SystemdNotifier
+from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import EXIT_OK, DaemonRunner
+from xerowatch.daemon.supervisor import LoopSpec
 from xerowatch.store import commands, jobs, links, runtime
 from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
 
@@ -206,3 +208,25 @@ async def test_stop_cancelling_a_contact_batch_mid_call_never_duplicates_after_r
     assert numbers == Counter({f"R{i}": 1 for i in range(60)})
     assert (await links.count_by_state(world.store)).get("synced") == 60
     assert await jobs.in_doubt(world.store, world.tenant_id, "contact") == []
+
+
+def spec_named(world: EngineWorld, wiring: EngineWiring, name: str) -> LoopSpec:
+    [spec] = [s for s in wiring.loops_factory(world.context()) if s.name == name]
+    return spec
+
+
+async def test_wakes_cannot_pull_more_than_the_budget_allows(world: EngineWorld) -> None:
+    pull = spec_named(world, EngineWiring(world.host()), f"pull_transactions[{world.tenant_id}]")
+    interval = pull_interval(world.settings)  # 216 s at 5,000 calls a day
+    burst = int(3600 // interval)  # an hour's worth of pulls may run early
+
+    waits = []
+    for _ in range(40):  # a webhook (or a push) wakes the puller every 5 s for 200 s
+        waits.append(await pull.body())
+        world.clock.advance(5)
+
+    assert world.pulls() == burst == 16
+    assert all(0 < wait <= interval for wait in waits[burst:] if wait is not None)
+    world.clock.advance(interval)
+    await pull.body()
+    assert world.pulls() == burst + 1

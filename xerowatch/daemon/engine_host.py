@@ -17,6 +17,7 @@ import anyio
 from xerowatch.clock import Clock
 from xerowatch.config import Settings
 from xerowatch.daemon.metrics import CallMetrics
+from xerowatch.daemon.pacing import PullPacer
 from xerowatch.store.db import Store
 from xerowatch.wiring import Runtime, open_runtime
 from xerowatch.xero.quota import QuotaSnapshot
@@ -61,11 +62,21 @@ class EngineHost:
         """The configuration in force (set when its loops are built)."""
         self.wake: Callable[[str], None] = lambda prefix: None
         """The current configuration's loop waker (set when its loops are built)."""
+        self._pacers: dict[str, PullPacer] = {}
 
     def configure(self, settings: Settings, wake: Callable[[str], None]) -> None:
         """Make `settings` the configuration in force, with its generation's loop waker."""
         self.settings = settings
         self.wake = wake
+
+    def pull_pacer(self, tenant_id: str, interval: float) -> PullPacer:
+        """The tenant's pull budget; it outlives reloads, so a restart cannot refill it."""
+        pacer = self._pacers.get(tenant_id)
+        if pacer is None:
+            pacer = self._pacers[tenant_id] = PullPacer(interval, self._clock.monotonic())
+        elif pacer.interval != interval:
+            pacer.retune(interval)
+        return pacer
 
     def _count(self, call: CallRecord) -> None:
         self._calls.record(call.endpoint, call.status, call.tenant_id)

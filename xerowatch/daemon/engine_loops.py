@@ -19,6 +19,7 @@ from xerowatch.clock import Clock
 from xerowatch.config import Settings
 from xerowatch.daemon.engine_host import EngineHost
 from xerowatch.daemon.metrics import CallMetrics
+from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import DaemonContext
 from xerowatch.daemon.supervisor import LoopSpec
 from xerowatch.store import alerts, links, runtime
@@ -32,9 +33,6 @@ from xerowatch.xero.transport import TenantRef
 
 log = logging.getLogger(__name__)
 
-PULL_SHARE_OF_DAY = 0.4
-"""Routine transaction pulls may use this share of the daily limit (the rest: writes, resyncs)."""
-STREAMS_PER_PULL = 5
 PUSH_EVERY_S = 15.0
 WRITEBACK_EVERY_S = 30.0
 RESYNC_EVERY_S = 30.0
@@ -53,16 +51,6 @@ WAKE_AFTER: dict[str, tuple[str, ...]] = {
     "poke_learner": ("push_contacts",),
 }
 """Loops to wake once a command is done, so its effect shows within a second."""
-
-
-def pull_interval(settings: Settings) -> float:
-    """Seconds between routine pulls so they stay within their share of the daily limit.
-
-    Each pull costs one call per stream even when nothing changed: 5,000/day → every 216 s,
-    1,000/day (Starter) → every 18 minutes. Webhooks wake a pull early.
-    """
-    budget = settings.xero.daily_limit * PULL_SHARE_OF_DAY
-    return max(60.0, STREAMS_PER_PULL * 86_400 / budget)
 
 
 def _tenants(settings: Settings) -> list[TenantRef]:
@@ -141,7 +129,12 @@ class EngineLoops:
         return body
 
     def _pull(self, tenant: TenantRef) -> Callable[[Runtime], Awaitable[float | None]]:
+        pacer = self.host.pull_pacer(tenant.tenant_id, pull_interval(self.context.settings))
+
         async def body(rt: Runtime) -> float | None:
+            wait = pacer.take(rt.clock.monotonic())
+            if wait > 0:  # woken again before the budget allows: the next token is the pull
+                return wait
             ids = await _pending_xero_events(rt.store, tenant.tenant_id, ("INVOICE", "CREDITNOTE"))
             summary = await rt.engine.pull(tenant)
             await _processed(rt.store, ids)
