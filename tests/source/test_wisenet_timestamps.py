@@ -46,8 +46,9 @@ def utc(
         ("2026-07-01T10:00:00+09:30", utc(2026, 7, 1, 0, 30)),
         # Repeated hour (5 Apr 2026, 03:00 AEDT -> 02:00 AEST): the earlier instant.
         ("2026-04-05T02:30:00", utc(2026, 4, 4, 15, 30)),
-        # Skipped hour (4 Oct 2026, 02:00 AEST -> 03:00 AEDT): read with the offset before it.
-        ("2026-10-04T02:30:00", utc(2026, 10, 3, 16, 30)),
+        # Skipped hour (4 Oct 2026, 02:00 AEST -> 03:00 AEDT): no instant has this local time;
+        # the earlier of its two readings (+11), so the cursor cannot jump past 03:00-03:30.
+        ("2026-10-04T02:30:00", utc(2026, 10, 3, 15, 30)),
     ],
 )
 def test_parse_timestamp(text: str, expected: datetime) -> None:
@@ -129,6 +130,21 @@ def test_parsed_local_time_never_runs_ahead(instant: datetime) -> None:
     actual = instant.replace(tzinfo=UTC, microsecond=instant.microsecond // 1000 * 1000)
     parsed = parse_timestamp(to_local_text(actual, SYDNEY), SYDNEY)
     assert parsed in (actual, actual - timedelta(hours=1))
+
+
+_LOCAL_AROUND_DST = st.datetimes(
+    min_value=datetime(2026, 4, 5, 0), max_value=datetime(2026, 4, 5, 5)
+) | st.datetimes(min_value=datetime(2026, 10, 4, 0), max_value=datetime(2026, 10, 4, 5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(local=_LOCAL_AROUND_DST)
+def test_the_next_filter_never_starts_after_a_stamp_already_seen(local: datetime) -> None:
+    """Whatever local text Wisenet wrote (even one in the skipped hour), the next poll's
+    `gt:` bound is not later than it, so nothing Wisenet stamps after it can be skipped."""
+    text = local.isoformat(timespec="milliseconds")
+    bound = filter_start(parse_timestamp(text, SYDNEY), timedelta(0), SYDNEY)
+    assert bound <= text
 
 
 async def test_record_written_in_the_repeated_hour_is_not_missed() -> None:

@@ -30,16 +30,19 @@ def load_zone(name: str, *, setting: str = "[wisenet] timezone") -> ZoneInfo:
 def parse_timestamp(text: str, zone: ZoneInfo) -> datetime:
     """Parse a Wisenet timestamp as an aware UTC datetime.
 
-    A zone-less value is local time in `zone`. In the repeated hour when clocks go back it is
-    read as the earlier instant (fold=0), so a cursor built from it can only fall behind (and
-    re-read), never run ahead of a record.
+    A zone-less value is local time in `zone`. Where a local time is ambiguous it is read as the
+    earlier instant: in the repeated hour when clocks go back, the first pass; in the hour that
+    is skipped when they go forward (a time no instant has, so Wisenet's clock disagrees with
+    `zone`), the reading with the later offset. A cursor built from it can then only fall
+    behind (and re-read), never run ahead of a record.
     """
     try:
         parsed = datetime.fromisoformat(text.strip())
     except (ValueError, AttributeError):
         raise TimestampError(f"not an ISO-8601 timestamp: {text!r}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone, fold=0)
+        readings = (parsed.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))
+        return min(readings)
     return parsed.astimezone(UTC)
 
 
