@@ -120,7 +120,8 @@ async def test_signed_events_are_enqueued_and_wake_the_pullers(
         ("xero", "CONTACT", TENANT),
     ]
     assert all(r["processed_at"] is None for r in rows)
-    assert sorted(loops.woken) == ["pull_contacts", "pull_transactions"]
+    # only this organisation's loops: a wake costs the puller a share of the tenant's budget
+    assert sorted(loops.woken) == [f"pull_contacts[{TENANT}]", f"pull_transactions[{TENANT}]"]
 
 
 async def test_bad_or_missing_signature_is_401_and_stores_nothing(
@@ -166,7 +167,8 @@ async def test_replayed_events_are_stored_once(
     assert (await post_xero(client, later)).status_code == 200
 
     assert len(await stored_events(store)) == 2
-    assert loops.woken == ["pull_transactions", "pull_transactions"]  # the replay woke nobody
+    puller = f"pull_transactions[{TENANT}]"
+    assert loops.woken == [puller, puller]  # the replay woke nobody
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,10 @@ class LoopMonitor(Protocol):
 
 @dataclass(frozen=True)
 class WakeTargets:
-    """Which loops (name prefixes) a new webhook event wakes."""
+    """Which loops (name prefixes) a new webhook event wakes.
+
+    Xero events wake `<prefix>[<tenant id>]`: the loop of the event's organisation only.
+    """
 
     xero_by_category: tuple[tuple[str, str], ...] = (
         ("INVOICE", "pull_transactions"),
@@ -163,7 +166,8 @@ class _Handlers:
             log.error("xero webhook: could not store events, Xero will retry: %r", exc)
             return _empty(503)
         log.info("xero webhook: %d event(s), %d new", len(payload.events), len(fresh))
-        for prefix in sorted({self.wake_targets.for_xero(e.event_category) for e in fresh}):
+        woken = {f"{self.wake_targets.for_xero(e.event_category)}[{e.tenant_id}]" for e in fresh}
+        for prefix in sorted(woken):  # only the event's organisation: a pull spends its budget
             self._wake(prefix)
         return _empty(200)
 
