@@ -216,6 +216,16 @@ async def needing_online_url(store: Store, tenant_id: str, limit: int) -> list[s
     return [row[0] for row in rows]
 
 
+async def tenants_of_invoice(store: Store, xero_id: str) -> list[str]:
+    """Return the tenants holding a synced invoice with this InvoiceID."""
+    rows = await store.fetchall(
+        "SELECT tenant_id FROM transactions WHERE kind = 'invoice' AND xero_id = ? "
+        "ORDER BY tenant_id",
+        (xero_id,),
+    )
+    return [row[0] for row in rows]
+
+
 async def set_online_url(store: Store, tenant_id: str, xero_id: str, url: str | None) -> None:
     """Store an invoice's online link (None = none available) and schedule its write-back."""
     async with store.transaction() as conn:

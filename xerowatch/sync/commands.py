@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import date
 from typing import TYPE_CHECKING
+from uuid import UUID
 
-from xerowatch.store import alerts, commands, jobs, learners, links, resyncs, runtime
+from xerowatch.store import alerts, commands, jobs, learners, links, resyncs, runtime, transactions
 from xerowatch.store.commands import Command
 from xerowatch.store.links import LinkState
 from xerowatch.sync.online_urls import fetch_online_url
@@ -64,18 +65,64 @@ def _date_arg(args: dict[str, object], name: str) -> str:
         raise CommandError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
 
 
+def _text_arg(args: dict[str, object], name: str, what: str) -> str:
+    value = args.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise CommandError(f"needs {what} ({name})")
+    return value.strip()
+
+
+def _int_arg(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise CommandError(f"{what} must be a number, got {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise CommandError(f"{what} must be a number, got {value!r}") from None
+
+
+def _alert_ids(args: dict[str, object]) -> list[int] | None:
+    ids = args.get("ids")
+    if ids is None:
+        return None
+    if not isinstance(ids, list):
+        raise CommandError(f"ids must be a list of alert numbers, got {ids!r}")
+    try:
+        return [_int_arg(i, "an alert id") for i in ids]
+    except CommandError:
+        raise CommandError(f"ids must be a list of alert numbers, got {ids!r}") from None
+
+
+def _types_arg(value: object) -> list[str]:
+    if value is not None and not isinstance(value, str | list):
+        raise CommandError(f"types must be a list of names, got {value!r}")
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise CommandError(f"types must be a list of names, got {value!r}")
+    try:
+        return parse_types(value)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
+async def _tenant_arg(engine: SyncEngine, args: dict[str, object]) -> str:
+    """The tenant a command names ('' = all), which must be a connected one."""
+    tenant_id = str(args.get("tenant_id") or "")
+    if tenant_id and tenant_id not in {t.tenant_id for t in await engine.tenants()}:
+        raise CommandError(f"no connected Xero organisation {tenant_id}")
+    return tenant_id
+
+
 async def _resync(engine: SyncEngine, cmd: Command) -> str:
     date_from = _date_arg(cmd.args, "from")
     date_to = _date_arg(cmd.args, "to")
     if date_to <= date_from:
         raise CommandError("the end of the range must be after its start")
-    try:
-        types = parse_types(cmd.args.get("types"))
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    types = _types_arg(cmd.args.get("types"))
     run_id = await resyncs.create(
         engine.ctx.store,
-        tenant_id=str(cmd.args.get("tenant_id") or ""),
+        tenant_id=await _tenant_arg(engine, cmd.args),
         types=types,
         date_from=date_from,
         date_to=date_to,
@@ -83,39 +130,55 @@ async def _resync(engine: SyncEngine, cmd: Command) -> str:
     return f"resync {run_id} queued: {date_from}..{date_to} ({', '.join(types)})"
 
 
+async def _online_link(engine: SyncEngine, args: dict[str, object]) -> str:
+    invoice_id = _text_arg(args, "invoice_id", "an invoice id")
+    try:
+        invoice_id = str(UUID(invoice_id))
+    except ValueError:
+        raise CommandError(f"{invoice_id} is not a Xero InvoiceID (a GUID)") from None
+    tenant_id = await _tenant_arg(engine, args)
+    # The invoice's own tenant: a guess would spend a call on an organisation that has not got it.
+    owners = await transactions.tenants_of_invoice(engine.ctx.store, invoice_id)
+    if tenant_id:
+        owners = [t for t in owners if t == tenant_id]
+    if not owners:
+        raise CommandError(f"no synced invoice {invoice_id}; run `xerowatch sync --once` first")
+    connected = {t.tenant_id: t for t in await engine.tenants()}
+    tenant = connected.get(owners[0])
+    if tenant is None:
+        raise CommandError(f"the organisation of invoice {invoice_id} is no longer connected")
+    url = await fetch_online_url(engine.ctx, tenant, invoice_id)
+    return url or "Xero has no online invoice for it"
+
+
 async def execute(engine: SyncEngine, cmd: Command) -> str:
     """Carry out one command; return a one-line result (raises CommandError on bad input)."""
     store = engine.ctx.store
     args = cmd.args
     if cmd.kind == "retry":
-        return await _retry_ref(engine, str(args.get("ref", "")))
+        return await _retry_ref(engine, _text_arg(args, "ref", "a RefInternal"))
     if cmd.kind == "retry_all":
         return await _retry_all(engine)
     if cmd.kind == "resync":
         return await _resync(engine, cmd)
     if cmd.kind == "cancel_resync":
-        run = await resyncs.get(store, int(str(args.get("id", 0))))
+        run_id = _int_arg(args.get("id"), "the resync id")
+        run = await resyncs.get(store, run_id)
         if run is None or run.state not in resyncs.ACTIVE_STATES:
-            raise CommandError(f"no active resync {args.get('id')}")
+            raise CommandError(f"no active resync {run_id}")
         await resyncs.update(store, run.id, state="cancelled", message="cancelled by operator")
         return f"resync {run.id} cancelled"
     if cmd.kind in ("pause", "resume"):
-        tenant_id = str(args.get("tenant_id") or "")
+        tenant_id = await _tenant_arg(engine, args)
         await runtime.set_paused(store, cmd.kind == "pause", tenant_id)
         return f"{'paused' if cmd.kind == 'pause' else 'resumed'} {tenant_id or 'all tenants'}"
     if cmd.kind == "acknowledge":
-        ids = args.get("ids")
-        count = await alerts.acknowledge(store, [int(i) for i in ids] if ids else None)
+        count = await alerts.acknowledge(store, _alert_ids(args))
         return f"{count} alert(s) acknowledged"
     if cmd.kind == "fetch_online_url":
-        tenants = {t.tenant_id: t for t in await engine.tenants()}
-        tenant = tenants.get(str(args.get("tenant_id"))) or next(iter(tenants.values()), None)
-        if tenant is None:
-            raise CommandError("no connected Xero organisation")
-        url = await fetch_online_url(engine.ctx, tenant, str(args.get("invoice_id")))
-        return url or "Xero has no online invoice for it"
+        return await _online_link(engine, args)
     if cmd.kind == "poke_learner":
-        return await engine.poke_learner(str(args.get("source_id", "")))
+        return await engine.poke_learner(_text_arg(args, "source_id", "a learner id"))
     raise CommandError(f"unknown command {cmd.kind}")
 
 
@@ -135,11 +198,19 @@ async def run_command(engine: SyncEngine, cmd: Command) -> str:
     try:
         result = await execute(engine, cmd)
     except CommandError as exc:
-        await commands.complete(engine.ctx.store, cmd.id, ok=False, result=str(exc))
-        return f"#{cmd.id} {cmd.kind}: failed: {exc}"
+        reason = one_line(str(exc))
+        await commands.complete(engine.ctx.store, cmd.id, ok=False, result=reason)
+        return f"#{cmd.id} {cmd.kind}: failed: {reason}"
     except Exception as exc:
         log.exception("command %s failed", cmd.id)
-        await commands.complete(engine.ctx.store, cmd.id, ok=False, result=f"error: {exc}")
-        return f"#{cmd.id} {cmd.kind}: error: {exc}"
+        reason = one_line(f"error: {exc}")
+        await commands.complete(engine.ctx.store, cmd.id, ok=False, result=reason)
+        return f"#{cmd.id} {cmd.kind}: {reason}"
+    result = one_line(result)
     await commands.complete(engine.ctx.store, cmd.id, ok=True, result=result)
     return f"#{cmd.id} {cmd.kind}: {result}"
+
+
+def one_line(text: str) -> str:
+    """A result as one line (an exception's text may span several)."""
+    return " ".join(text.split())
