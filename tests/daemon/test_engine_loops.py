@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,14 +16,16 @@ import pytest
 
 from tests.daemon.engine_world import EngineWorld, GatedTransport, open_engine_world
 from tests.daemon.helpers import StillClock, wait_until
-from tests.sync.memory_source import learner
+from tests.sync.memory_source import MemorySource, learner
 from xerowatch.daemon.engine_loops import EngineWiring
 from xerowatch.daemon.lease import DaemonLease
 from xerowatch.daemon.notify import SystemdNotifier
 from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import EXIT_OK, DaemonRunner
 from xerowatch.daemon.supervisor import LoopSpec
-from xerowatch.store import commands, jobs, links, runtime
+from xerowatch.daemon.webhooks import WisenetWebhookEvent, enqueue_wisenet_poke
+from xerowatch.source.port import SourceError, SourceLearner
+from xerowatch.store import commands, jobs, learners, links, runtime
 from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
 
 
@@ -230,3 +233,66 @@ async def test_wakes_cannot_pull_more_than_the_budget_allows(world: EngineWorld)
     world.clock.advance(interval)
     await pull.body()
     assert world.pulls() == burst + 1
+
+
+class PickySource(MemorySource):
+    """A source with records it cannot read (data that fails mapping, a 400 from Wisenet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unreadable: set[str] = set()
+
+    async def get_learner(self, source_id: str) -> SourceLearner | None:
+        if source_id in self.unreadable:
+            raise SourceError(f"learner {source_id}: DateOfBirth is not a date", transient=False)
+        return await super().get_learner(source_id)
+
+
+async def poke(world: EngineWorld, record_id: str) -> None:
+    event = WisenetWebhookEvent("ACC1", record_id, "", "Learner", "Updated")
+    assert await enqueue_wisenet_poke(world.store, world.clock, event)
+
+
+async def test_a_poke_that_cannot_be_read_does_not_block_the_pokes_behind_it(
+    world: EngineWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.source = source = PickySource()
+    source.put(learner("R2"))
+    source.unreadable.add("src-R1")
+    for record_id in ("src-R1", "src-R2", "src-gone"):  # unreadable, known, unknown
+        await poke(world, record_id)
+    pokes = spec_named(world, EngineWiring(world.host()), "poke_learners")
+
+    with caplog.at_level(logging.WARNING):
+        await pokes.body()
+
+    pending = await world.store.fetchall(
+        "SELECT resource_id FROM webhook_events WHERE processed_at IS NULL"
+    )
+    assert pending == []
+    assert await learners.get_by_source_id(world.store, "src-R2") is not None
+    assert await learners.get_by_source_id(world.store, "src-gone") is None
+    assert any(
+        "src-R1" in r.getMessage() and "DateOfBirth" in r.getMessage() for r in caplog.records
+    )
+
+
+async def test_a_poke_meeting_a_source_outage_stays_pending_for_the_next_try(
+    world: EngineWorld,
+) -> None:
+    world.source = source = PickySource()
+    source.put(learner("R2"))
+    await poke(world, "src-R2")
+    pokes = spec_named(world, EngineWiring(world.host()), "poke_learners")
+
+    async def outage(source_id: str) -> SourceLearner | None:
+        raise SourceError("503 from Wisenet", transient=True)
+
+    source.get_learner = outage  # type: ignore[method-assign]
+    with pytest.raises(SourceError):
+        await pokes.body()  # the supervisor retries the loop with backoff
+
+    pending = await world.store.fetchall(
+        "SELECT resource_id FROM webhook_events WHERE processed_at IS NULL"
+    )
+    assert [row[0] for row in pending] == ["src-R2"]

@@ -22,6 +22,7 @@ from xerowatch.daemon.metrics import CallMetrics
 from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import DaemonContext
 from xerowatch.daemon.supervisor import LoopSpec
+from xerowatch.source.port import SourceError
 from xerowatch.store import alerts, links, runtime
 from xerowatch.store.commands import Command
 from xerowatch.store.db import Store, utc_now_iso
@@ -103,7 +104,15 @@ class EngineLoops:
             "AND processed_at IS NULL ORDER BY id LIMIT 100"
         )
         for row in rows:
-            await rt.engine.poke_learner(str(row["resource_id"]))
+            record_id = str(row["resource_id"])
+            try:
+                await rt.engine.poke_learner(record_id)
+            except SourceError as exc:
+                if exc.transient:
+                    raise  # the source is down: keep it pending, the loop backs off
+                # Unreadable for good (bad data, a 400): retrying would block every poke
+                # behind it. The next poll reads the learner and alerts on what is wrong.
+                log.warning("learner %s from a Wisenet webhook cannot be read: %s", record_id, exc)
             await _processed(rt.store, [int(row["id"])])
         if rows:
             self.context.wake("push_contacts")
