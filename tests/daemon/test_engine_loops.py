@@ -23,10 +23,16 @@ from xerowatch.daemon.notify import SystemdNotifier
 from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import EXIT_OK, DaemonRunner
 from xerowatch.daemon.supervisor import LoopSpec
-from xerowatch.daemon.webhooks import WisenetWebhookEvent, enqueue_wisenet_poke
+from xerowatch.daemon.webhooks import (
+    WisenetWebhookEvent,
+    XeroWebhookEvent,
+    enqueue_wisenet_poke,
+    enqueue_xero_events,
+)
 from xerowatch.source.port import SourceError, SourceLearner
 from xerowatch.store import commands, jobs, learners, links, runtime
 from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
+from xerowatch.xero.errors import XeroError
 
 
 def daemon(world: EngineWorld, wiring: EngineWiring, **options: Any) -> DaemonRunner:
@@ -296,3 +302,44 @@ async def test_a_poke_meeting_a_source_outage_stays_pending_for_the_next_try(
         "SELECT resource_id FROM webhook_events WHERE processed_at IS NULL"
     )
     assert [row[0] for row in pending] == ["src-R2"]
+
+
+async def xero_event(world: EngineWorld, tenant_id: str, category: str = "INVOICE") -> None:
+    event = XeroWebhookEvent(tenant_id, "inv-1", category, "UPDATE", "2026-11-02T09:00:00")
+    assert await enqueue_xero_events(world.store, world.clock, [event])
+
+
+async def pending_xero_events(world: EngineWorld) -> list[str]:
+    rows = await world.store.fetchall(
+        "SELECT tenant_id FROM webhook_events WHERE source = 'xero' AND processed_at IS NULL"
+    )
+    return [str(row[0]) for row in rows]
+
+
+async def test_invoice_events_are_marked_processed_only_once_a_pull_succeeded(
+    world: EngineWorld,
+) -> None:
+    await xero_event(world, world.tenant_id)
+    pull = spec_named(world, EngineWiring(world.host()), f"pull_transactions[{world.tenant_id}]")
+    world.sim.faults.add("status", "GET /CreditNotes", times=None, status=500)
+
+    with pytest.raises(XeroError):
+        await pull.body()
+    assert await pending_xero_events(world) == [world.tenant_id]
+
+    world.sim.faults.clear()
+    await pull.body()
+    assert await pending_xero_events(world) == []
+
+
+async def test_events_of_organisations_not_connected_do_not_stay_pending_forever(
+    world: EngineWorld,
+) -> None:
+    stranger = "6f1a8c52-31b4-4e0e-a1de-5b0d3c7e9f10"  # the app is also connected elsewhere
+    await xero_event(world, stranger)
+    await xero_event(world, world.tenant_id)
+    housekeeping = spec_named(world, EngineWiring(world.host()), "housekeeping")
+
+    await housekeeping.body()
+
+    assert await pending_xero_events(world) == [world.tenant_id]  # left for its puller

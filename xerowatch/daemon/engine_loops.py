@@ -207,6 +207,7 @@ class EngineLoops:
             if not sampler:
                 sampler.append(QuotaSampler(rt.store, rt.quota))
             await sampler[0].sample(rt.clock.now())
+            await _drop_events_of_strangers(rt.store)
             if rt.clock.monotonic() - last_prune[0] >= PRUNE_EVERY_S:
                 last_prune[0] = rt.clock.monotonic()
                 await prune_old_rows(rt.store, settings.store.retention_days, rt.clock.now())
@@ -268,6 +269,20 @@ async def _pending_xero_events(
         (tenant_id, *categories),
     )
     return [int(row[0]) for row in rows]
+
+
+async def _drop_events_of_strangers(store: Store) -> None:
+    """Mark done the Xero events of organisations not connected here: no loop would take them."""
+    async with store.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE webhook_events SET processed_at = ? WHERE source = 'xero' "
+            "AND processed_at IS NULL "
+            "AND tenant_id NOT IN (SELECT tenant_id FROM tenants WHERE active = 1)",
+            (utc_now_iso(),),
+        )
+        dropped = cursor.rowcount
+    if dropped:
+        log.info("ignored %d Xero webhook event(s) of organisations not connected here", dropped)
 
 
 async def _processed(store: Store, ids: Sequence[int]) -> None:
