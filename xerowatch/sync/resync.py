@@ -9,16 +9,17 @@ store (their Xero contact is written again even if unchanged).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from xerowatch.source.port import TransactionKind
-from xerowatch.store import learners, links, resyncs, transactions
+from xerowatch.store import alerts, learners, links, resyncs, transactions
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.resyncs import Resync
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.pull import STREAM_BY_KIND, Matcher, StreamSummary, date_range, store_page
-from xerowatch.xero.errors import XeroRateLimited
+from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited, XeroTransientError
 from xerowatch.xero.paging import ListQuery
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.transport import TenantRef
@@ -35,24 +36,53 @@ RESYNC_TYPES: dict[str, TransactionKind | None] = {
 }
 
 
+RESYNC_FAILED_ALERT = "resync_failed"
+
+
 class ResyncCancelled(Exception):
     """An operator cancelled the run."""
 
 
 @dataclass
 class Progress:
-    """Live progress of a run."""
+    """Live progress of a run, and the stages finished before a pause (kept across resumes)."""
 
     done: int = 0
     total: int = 0
     calls: int = 0
     started_mono: float = 0.0
+    resumed_done: int = 0
+    completed: list[str] = field(default_factory=list)
+    checkpoint: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def resume(cls, run: Resync, now_mono: float) -> Progress:
+        """Progress of a run starting or resuming: finished stages are not done again."""
+        saved = run.progress.get("checkpoint") or {}
+        progress = cls(started_mono=now_mono, calls=run.calls_used)
+        try:
+            progress.done = progress.resumed_done = int(saved.get("done", 0))
+            progress.total = int(saved.get("total", 0))
+            progress.completed = [str(stage) for stage in saved.get("completed", [])]
+        except (TypeError, ValueError):  # an unreadable checkpoint: start over
+            progress = cls(started_mono=now_mono, calls=run.calls_used)
+        progress.checkpoint = progress.snapshot()
+        return progress
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a resume starts from."""
+        return {"done": self.done, "total": self.total, "completed": list(self.completed)}
+
+    def stage_done(self, stage: str) -> None:
+        """A stage is finished: a later resume skips it."""
+        self.completed.append(stage)
+        self.checkpoint = self.snapshot()
 
     def eta_seconds(self, now_mono: float) -> float | None:
         """Seconds left at the current rate, if it can be estimated."""
-        if self.done <= 0 or self.total <= self.done:
+        if self.done <= self.resumed_done or self.total <= self.done:
             return None
-        rate = self.done / max(now_mono - self.started_mono, 1e-6)
+        rate = (self.done - self.resumed_done) / max(now_mono - self.started_mono, 1e-6)
         return (self.total - self.done) / rate
 
 
@@ -84,7 +114,11 @@ async def _save(ctx: EngineContext, run: Resync, progress: Progress, stage: str)
         done=progress.done,
         total=progress.total,
         calls_used=progress.calls,
-        progress={"stage": stage, "eta_seconds": round(eta) if eta is not None else None},
+        progress={
+            "stage": stage,
+            "eta_seconds": round(eta) if eta is not None else None,
+            "checkpoint": progress.checkpoint,
+        },
     )
 
 
@@ -141,8 +175,8 @@ async def _resync_kind(
 
 
 async def run_resync(ctx: EngineContext, run: Resync) -> str:
-    """Carry out one run to its end (done, cancelled, paused on budget, or failed)."""
-    progress = Progress(started_mono=ctx.clock.monotonic(), calls=run.calls_used)
+    """Carry out one run to its end (done, cancelled, failed), or pause it to resume later."""
+    progress = Progress.resume(run, ctx.clock.monotonic())
     await resyncs.update(ctx.store, run.id, state="running")
     tenants = [
         TenantRef(tid, cid)
@@ -153,18 +187,41 @@ async def run_resync(ctx: EngineContext, run: Resync) -> str:
         for name in run.types:
             kind = RESYNC_TYPES[name]
             if kind is None:
-                await _resync_learners(ctx, run, progress)
-            else:
-                for tenant in tenants:
+                if "learners" not in progress.completed:
+                    await _check_cancelled(ctx, run.id)
+                    await _resync_learners(ctx, run, progress)
+                    progress.stage_done("learners")
+                    await _save(ctx, run, progress, name)
+                continue
+            for tenant in tenants:
+                stage = f"{name}:{tenant.tenant_id}"
+                if stage not in progress.completed:
+                    await _check_cancelled(ctx, run.id)
                     await _resync_kind(ctx, run, tenant, kind, progress)
-            await _save(ctx, run, progress, name)
+                    progress.stage_done(stage)
+                    await _save(ctx, run, progress, name)
     except ResyncCancelled:
         message = f"cancelled after {progress.done} records, {progress.calls} calls"
         await _finish(ctx, run, "cancelled", message)
         return message
-    except XeroRateLimited as exc:
+    except (XeroRateLimited, XeroTransientError, XeroAuthError) as exc:
+        # Budget, an outage or a lost connection: the run waits and resumes at its stage.
         message = f"paused: {exc} (resumes automatically)"
-        await resyncs.update(ctx.store, run.id, state="paused", message=message)
+        await resyncs.update(
+            ctx.store, run.id, state="paused", message=message, calls_used=progress.calls
+        )
+        return message
+    except XeroError as exc:
+        message = f"failed: {exc}"
+        await _finish(ctx, run, "failed", message)
+        await alerts.raise_alert(
+            ctx.store,
+            RESYNC_FAILED_ALERT,
+            f"Resync {run.id} ({run.date_from}..{run.date_to}) {message}",
+            fix="Check the date range and types, then start the resync again",
+            record=f"resync:{run.id}",
+            tenant_id=run.tenant_id,
+        )
         return message
     message = (
         f"resync {run.date_from}..{run.date_to} ({', '.join(run.types)}) done: "
