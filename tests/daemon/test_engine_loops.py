@@ -19,6 +19,7 @@ from tests.daemon.helpers import StillClock, wait_until
 from tests.sync.memory_source import MemorySource, learner
 from xerowatch.daemon.engine_loops import EngineWiring
 from xerowatch.daemon.lease import DaemonLease
+from xerowatch.daemon.metrics import render_metrics
 from xerowatch.daemon.notify import SystemdNotifier
 from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import EXIT_OK, DaemonRunner
@@ -343,3 +344,26 @@ async def test_events_of_organisations_not_connected_do_not_stay_pending_forever
     await housekeeping.body()
 
     assert await pending_xero_events(world) == [world.tenant_id]  # left for its puller
+
+
+async def test_metrics_and_status_line_work_with_no_organisation_and_no_engine_yet(
+    world: EngineWorld,
+) -> None:
+    await deactivate_tenant(world.store, world.tenant_id)
+    wiring = EngineWiring(world.host())
+    specs = wiring.loops_factory(world.context())
+    assert not [spec.name for spec in specs if spec.tenant_id]
+
+    before = await render_metrics(
+        store=world.store, now=world.clock.now(), calls=world.calls, source=wiring.host, loops={}
+    )
+    assert await wiring.status_text() == "starting"
+    await spec_named(world, wiring, "housekeeping").body()  # opens the engine
+    after = await render_metrics(
+        store=world.store, now=world.clock.now(), calls=world.calls, source=wiring.host, loops={}
+    )
+
+    for text in (before, after):
+        assert b"xerowatch_commands_pending 0.0" in text
+        assert b"xerowatch_xero_quota_day_remaining{" not in text
+    assert await wiring.status_text() == "0 synced · 0 alerts"
