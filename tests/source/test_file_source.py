@@ -6,9 +6,11 @@ import csv
 import io
 import json
 import os
+import tracemalloc
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -337,3 +339,59 @@ def test_any_text_round_trips_through_a_csv_export(
     batches = anyio.run(drain, source)
     got = [(le.ref_internal, le.first_name, le.last_name) for b in batches for le in b.learners]
     assert got == rows
+
+
+def _big_export(rows: int, notes_bytes: int) -> str:
+    """A learner export whose rows carry a large column xerowatch ignores."""
+    header = "LearnerId,LearnerNumber,FirstName,LastName,Notes\r\n"
+    notes = "ñ" * (notes_bytes // 2)  # two bytes each in UTF-8
+    body = "".join(f"{i},DAU{i},Ann,Lee{i},{notes}\r\n" for i in range(rows))
+    return header + body
+
+
+async def _peak_bytes_while(coro: Any) -> tuple[Any, int]:
+    tracemalloc.start()
+    try:
+        result = await coro
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+async def test_a_large_export_is_streamed_not_loaded_whole(folders: FileSourceSettings) -> None:
+    content = _big_export(rows=60, notes_bytes=100_000)  # about 6 MB
+    drop(folders, "big.csv", content)
+    source = make(folders, batch_size=5)
+    batches, peak = await _peak_bytes_while(drain(source))
+    assert sum(len(b.learners) for b in batches) == 60 and len(batches) == 12
+    size = len(content.encode())
+    assert peak < size // 4, f"peak {peak} bytes for a {size}-byte file"
+    assert (folders.inbox / "done" / "big.csv").exists()
+
+
+async def test_get_learner_streams_and_the_last_row_of_a_file_wins(
+    folders: FileSourceSettings,
+) -> None:
+    content = _big_export(rows=60, notes_bytes=100_000)
+    content += "7,DAU7,Annabel,Lee7,later row\r\n"
+    drop(folders, "big.csv", content)
+    source = make(folders)
+    learner, peak = await _peak_bytes_while(source.get_learner("7"))
+    assert learner is not None and learner.first_name == "Annabel"  # as the engine would apply
+    assert peak < len(content.encode()) // 4
+
+
+async def test_a_file_rewritten_while_it_is_read_is_read_again(
+    folders: FileSourceSettings,
+) -> None:
+    rows = "".join(f"{i},DAU{i},N{i},L{i},n{i}@example.com,,,,,\r\n" for i in range(1, 5))
+    path = drop(folders, "a.csv", HEADER + rows)
+    stream = make(folders, batch_size=2).changed_learners(None)
+    first = await anext(stream)
+    path.write_text(HEADER + rows.replace("N3", "Nina"))  # rewritten in place mid-read
+    os.utime(path, ns=(0, 1_700_000_000_000_000_000))
+    rest = [batch async for batch in stream]
+    assert path.exists() and not (folders.inbox / "done").exists()  # not archived
+    again = await drain(make(folders, batch_size=2), rest[-1].cursor)
+    assert "Nina" in [le.first_name for b in again for le in b.learners]
+    assert first.learners and (folders.inbox / "done" / "a.csv").exists()

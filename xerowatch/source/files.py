@@ -4,30 +4,32 @@ Crash safety: a file moves to `done/` (or `rejected/`) only after its last batch
 to the engine and the engine has asked for more, i.e. after it stored that batch's cursor. The
 cursor names the file and its SHA-256 and how many rows were handed over, so a restart resumes
 mid-file, and a file whose last batch was committed but not yet moved is moved without being
-read again. Outbox files are written to a temporary file in the same folder, fsynced, then
-renamed over the target, so readers never see half a file.
+read again. Files are streamed a batch at a time (memory does not grow with their size); one
+written in place while it was read stays in the inbox and is read again from the start. Outbox
+files are written to a temporary file in the same folder, fsynced, then renamed over the target,
+so readers never see half a file.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
 import os
 import re
 import tempfile
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import anyio
 
 from xerowatch.clock import Clock
 from xerowatch.config import FileSourceSettings
-from xerowatch.source.files_csv import ParsedFile, ParsedRow, parse_learner_csv
+from xerowatch.source.files_csv import LearnerFile
 from xerowatch.source.port import (
     LearnerBatch,
     SourceBudget,
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 DONE_DIR = "done"
 REJECTED_DIR = "rejected"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -95,30 +98,69 @@ class FileSource:
         """Yield each waiting file in arrival order, in batches; archive it once committed."""
         committed = FileCursor.load(cursor)
         for path in self._waiting_files():
-            data = await anyio.Path(path).read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            resumed = committed if committed and committed.file == path.name else None
-            if resumed and resumed.sha256 != digest:
-                resumed = None  # a new file under an old name
-            if resumed and resumed.done:
-                self._archive(path, DONE_DIR)  # committed before a crash, not yet moved
-                continue
-            parsed = parse_learner_csv(data, path.name, self._zone)
-            batches = self._batches(path.name, digest, parsed, resumed.rows if resumed else 0)
-            for batch in batches:
-                yield batch
-            # Reaching this line means the engine took the last batch and asked for more.
-            self._archive(path, REJECTED_DIR if parsed.rejected else DONE_DIR)
+            learner_file = await anyio.to_thread.run_sync(LearnerFile, path, self._zone)
+            try:
+                async for batch in self._file_batches(learner_file, committed):
+                    yield batch
+                # Reaching this line means the engine took the last batch and asked for more.
+                if await anyio.to_thread.run_sync(learner_file.changed):
+                    log.warning("file source: %s changed while read; reading it again", path.name)
+                    continue
+            finally:
+                learner_file.close()  # not awaited: it must run even when the poll is cancelled
+            self._archive(path, REJECTED_DIR if learner_file.rejected else DONE_DIR)
 
     async def get_learner(self, source_id: str) -> SourceLearner | None:
-        """The learner as in the newest file that holds it (inbox first, then done/)."""
+        """The learner as in the newest file that holds it (inbox first, then done/).
+
+        Within a file the last row wins, as it does when the engine reads the file.
+        """
         candidates = self._waiting_files()[::-1] + self._archived_newest_first()
         for path in candidates:
-            data = await anyio.Path(path).read_bytes()
-            for row in parse_learner_csv(data, path.name, self._zone).rows:
-                if row.learner is not None and row.learner.source_id == source_id:
-                    return row.learner
+            found = await anyio.to_thread.run_sync(_last_row_of, path, self._zone, source_id)
+            if found is not None:
+                return found
         return None
+
+    async def _file_batches(
+        self, learner_file: LearnerFile, committed: FileCursor | None
+    ) -> AsyncGenerator[LearnerBatch, None]:
+        name = learner_file.name
+        digest = await anyio.to_thread.run_sync(learner_file.scan)
+        if not learner_file.rejected:
+            await anyio.to_thread.run_sync(learner_file.open_rows)
+        resumed = committed if committed and committed.file == name else None
+        if resumed and resumed.sha256 != digest:
+            resumed = None  # a new file under an old name
+        if resumed and resumed.done:
+            return  # committed before a crash, not yet moved
+        if learner_file.rejected:
+            done = FileCursor(name, digest, rows=0, done=True).dump()
+            yield LearnerBatch(learners=[], cursor=done, problems=list(learner_file.rejected))
+            return
+        handed = await self._read(learner_file.skip, resumed.rows if resumed else 0, name)
+        rows = await self._read(learner_file.read, self._batch_size + 1, name)
+        while True:
+            chunk, ahead = rows[: self._batch_size], rows[self._batch_size :]
+            handed += len(chunk)
+            cursor = FileCursor(name, digest, handed, done=not ahead).dump()
+            yield LearnerBatch(
+                learners=[row.learner for row in chunk if row.learner is not None],
+                cursor=cursor,
+                problems=[row.problem for row in chunk if row.problem is not None],
+            )
+            if not ahead:
+                return
+            rows = ahead + await self._read(learner_file.read, self._batch_size, name)
+
+    async def _read(self, step: Callable[[int], _T], count: int, name: str) -> _T:
+        try:
+            return await anyio.to_thread.run_sync(step, count)
+        except UnicodeDecodeError:  # it was UTF-8 when scanned: rewritten since
+            raise SourceError(
+                f"file {name} changed while it was read; it is read again on the next poll",
+                transient=True,
+            ) from None
 
     async def write_transaction(self, tx: SourceTransaction) -> None:
         """Write the transaction to the outbox as `<kind>-<xero id>.json|csv`, atomically."""
@@ -137,28 +179,6 @@ class FileSource:
 
     async def aclose(self) -> None:
         """Nothing to release."""
-
-    def _batches(
-        self, name: str, digest: str, parsed: ParsedFile, skip: int
-    ) -> Iterator[LearnerBatch]:
-        if parsed.rejected:
-            done = FileCursor(name, digest, rows=0, done=True).dump()
-            yield LearnerBatch(learners=[], cursor=done, problems=list(parsed.rejected))
-            return
-        rows = parsed.rows
-        start = min(skip, len(rows))
-        if start == len(rows):
-            yield LearnerBatch(learners=[], cursor=FileCursor(name, digest, start, True).dump())
-            return
-        while start < len(rows):
-            end = min(start + self._batch_size, len(rows))
-            chunk: list[ParsedRow] = rows[start:end]
-            yield LearnerBatch(
-                learners=[row.learner for row in chunk if row.learner is not None],
-                cursor=FileCursor(name, digest, end, end == len(rows)).dump(),
-                problems=[row.problem for row in chunk if row.problem is not None],
-            )
-            start = end
 
     def _waiting_files(self) -> list[Path]:
         """CSV files in the inbox, oldest first, skipping hidden, partial and unsettled ones."""
@@ -198,6 +218,22 @@ class FileSource:
         _fsync_dir(folder)
         _fsync_dir(self._inbox)
         log.info("file source: %s moved to %s/", path.name, folder_name)
+
+
+def _last_row_of(path: Path, zone: ZoneInfo, source_id: str) -> SourceLearner | None:
+    """The last learner row of a file with this source id, or None (blocking)."""
+    with LearnerFile(path, zone) as learner_file:
+        learner_file.scan()
+        if not learner_file.rejected:
+            learner_file.open_rows()
+        if learner_file.rejected:
+            return None
+        found: SourceLearner | None = None
+        while rows := learner_file.read(500):
+            for row in rows:
+                if row.learner is not None and row.learner.source_id == source_id:
+                    found = row.learner
+        return found
 
 
 def atomic_write(target: Path, content: bytes) -> None:

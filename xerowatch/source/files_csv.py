@@ -4,14 +4,20 @@ Columns are matched by name, ignoring case, spaces, underscores and dashes; unkn
 ignored. `LearnerNumber` (or `RefInternal`) is required; `LearnerId` is the source id when the
 file has it, else the LearnerNumber is. Files are UTF-8 with or without a BOM, comma-separated,
 quoted fields may hold commas, quotes ("") and newlines. See docs/wisenet.md for the list.
+Files are streamed (`LearnerFile`): memory stays bounded by a batch, not by the file's size.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -62,58 +68,147 @@ class ParsedRow:
     problem: SourceProblem | None = None
 
 
-@dataclass
-class ParsedFile:
-    """The rows of a file, or `rejected` with the file-level problems when it is unusable."""
-
-    rows: list[ParsedRow] = field(default_factory=list)
-    rejected: list[SourceProblem] = field(default_factory=list)
+_CHUNK = 64 * 1024
+Record = tuple[int, list[str], str | None]
+"""(first line number, cells, csv error) of one CSV record."""
 
 
-def parse_learner_csv(data: bytes, name: str, zone: ZoneInfo) -> ParsedFile:
-    """Parse a learner export; bad rows become problems, the rest become learners."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = data[exc.start : exc.start + 1].hex()
-        return _reject(
-            name,
-            f"not UTF-8 (byte 0x{bad} at offset {exc.start}); export the file as 'CSV UTF-8'",
-        )
-    records = _records(text)
-    header = next(records, None)
-    if header is None:
-        return ParsedFile()
-    _, header_cells, header_error = header
-    if header_error is not None:
-        return _reject(name, f"line 1: {header_error}")
-    columns, problem = _columns(header_cells)
-    if problem:
-        return _reject(name, problem)
-    parsed = ParsedFile()
-    for line, cells, error in records:
-        if error is None and not any(cell.strip() for cell in cells):
-            continue  # blank line
+class LearnerFile:
+    """A learner export read in one pass of constant memory, whatever the file's size.
+
+    Blocking file I/O: call it from a worker thread. `scan()` hashes the file and checks that it
+    is UTF-8, `open_rows()` checks the header, then `read()` / `skip()` hand rows over a batch at
+    a time; a file unusable as a whole has its problems in `rejected`. Everything is read
+    through one open handle, so the digest and the rows describe the same file even if another
+    is renamed over it meanwhile; `changed()` tells if it was written in place.
+    """
+
+    def __init__(self, path: Path, zone: ZoneInfo) -> None:
+        self.name = path.name
+        self._zone = zone
+        self._binary = path.open("rb")
+        self._opened = _identity(os.fstat(self._binary.fileno()))
+        self._text: io.TextIOWrapper | None = None
+        self._records: Iterator[Record] = iter(())
+        self._header_width = 0
+        self._columns: dict[int, str] = {}
+        self.rejected: list[SourceProblem] = []
+        """Why the whole file is unusable (not UTF-8, no usable header); empty when it is fine."""
+
+    def __enter__(self) -> LearnerFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._text is not None:
+            self._text.close()
+        self._binary.close()
+
+    def scan(self) -> str:
+        """Return the file's SHA-256; a file that is not UTF-8 is `rejected`."""
+        self._binary.seek(0)
+        digest = hashlib.sha256()
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        problem: SourceProblem | None = None
+        while chunk := self._binary.read(_CHUNK):
+            digest.update(chunk)
+            if problem is None:
+                problem = _utf8_problem(self.name, decoder, chunk, offset, final=False)
+            offset += len(chunk)
+        if problem is None:
+            problem = _utf8_problem(self.name, decoder, b"", offset, final=True)
+        if problem is not None:
+            self.rejected.append(problem)
+        return digest.hexdigest()
+
+    def open_rows(self) -> None:
+        """Read the header (after a clean `scan`); a file without a usable one is `rejected`."""
+        self._binary.seek(0)
+        self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
+        self._records = _records(self._text)
+        header = next(self._records, None)
+        if header is None:
+            return  # an empty file: no rows
+        _, cells, error = header
+        columns, problem = _columns(cells) if error is None else ({}, f"line 1: {error}")
+        if problem:
+            self.rejected.append(_file_problem(self.name, problem))
+            self._records = iter(())
+            return
+        self._header_width, self._columns = len(cells), columns
+
+    def read(self, count: int) -> list[ParsedRow]:
+        """Parse up to `count` more rows (blank lines are not rows)."""
+        rows: list[ParsedRow] = []
+        for line, cells, error in self._data_records(count):
+            rows.append(self._parse(line, cells, error))
+        return rows
+
+    def skip(self, count: int) -> int:
+        """Pass over up to `count` rows without parsing them; return how many there were."""
+        return sum(1 for _ in self._data_records(count))
+
+    def changed(self) -> bool:
+        """True if the file was written in place since it was opened."""
+        return _identity(os.fstat(self._binary.fileno())) != self._opened
+
+    def _data_records(self, count: int) -> Iterator[Record]:
+        taken = 0
+        while taken < count:
+            record = next(self._records, None)
+            if record is None:
+                return
+            _, cells, error = record
+            if error is None and not any(cell.strip() for cell in cells):
+                continue  # blank line
+            taken += 1
+            yield record
+
+    def _parse(self, line: int, cells: list[str], error: str | None) -> ParsedRow:
         try:
             if error is not None:
                 raise RowError(error)
-            if len(cells) != len(header_cells):
-                raise RowError(f"expected {len(header_cells)} fields, found {len(cells)}")
-            learner = _learner({columns[i]: c for i, c in enumerate(cells) if i in columns}, zone)
-            parsed.rows.append(ParsedRow(line=line, learner=learner))
+            if len(cells) != self._header_width:
+                raise RowError(f"expected {self._header_width} fields, found {len(cells)}")
+            columns = self._columns
+            values = {columns[i]: cell for i, cell in enumerate(cells) if i in columns}
+            return ParsedRow(line=line, learner=_learner(values, self._zone))
         except RowError as exc:
-            problem_row = SourceProblem(record=f"file {name} line {line}", message=str(exc))
-            parsed.rows.append(ParsedRow(line=line, problem=problem_row))
-    return parsed
+            problem = SourceProblem(record=f"file {self.name} line {line}", message=str(exc))
+            return ParsedRow(line=line, problem=problem)
 
 
-def _reject(name: str, message: str) -> ParsedFile:
-    return ParsedFile(rejected=[SourceProblem(record=f"file {name}", message=message)])
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_size, stat.st_mtime_ns
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str], str | None]]:
+def _utf8_problem(
+    name: str, decoder: codecs.IncrementalDecoder, chunk: bytes, offset: int, *, final: bool
+) -> SourceProblem | None:
+    """Feed `chunk` (at file `offset`) to the decoder; a problem naming the first bad byte."""
+    try:
+        decoder.decode(chunk, final)
+    except UnicodeDecodeError as exc:
+        held = len(exc.object) - len(chunk)  # bytes of an unfinished character from before
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        at = offset - held + exc.start
+        return _file_problem(
+            name, f"not UTF-8 (byte 0x{bad} at offset {at}); export the file as 'CSV UTF-8'"
+        )
+    return None
+
+
+def _file_problem(name: str, message: str) -> SourceProblem:
+    return SourceProblem(record=f"file {name}", message=message)
+
+
+def _records(text: TextIO) -> Iterator[Record]:
     """Yield (first line number, cells, csv error) per record; quoted newlines span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(text, strict=True)
     while True:
         start = reader.line_num + 1
         try:
