@@ -10,6 +10,7 @@ from tests.sync.conftest import Env, sim_settings
 from tests.sync.memory_source import MemorySource, learner
 from xerowatch.clock import FakeClock
 from xerowatch.sim.xero import XeroSim
+from xerowatch.store import alerts
 from xerowatch.sync.directory_sync import refresh_directory
 from xerowatch.wiring import connect_custom_connection, open_runtime
 
@@ -89,3 +90,34 @@ async def test_merge_in_xero_brings_the_surviving_contacts_invoices_to_the_learn
     assert [(tx.xero_id, tx.ref_internal) for tx in env.source.written] == [
         (invoice["InvoiceID"], "R6")
     ]
+
+
+async def test_invoice_moved_to_another_learner_is_written_to_that_learner(env: Env) -> None:
+    env.source.put(learner("R7"), learner("R8"))
+    await env.rt.engine.run_cycle()
+    ids = {c["ContactNumber"]: c["ContactID"] for c in env.sim.contacts(env.tenant_id)}
+    env.sim.add_invoice(env.tenant_id, ids["R7"], Total=50)
+    env.clock.advance(60)
+    await env.rt.engine.run_cycle()
+    env.clock.advance(60)
+    env.sim.merge_contacts(env.tenant_id, ids["R8"], ids["R7"])  # its documents move to R8
+    await env.rt.engine.run_cycle()
+    assert [tx.learner_source_id for tx in env.source.written] == ["src-R7", "src-R8"]
+
+
+async def test_invoice_moved_away_from_every_learner_raises_an_alert(env: Env) -> None:
+    env.source.put(learner("R9"))
+    await env.rt.engine.run_cycle()
+    [contact] = env.sim.contacts(env.tenant_id)
+    env.sim.add_invoice(env.tenant_id, contact["ContactID"], Total=50, InvoiceNumber="INV-9")
+    env.clock.advance(60)
+    await env.rt.engine.run_cycle()
+    stranger = env.sim.add_contact(env.tenant_id, Name="Walk-in customer")
+    env.clock.advance(60)
+    # merged the wrong way round: the kept contact has no Contact Code
+    env.sim.merge_contacts(env.tenant_id, stranger["ContactID"], contact["ContactID"])
+    await env.rt.engine.run_cycle()
+    [alert] = await alerts.open_alerts(env.rt.store, type_="transaction_left_learner")
+    assert "INV-9" in alert.message and "R9" in alert.message
+    assert "Walk-in customer" in alert.message
+    assert len(env.source.written) == 1  # nothing written to a learner it no longer belongs to

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -95,6 +95,23 @@ async def upsert_transactions(conn: aiosqlite.Connection, rows: Iterable[Transac
             ),
         )
     return changed
+
+
+async def matched_before(
+    conn: aiosqlite.Connection, tenant_id: str, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """Inside a transaction: (kind, xero_id) stored as matched → (RefInternal, number)."""
+    found: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for kind, xero_id in keys:
+        cursor = await conn.execute(
+            "SELECT ref_internal, number FROM transactions WHERE tenant_id = ? AND kind = ? "
+            "AND xero_id = ? AND matched = 1",
+            (tenant_id, kind, xero_id),
+        )
+        row = await cursor.fetchone()
+        if row is not None:
+            found[(kind, xero_id)] = (row[0] or "", row[1])
+    return found
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from datetime import date, datetime
 from typing import Any
 
 from xerowatch.source.port import TransactionKind
-from xerowatch.store import cursors, links
+from xerowatch.store import alerts, cursors, links
 from xerowatch.store.links import ContactLink
-from xerowatch.store.transactions import TransactionRow, upsert_transactions
+from xerowatch.store.transactions import TransactionRow, matched_before, upsert_transactions
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.mapping import (
     XeroTransaction,
@@ -41,6 +41,7 @@ from xerowatch.xero.where import Where, ge, lt
 log = logging.getLogger(__name__)
 
 SYNCED_STATUSES = frozenset({"AUTHORISED", "PAID", "VOIDED", "DELETED"})
+LEFT_LEARNER_ALERT = "transaction_left_learner"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ async def store_page(
 ) -> None:
     """Map and store one page of a stream."""
     rows: list[TransactionRow] = []
+    names: dict[str, str] = {}
     for tx in items:
         summary.read += 1
         if not is_receivable(tx) or _status(tx) not in SYNCED_STATUSES or not transaction_id(tx):
@@ -145,8 +147,32 @@ async def store_page(
             ref_internal=link.ref_internal if link else "",
         )
         rows.append(TransactionRow(tenant_id, contact_id, link is not None, mapped))
+        if link is None:
+            contact = transaction_contact(tx)
+            names[mapped.xero_id] = (contact.name if contact else None) or contact_id or "?"
     async with ctx.store.transaction() as conn:
+        unmatched = [(r.tx.kind, r.tx.xero_id) for r in rows if not r.matched]
+        left = await matched_before(conn, tenant_id, unmatched) if unmatched else {}
         summary.changed += await upsert_transactions(conn, rows)
+    for (kind, xero_id), (ref, number) in left.items():
+        label = f"{kind.replace('_', ' ')} {number or xero_id}"
+        await _alert_left(ctx, tenant_id, f"{kind}:{xero_id}", label, ref, names.get(xero_id, "?"))
+
+
+async def _alert_left(
+    ctx: EngineContext, tenant_id: str, record: str, label: str, ref: str, contact: str
+) -> None:
+    """A learner's transaction is now on a contact that is no learner's: say so, write nothing."""
+    await alerts.raise_alert(
+        ctx.store,
+        LEFT_LEARNER_ALERT,
+        f"{label} moved in Xero from learner {ref} to contact '{contact}', which is not a "
+        f"learner; the source still shows it on learner {ref}",
+        fix="If that contact is the learner, merge it in Xero keeping the xerowatch contact "
+        f"(Contact Code {ref}); otherwise remove it from the learner in the source system",
+        record=record,
+        tenant_id=tenant_id,
+    )
 
 
 async def pull_stream(
