@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
 import pytest
 
 from xerowatch.clock import FakeClock
+from xerowatch.sim.wisenet import WisenetSim
 from xerowatch.source.port import SourceError
-from xerowatch.source.wisenet.budget import DAY_SECONDS, RequestBudget
+from xerowatch.source.wisenet import build_wisenet_source
+from xerowatch.source.wisenet.budget import DAY_SECONDS, BudgetLedger, RequestBudget
+from xerowatch.source.wisenet.budget_ledger import StoreBudgetLedger
+from xerowatch.store.db import open_store
+
+from .conftest import collect, wisenet_settings
 
 
 def make(clock: FakeClock, quota: int = 1000, rps: float = 10.0) -> RequestBudget:
@@ -101,3 +112,112 @@ async def test_when_reads_are_spent_the_suggestion_waits_for_old_requests_to_age
 def test_reserve_share_is_validated() -> None:
     with pytest.raises(ValueError, match="write_reserve_share"):
         RequestBudget(FakeClock(), daily_quota=10, requests_per_second=1, write_reserve_share=1.0)
+
+
+class MemoryLedger:
+    """A ledger kept in a dict (the store-backed one is tested below)."""
+
+    def __init__(self) -> None:
+        self.state: Any = None
+        self.saves = 0
+
+    async def load(self) -> Any:
+        return self.state
+
+    async def save(self, state: Any) -> None:
+        self.state = json.loads(json.dumps(state))  # what a JSON store would give back
+        self.saves += 1
+
+
+def with_ledger(clock: FakeClock, ledger: BudgetLedger, quota: int = 100) -> RequestBudget:
+    return RequestBudget(clock, daily_quota=quota, requests_per_second=10.0, ledger=ledger)
+
+
+async def test_a_restart_remembers_the_days_usage() -> None:
+    clock, ledger = FakeClock(), MemoryLedger()
+    before = with_ledger(clock, ledger)
+    for _ in range(85):
+        await before.acquire()
+    await before.flush()  # the daemon stops
+
+    after = with_ledger(clock, ledger)  # and starts again: same quota window
+    for _ in range(5):
+        await after.acquire()
+    with pytest.raises(SourceError, match="90 of 100"):
+        await after.acquire()
+    assert after.used == 90
+
+
+async def test_saves_are_batched_and_a_crash_loses_at_most_a_few_requests() -> None:
+    clock, ledger = FakeClock(), MemoryLedger()
+    budget = with_ledger(clock, ledger, quota=1000)
+    for _ in range(57):
+        await budget.acquire()  # about 6 s: all in one minute
+    assert ledger.saves == 6  # on the minute's first request, then every 10th: not each one
+    crashed = with_ledger(clock, ledger, quota=1000)  # no flush: the process died
+    await crashed.acquire()
+    assert crashed.used == 51 + 1  # the last 6 of the 57 are forgotten
+
+
+async def test_remembered_usage_ages_out_after_a_day() -> None:
+    clock, ledger = FakeClock(), MemoryLedger()
+    before = with_ledger(clock, ledger)
+    for _ in range(80):
+        await before.acquire()
+    await before.flush()
+    clock.advance(DAY_SECONDS + 60)
+    after = with_ledger(clock, ledger)
+    await after.acquire()
+    assert after.used == 1
+
+
+class BrokenLedger:
+    async def load(self) -> Any:
+        raise OSError("disk gone")
+
+    async def save(self, state: Any) -> None:
+        raise OSError("disk gone")
+
+
+async def test_a_failing_ledger_never_stops_requests(caplog: pytest.LogCaptureFixture) -> None:
+    budget = with_ledger(FakeClock(), BrokenLedger())
+    for _ in range(25):
+        await budget.acquire()
+    await budget.flush()
+    assert budget.used == 25
+    assert "disk gone" in caplog.text
+
+
+@pytest.mark.parametrize("state", [None, "junk", {"minutes": "x"}, {"minutes": [[1, "a"], [2]]}])
+async def test_an_unreadable_saved_state_is_ignored(state: Any) -> None:
+    ledger = MemoryLedger()
+    ledger.state = state
+    budget = with_ledger(FakeClock(), ledger)
+    await budget.acquire()
+    assert budget.used == 1
+
+
+async def test_the_store_ledger_round_trips(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "x.db")
+    try:
+        clock = FakeClock()
+        before = with_ledger(clock, StoreBudgetLedger(store))
+        for _ in range(12):
+            await before.acquire()
+        await before.flush()
+        after = with_ledger(clock, StoreBudgetLedger(store))
+        await after.acquire()
+        assert after.used == 13
+    finally:
+        await store.close()
+
+
+async def test_the_source_saves_its_count_when_closed(sim: WisenetSim, clock: FakeClock) -> None:
+    ledger = MemoryLedger()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app)) as http:
+        source = build_wisenet_source(wisenet_settings(), clock=clock, http=http, ledger=ledger)
+        await collect(source, None)
+        used = source.budget().used_today
+        await source.aclose()
+    assert used > 0
+    assert sum(count for _, count in ledger.state["minutes"]) == used

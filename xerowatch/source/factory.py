@@ -12,6 +12,7 @@ from xerowatch.config import Settings
 from xerowatch.source.files import FileSource
 from xerowatch.source.port import SourcePort
 from xerowatch.source.wisenet.auth import ApiKeyAuth, WisenetAuth
+from xerowatch.source.wisenet.budget_ledger import StoreBudgetLedger
 from xerowatch.source.wisenet.factory import build_wisenet_source
 from xerowatch.source.wisenet.oauth import OAuthAuth
 from xerowatch.store.db import Store
@@ -33,4 +34,5 @@ def make_source(
         auth = OAuthAuth(store=store, settings=wisenet, http=http, clock=clock)
     else:
         auth = ApiKeyAuth(wisenet.api_key)
-    return build_wisenet_source(wisenet, clock=clock, auth=auth, http=http)
+    ledger = StoreBudgetLedger(store)
+    return build_wisenet_source(wisenet, clock=clock, auth=auth, http=http, ledger=ledger)

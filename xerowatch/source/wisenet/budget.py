@@ -8,23 +8,44 @@ Wisenet does not say when its daily quota resets, so the quota is counted over a
 whatever the server's boundary, the requests it has counted "today" are never more than the
 requests made in the last 24 hours. A share of the quota is kept back for write-backs: polls stop
 first, write-backs stop just before the quota runs out.
+
+The day's counts are kept per wall-clock minute and, given a `BudgetLedger`, saved every few
+requests and on `flush()`, so a restart does not forget what the day has used (a crash forgets at
+most the last few requests). A ledger that fails is logged and otherwise ignored.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import anyio
 
 from xerowatch.clock import Clock
 from xerowatch.source.port import SourceBudget, SourceError
 
+log = logging.getLogger(__name__)
+
 Purpose = Literal["read", "write"]
 
 DAY_SECONDS = 86_400
 _BUCKET_SECONDS = 60  # request counts are kept per minute of the rolling window
+SAVE_EVERY = 10
+"""Requests counted between two saves to the ledger (a new minute also saves)."""
+
+
+class BudgetLedger(Protocol):
+    """Where the day's request counts survive a restart (e.g. the store)."""
+
+    async def load(self) -> Any:
+        """Return the last saved state, or None."""
+        ...
+
+    async def save(self, state: Any) -> None:
+        """Save a JSON-able state."""
+        ...
 
 
 class RequestBudget:
@@ -38,6 +59,7 @@ class RequestBudget:
         requests_per_second: float,
         write_reserve_share: float = 0.1,
         min_poll_seconds: float = 1.0,
+        ledger: BudgetLedger | None = None,
     ) -> None:
         if not 0.0 <= write_reserve_share < 1.0:
             raise ValueError("write_reserve_share must be in [0, 1)")
@@ -50,9 +72,12 @@ class RequestBudget:
         self._window_seconds = self._window_size / requests_per_second
         self._sent: deque[float] = deque()  # monotonic send times within the last window
         self._lock = anyio.Lock()
-        self._minutes: deque[tuple[int, int]] = deque()  # (minute index, requests in it)
+        self._minutes: deque[tuple[int, int]] = deque()  # (epoch minute, requests in it)
         self._used = 0
         self._poll_cost = 2.0  # learners page + audit log, until polls are observed
+        self._ledger = ledger
+        self._loaded = ledger is None
+        self._unsaved = 0
 
     @property
     def used(self) -> int:
@@ -63,6 +88,8 @@ class RequestBudget:
     async def acquire(self, purpose: Purpose = "read") -> None:
         """Wait for room in the rate window, then count one request; SourceError if over budget."""
         async with self._lock:
+            if not self._loaded:
+                await self._load()
             self._check_quota(purpose)
             while True:
                 now = self._clock.monotonic()
@@ -73,7 +100,14 @@ class RequestBudget:
                 # The floor keeps float rounding from producing sleeps too small to move time.
                 await self._clock.sleep(max(1e-3, self._window_seconds - (now - self._sent[0])))
             self._sent.append(self._clock.monotonic())
-            self._count()
+            if self._count() or self._unsaved >= SAVE_EVERY:
+                await self._save()
+
+    async def flush(self) -> None:
+        """Save the counts not yet saved (call on shutdown)."""
+        async with self._lock:
+            if self._unsaved:
+                await self._save()
 
     def record_poll(self, requests: int) -> None:
         """Tell the budget what one poll cost, to refine the suggested poll interval."""
@@ -97,7 +131,7 @@ class RequestBudget:
         return max(self._min_poll_seconds, self._seconds_until_freed(math.ceil(cost - available)))
 
     def _seconds_until_freed(self, needed: int) -> float:
-        now = self._clock.monotonic()
+        now = self._clock.now().timestamp()
         freed = 0
         for minute, count in self._minutes:
             freed += count
@@ -124,16 +158,67 @@ class RequestBudget:
             transient=True,
         )
 
-    def _count(self) -> None:
-        minute = int(self._clock.monotonic() // _BUCKET_SECONDS)
-        if self._minutes and self._minutes[-1][0] == minute:
-            self._minutes[-1] = (minute, self._minutes[-1][1] + 1)
-        else:
-            self._minutes.append((minute, 1))
+    def _count(self) -> bool:
+        """Count one request; True when it opened a new minute."""
         self._used += 1
+        self._unsaved += 1
+        minute = self._minute()
+        if self._minutes and self._minutes[-1][0] >= minute:  # >=: the wall clock stepped back
+            last, count = self._minutes[-1]
+            self._minutes[-1] = (last, count + 1)
+            return False
+        self._minutes.append((minute, 1))
+        return True
+
+    def _minute(self) -> int:
+        return int(self._clock.now().timestamp() // _BUCKET_SECONDS)
 
     def _expire(self) -> None:
         # A minute leaves the window once its last possible second is 24 h old.
-        last_expired = int((self._clock.monotonic() - DAY_SECONDS) // _BUCKET_SECONDS) - 1
+        last_expired = self._minute() - DAY_SECONDS // _BUCKET_SECONDS - 1
         while self._minutes and self._minutes[0][0] <= last_expired:
             self._used -= self._minutes.popleft()[1]
+
+    async def _load(self) -> None:
+        self._loaded = True
+        if self._ledger is None:
+            return
+        try:
+            state = await self._ledger.load()
+        except Exception as exc:  # the budget must work without its ledger
+            log.warning("Wisenet budget: cannot read the saved usage (%s); counting from 0", exc)
+            return
+        saved = _saved_minutes(state)
+        merged: dict[int, int] = dict(saved)
+        for minute, count in self._minutes:
+            merged[minute] = merged.get(minute, 0) + count
+        self._minutes = deque(sorted(merged.items()))
+        self._used = sum(merged.values())
+        self._expire()
+
+    async def _save(self) -> None:
+        self._unsaved = 0
+        if self._ledger is None:
+            return
+        self._expire()
+        state = {"minutes": [[minute, count] for minute, count in self._minutes]}
+        try:
+            await self._ledger.save(state)
+        except Exception as exc:  # the budget must work without its ledger
+            log.warning("Wisenet budget: cannot save the day's usage (%s)", exc)
+
+
+def _saved_minutes(state: Any) -> list[tuple[int, int]]:
+    """The (epoch minute, count) pairs of a saved state; anything unreadable counts as none."""
+    raw = state.get("minutes") if isinstance(state, dict) else None
+    if not isinstance(raw, list):
+        return []
+    pairs = []
+    for item in raw:
+        if (
+            isinstance(item, list)
+            and len(item) == 2
+            and all(type(v) is int and v >= 0 for v in item)
+        ):
+            pairs.append((item[0], item[1]))
+    return pairs

@@ -7,7 +7,7 @@ import httpx
 from xerowatch.clock import Clock
 from xerowatch.config import WisenetSettings
 from xerowatch.source.wisenet.auth import ApiKeyAuth, WisenetAuth
-from xerowatch.source.wisenet.budget import RequestBudget
+from xerowatch.source.wisenet.budget import BudgetLedger, RequestBudget
 from xerowatch.source.wisenet.client import WisenetClient
 from xerowatch.source.wisenet.source import WisenetSource
 
@@ -18,15 +18,18 @@ def build_wisenet_source(
     clock: Clock,
     auth: WisenetAuth | None = None,
     http: httpx.AsyncClient | None = None,
+    ledger: BudgetLedger | None = None,
 ) -> WisenetSource:
     """Assemble client, budget and source; `auth` defaults to the API key from settings.
 
     An injected `http` client stays the caller's to close; otherwise the source closes its own.
+    With a `ledger` the day's request count survives restarts.
     """
     budget = RequestBudget(
         clock,
         daily_quota=settings.daily_quota,
         requests_per_second=settings.requests_per_second,
+        ledger=ledger,
     )
     client = WisenetClient(
         base_url=settings.base_url,

@@ -121,7 +121,8 @@ class WisenetSource:
         return self._client.budget.snapshot()
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Save the day's request count, then close the HTTP client."""
+        await self._client.budget.flush()
         await self._client.aclose()
 
     def _map_page(
