@@ -218,6 +218,8 @@ def to_source_transaction(
         number = tx.invoice_number or tx.credit_note_number
         if number is None and isinstance(document, Invoice):
             number = document.invoice_number
+        elif number is None and isinstance(document, CreditNote):
+            number = document.credit_note_number
         return SourceTransaction(
             **base,
             number=number,
