@@ -13,6 +13,7 @@ from xerowatch.store.db import Store, open_store
 from xerowatch.store.tokens import (
     IssuedTokens,
     TokenStoreError,
+    claim_refresh,
     commit_rotation,
     create_connection,
     delete_connection,
@@ -20,6 +21,7 @@ from xerowatch.store.tokens import (
     load_connection,
     mark_needs_reconnect,
     mark_refresh_started,
+    release_refresh,
     replace_tokens,
 )
 
@@ -136,3 +138,64 @@ async def test_list_by_provider_and_delete(store):
     assert await delete_connection(store, x) is True
     assert await delete_connection(store, x) is False
     assert await load_connection(store, x) is None
+
+
+async def test_a_refresh_claim_excludes_other_holders_until_its_lease_ends(store):
+    cid = await create_connection(
+        store, provider="xero", auth_mode="authorization_code", tokens=issued("a0", "r0"), now=NOW
+    )
+    first = await claim_refresh(store, cid, holder="daemon", now=NOW, lease_s=90)
+    assert first.claimed
+    assert first.connection.refresh_holder == "daemon"
+    assert first.connection.refresh_lease_until == NOW + timedelta(seconds=90)
+    assert not first.connection.refresh_pending  # claiming is not sending
+
+    busy = await claim_refresh(
+        store, cid, holder="cli", now=NOW + timedelta(seconds=89), lease_s=90
+    )
+    assert not busy.claimed
+    assert busy.connection.refresh_claimed_by_other("cli", NOW + timedelta(seconds=89))
+    assert not busy.connection.refresh_claimed_by_other("daemon", NOW)
+
+    renewed = await claim_refresh(
+        store, cid, holder="daemon", now=NOW + timedelta(seconds=60), lease_s=90, mark_started=True
+    )
+    assert renewed.claimed
+    assert renewed.connection.refresh_lease_until == NOW + timedelta(seconds=150)
+    assert renewed.connection.refresh_started_at == NOW + timedelta(seconds=60)
+
+    # The daemon died: once its lease has run out, the claim is anybody's.
+    taken = await claim_refresh(
+        store, cid, holder="cli", now=NOW + timedelta(seconds=150), lease_s=90
+    )
+    assert taken.claimed
+    assert taken.connection.refresh_holder == "cli"
+    assert taken.connection.refresh_pending  # the dead holder's refresh is still unanswered
+
+
+async def test_release_frees_only_ones_own_claim_and_writes_clear_any_claim(store):
+    cid = await create_connection(
+        store, provider="xero", auth_mode="authorization_code", tokens=issued("a0", "r0"), now=NOW
+    )
+    await claim_refresh(store, cid, holder="daemon", now=NOW, lease_s=90)
+    await release_refresh(store, cid, holder="cli")
+    held = await load_connection(store, cid)
+    assert held is not None and held.refresh_holder == "daemon"
+    await release_refresh(store, cid, holder="daemon")
+    freed = await load_connection(store, cid)
+    assert freed is not None and (freed.refresh_holder, freed.refresh_lease_until) == (None, None)
+
+    await claim_refresh(store, cid, holder="daemon", now=NOW, lease_s=90, mark_started=True)
+    committed = await commit_rotation(
+        store, cid, issued("a1", "r1"), used_refresh_token=SecretStr("r0"), now=NOW
+    )
+    assert (committed.refresh_holder, committed.refresh_lease_until) == (None, None)
+    await claim_refresh(store, cid, holder="daemon", now=NOW, lease_s=90)
+    await mark_needs_reconnect(store, cid, "invalid_grant", now=NOW)
+    broken = await load_connection(store, cid)
+    assert broken is not None and broken.refresh_holder is None
+    await claim_refresh(store, cid, holder="daemon", now=NOW, lease_s=90)
+    repaired = await replace_tokens(store, cid, issued("a9", "r9"), now=NOW)
+    assert repaired.refresh_holder is None
+    with pytest.raises(TokenStoreError):
+        await claim_refresh(store, "missing", holder="daemon", now=NOW, lease_s=90)

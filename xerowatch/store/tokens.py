@@ -4,13 +4,18 @@ A refresh is bracketed by two durable writes: `mark_refresh_started` before the 
 out, and `commit_rotation` (one transaction) before the new access token is used. A row whose
 `refresh_started_at` is still set therefore means "a refresh was sent and its answer may have
 been lost", and the stored refresh token is the one to retry with.
+
+Processes sharing the store take turns through a refresh claim: `claim_refresh` (holder and
+lease expiry, decided in one BEGIN IMMEDIATE transaction) before deciding to refresh,
+`release_refresh` when done; `commit_rotation`, `replace_tokens` and `mark_needs_reconnect`
+clear it with the tokens they write. A claim whose lease ran out belongs to nobody.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import aiosqlite
@@ -52,11 +57,22 @@ class StoredConnection:
     rotated_at: datetime | None
     refresh_started_at: datetime | None
     scopes: str
+    refresh_holder: str | None = None
+    refresh_lease_until: datetime | None = None
 
     @property
     def refresh_pending(self) -> bool:
         """True when a refresh was sent and its outcome was never committed."""
         return self.refresh_started_at is not None
+
+    def refresh_claimed_by_other(self, holder: str, now: datetime) -> bool:
+        """True while a holder other than `holder` has a refresh claim whose lease runs."""
+        return (
+            self.refresh_holder is not None
+            and self.refresh_holder != holder
+            and self.refresh_lease_until is not None
+            and self.refresh_lease_until > now
+        )
 
     def seconds_left(self, now: datetime) -> float:
         """Seconds until the access token expires (negative once expired, -inf without one)."""
@@ -65,10 +81,19 @@ class StoredConnection:
         return (self.access_expires_at - now).total_seconds()
 
 
+@dataclass(frozen=True)
+class RefreshClaim:
+    """The outcome of `claim_refresh`, with the connection as read inside the claim."""
+
+    connection: StoredConnection
+    claimed: bool
+    """True when the caller now holds the claim (taken, renewed, or taken over when stale)."""
+
+
 _SELECT = """
     SELECT c.id, c.provider, c.auth_mode, c.status, c.status_reason,
            t.access_token, t.access_expires_at, t.refresh_token, t.previous_refresh_token,
-           t.rotated_at, t.refresh_started_at, t.scopes
+           t.rotated_at, t.refresh_started_at, t.scopes, t.refresh_holder, t.refresh_lease_until
     FROM connections c LEFT JOIN oauth_tokens t ON t.connection_id = c.id
 """
 
@@ -103,6 +128,8 @@ def _from_row(row: aiosqlite.Row) -> StoredConnection:
         rotated_at=_when(row["rotated_at"]),
         refresh_started_at=_when(row["refresh_started_at"]),
         scopes=row["scopes"] or "",
+        refresh_holder=row["refresh_holder"],
+        refresh_lease_until=_when(row["refresh_lease_until"]),
     )
 
 
@@ -178,6 +205,48 @@ async def mark_refresh_started(store: Store, connection_id: str, now: datetime) 
             raise TokenStoreError(f"connection {connection_id} has no stored tokens")
 
 
+async def claim_refresh(
+    store: Store,
+    connection_id: str,
+    *,
+    holder: str,
+    now: datetime,
+    lease_s: float,
+    mark_started: bool = False,
+) -> RefreshClaim:
+    """Take or renew the connection's refresh claim unless another holder's lease is running.
+
+    One BEGIN IMMEDIATE transaction, so of two processes claiming at once exactly one wins, and
+    the connection returned is the one the winner must decide on (a pair another process
+    committed before is already in it). `mark_started` also does `mark_refresh_started`, so a
+    refresh is only ever marked (and then sent) under a live claim.
+    """
+    async with store.transaction() as conn:
+        current = await _read(conn, connection_id)
+        if current.refresh_claimed_by_other(holder, now):
+            return RefreshClaim(current, claimed=False)
+        lease_until = _iso(now + timedelta(seconds=lease_s))
+        started = _iso(now) if mark_started else None
+        cursor = await conn.execute(
+            "UPDATE oauth_tokens SET refresh_holder = ?, refresh_lease_until = ?, "
+            "refresh_started_at = COALESCE(?, refresh_started_at) WHERE connection_id = ?",
+            (holder, lease_until, started, connection_id),
+        )
+        if cursor.rowcount == 0:
+            raise TokenStoreError(f"connection {connection_id} has no stored tokens")
+        return RefreshClaim(await _read(conn, connection_id), claimed=True)
+
+
+async def release_refresh(store: Store, connection_id: str, *, holder: str) -> None:
+    """Give up the refresh claim if `holder` still has it (a no-op otherwise)."""
+    async with store.transaction() as conn:
+        await conn.execute(
+            "UPDATE oauth_tokens SET refresh_holder = NULL, refresh_lease_until = NULL "
+            "WHERE connection_id = ? AND refresh_holder = ?",
+            (connection_id, holder),
+        )
+
+
 async def commit_rotation(
     store: Store,
     connection_id: str,
@@ -190,7 +259,7 @@ async def commit_rotation(
 
     The refresh token that was sent is kept as `previous_refresh_token` when the answer
     rotated it; a provider that does not rotate (no refresh token in the answer) keeps the
-    stored one. Clears `refresh_started_at`.
+    stored one. Clears `refresh_started_at` and the refresh claim.
     """
     new_refresh = _plain(tokens.refresh_token)
     used = _plain(used_refresh_token)
@@ -206,6 +275,8 @@ async def commit_rotation(
                 previous_refresh_token = CASE WHEN ? THEN ? ELSE previous_refresh_token END,
                 rotated_at = CASE WHEN ? THEN ? ELSE rotated_at END,
                 refresh_started_at = NULL,
+                refresh_holder = NULL,
+                refresh_lease_until = NULL,
                 scopes = CASE WHEN ? <> '' THEN ? ELSE scopes END,
                 updated_at = ?
             WHERE connection_id = ?
@@ -242,7 +313,7 @@ async def replace_tokens(
             """
             UPDATE oauth_tokens SET access_token = ?, access_expires_at = ?, refresh_token = ?,
                 previous_refresh_token = NULL, rotated_at = NULL, refresh_started_at = NULL,
-                scopes = ?, updated_at = ?
+                refresh_holder = NULL, refresh_lease_until = NULL, scopes = ?, updated_at = ?
             WHERE connection_id = ?
             """,
             (
@@ -278,8 +349,8 @@ async def mark_needs_reconnect(
         if cursor.rowcount == 0:
             raise TokenStoreError(f"connection {connection_id} is not in the store")
         await conn.execute(
-            "UPDATE oauth_tokens SET refresh_started_at = NULL, updated_at = ? "
-            "WHERE connection_id = ?",
+            "UPDATE oauth_tokens SET refresh_started_at = NULL, refresh_holder = NULL, "
+            "refresh_lease_until = NULL, updated_at = ? WHERE connection_id = ?",
             (stamp, connection_id),
         )
 

@@ -6,12 +6,20 @@ minutes; `invalid_grant` means an admin must authorise again. So a refresh is ma
 store before it is sent, its answer is committed in one transaction before the new access token
 is used, only one refresh per connection runs at a time, and a lost answer is retried with the
 same refresh token. Token values never reach logs, reprs or error messages.
+
+"One at a time" holds across processes too (the daemon and a CLI command share the store): a
+manager claims the refresh in the store (`claim_refresh`) before deciding to send it, renews the
+claim before each retry, and clears it with the commit. A manager that finds another's claim
+waits and re-reads the store; a claim whose lease ran out (its holder crashed) is taken over and
+the refresh retried with the same refresh token.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 import anyio
@@ -23,13 +31,16 @@ from xerowatch.store.alerts import raise_alert, resolve_alerts
 from xerowatch.store.db import Store
 from xerowatch.store.tenants import NEEDS_RECONNECT_ALERT, tenants_of_connection
 from xerowatch.store.tokens import (
+    RefreshClaim,
     StoredConnection,
+    TokenStoreError,
+    claim_refresh,
     commit_rotation,
     create_connection,
     list_connections,
     load_connection,
     mark_needs_reconnect,
-    mark_refresh_started,
+    release_refresh,
     replace_tokens,
 )
 from xerowatch.xero.errors import XeroAuthError, XeroTransientError
@@ -55,12 +66,21 @@ log = logging.getLogger(__name__)
 
 REFRESH_MARGIN_SECONDS = 60.0
 """Renew an access token when less than this is left (Xero's SDK uses the same buffer)."""
+CLAIM_POLL_S = 0.25
+"""How often a manager that finds another process refreshing re-reads the store."""
+CLAIM_MARGIN_S = 30.0
+"""Lease slack beyond one token request and one back-off sleep (store writes, scheduling)."""
 RECONNECT_FIX = "run `xerowatch connect`"
 _SSO_SCOPES = frozenset({"offline_access", "openid", "profile", "email"})
+_MAX_BACKOFF_S = 30.0
 
 
 def _backoff(retries: int) -> list[float]:
-    return [min(30.0, 2.0**attempt) for attempt in range(retries)]
+    return [min(_MAX_BACKOFF_S, 2.0**attempt) for attempt in range(retries)]
+
+
+class _ClaimLost(Exception):
+    """Our refresh claim ran out and another process holds it now: stop and wait for it."""
 
 
 class XeroTokenManager:
@@ -75,6 +95,9 @@ class XeroTokenManager:
         self._clock = clock
         self._cache: dict[str, StoredConnection] = {}
         self._locks: dict[str, anyio.Lock] = {}
+        self._holder = f"pid{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        # Renewed before every retry, so it need only outlast one request and one back-off.
+        self._lease_s = settings.timeout_seconds + _MAX_BACKOFF_S + CLAIM_MARGIN_S
 
     def __repr__(self) -> str:
         return f"XeroTokenManager(connections_cached={len(self._cache)})"
@@ -89,18 +112,7 @@ class XeroTokenManager:
         if not force_refresh and self._fresh(seen):
             return _reveal(seen)
         async with self._lock_for(connection_id):
-            current = await self._load(connection_id)
-            if current.status == "needs_reconnect":
-                raise XeroAuthError(
-                    f"Xero connection {connection_id} needs reconnecting"
-                    f" ({current.status_reason or 'authorisation lost'}): {RECONNECT_FIX}",
-                    needs_reconnect=True,
-                )
-            replaced = current.access_token != seen.access_token
-            if self._fresh(current) and (not force_refresh or replaced):
-                return _reveal(current)
-            renewed = await self._renew(current, forced=force_refresh)
-            return _reveal(renewed)
+            return _reveal(await self._serve_or_renew(seen, forced=force_refresh))
 
     async def connect_client_credentials(self) -> str:
         """Get a custom-connection token (client_credentials) and store it; return the id."""
@@ -156,6 +168,89 @@ class XeroTokenManager:
         self._cache[connection_id] = await self._load(connection_id)
         return connection_id
 
+    async def _serve_or_renew(self, seen: StoredConnection, *, forced: bool) -> StoredConnection:
+        """Serve the stored token, or renew it under the store's refresh claim; while another
+        process holds the claim, wait for its outcome (reading only, so it is never slowed)."""
+        connection_id = seen.connection_id
+        while True:
+            current = await self._load(connection_id)
+            if self._usable(current, seen, forced=forced):
+                return current
+            if current.refresh_claimed_by_other(self._holder, self._clock.now()):
+                if not forced and current.seconds_left(self._clock.now()) > 0:
+                    return current  # still valid: no need to wait for the other process
+                log.debug(
+                    "connection %s: another process is refreshing the token (claim until %s)",
+                    connection_id,
+                    current.refresh_lease_until,
+                )
+                await self._clock.sleep(CLAIM_POLL_S)
+                continue
+            claim = await self._claim(connection_id)
+            if not claim.claimed:
+                continue  # another process claimed it first: wait for it
+            try:
+                if self._usable(claim.connection, seen, forced=forced):
+                    return claim.connection
+                return await self._renew(claim.connection, forced=forced)
+            except _ClaimLost:
+                log.warning(
+                    "connection %s: another process took over the token refresh", connection_id
+                )
+            finally:
+                await self._release(connection_id)
+
+    def _usable(self, current: StoredConnection, seen: StoredConnection, *, forced: bool) -> bool:
+        """True when `current` may be served as is; raises when the connection is lost."""
+        if current.status == "needs_reconnect":
+            raise XeroAuthError(
+                f"Xero connection {current.connection_id} needs reconnecting"
+                f" ({current.status_reason or 'authorisation lost'}): {RECONNECT_FIX}",
+                needs_reconnect=True,
+            )
+        replaced = current.access_token != seen.access_token
+        return self._fresh(current) and (not forced or replaced)
+
+    async def _claim(self, connection_id: str, *, mark_started: bool = False) -> RefreshClaim:
+        try:
+            claim = await claim_refresh(
+                self._store,
+                connection_id,
+                holder=self._holder,
+                now=self._clock.now(),
+                lease_s=self._lease_s,
+                mark_started=mark_started,
+            )
+        except TokenStoreError:
+            self._cache.pop(connection_id, None)
+            raise XeroAuthError(
+                f"Xero connection {connection_id} is not in the store: {RECONNECT_FIX}",
+                needs_reconnect=True,
+            ) from None
+        self._cache[connection_id] = claim.connection
+        return claim
+
+    async def _keep_claim(self, sending: StoredConnection, *, mark_started: bool = False) -> None:
+        """Before each send: extend our claim, or stop if another process has taken it over or
+        the stored tokens changed under us (a reconnect)."""
+        claim = await self._claim(sending.connection_id, mark_started=mark_started)
+        current = claim.connection
+        if (
+            not claim.claimed
+            or current.status != "connected"
+            or current.refresh_token != sending.refresh_token
+        ):
+            raise _ClaimLost
+
+    async def _release(self, connection_id: str) -> None:
+        # Shielded: a cancelled caller must still let others refresh; a failed release is
+        # harmless because the lease runs out.
+        with anyio.CancelScope(shield=True):
+            try:
+                await release_refresh(self._store, connection_id, holder=self._holder)
+            except Exception:
+                log.exception("connection %s: could not release the refresh claim", connection_id)
+
     def _lock_for(self, connection_id: str) -> anyio.Lock:
         return self._locks.setdefault(connection_id, anyio.Lock())
 
@@ -207,10 +302,12 @@ class XeroTokenManager:
                 connection_id,
                 current.refresh_started_at,
             )
-        await mark_refresh_started(self._store, connection_id, self._clock.now())
+        await self._keep_claim(current, mark_started=True)
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token.get_secret_value()}
         try:
-            answer, sent_at = await self._grant(form)
+            answer, sent_at = await self._grant(
+                form, before_retry=lambda: self._keep_claim(current)
+            )
         except TokenGrantRejected as exc:
             if exc.error == "invalid_grant":
                 raise await self._needs_reconnect(
@@ -235,7 +332,9 @@ class XeroTokenManager:
 
     async def _renew_client_credentials(self, current: StoredConnection) -> StoredConnection:
         try:
-            answer, sent_at = await self._grant(self._client_credentials_form())
+            answer, sent_at = await self._grant(
+                self._client_credentials_form(), before_retry=lambda: self._keep_claim(current)
+            )
         except TokenGrantRejected as exc:
             raise await self._needs_reconnect(
                 current,
@@ -266,7 +365,12 @@ class XeroTokenManager:
             form["scope"] = " ".join(scopes)
         return form
 
-    async def _grant(self, form: Mapping[str, str]) -> tuple[TokenResponse, datetime]:
+    async def _grant(
+        self,
+        form: Mapping[str, str],
+        *,
+        before_retry: Callable[[], Awaitable[None]] | None = None,
+    ) -> tuple[TokenResponse, datetime]:
         """Send a grant, retrying lost answers with the very same grant; return it and when."""
         delays = _backoff(self._settings.max_retries)
         attempt = 0
@@ -284,6 +388,8 @@ class XeroTokenManager:
                 )
                 await self._clock.sleep(delays[attempt])
                 attempt += 1
+                if before_retry is not None:
+                    await before_retry()
 
     async def _needs_reconnect(self, current: StoredConnection, reason: str) -> XeroAuthError:
         """Mark the connection, raise the alert, and return the error for the caller to raise."""
