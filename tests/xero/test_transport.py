@@ -263,6 +263,17 @@ async def test_minute_429_without_retry_after_waits_a_full_window(rig: Rig) -> N
 
 
 @respx.mock
+async def test_a_minute_429_with_an_endless_retry_after_pauses_a_window_not_forever(
+    rig: Rig,
+) -> None:
+    route = respx.get(f"{API}/Contacts").mock(side_effect=[limited("minute", "inf"), ok()])
+    assert await get_contacts(rig) == {"Contacts": []}
+    assert route.call_count == 2
+    assert 60 <= rig.clock.monotonic() < 120
+    assert rig.quota.snapshot().tenants["tenant-acme"].paused_until is None
+
+
+@respx.mock
 async def test_429s_until_retries_run_out_raise_rate_limited(rig: Rig) -> None:
     route = respx.get(f"{API}/Contacts").mock(return_value=limited("minute", "1"))
     with pytest.raises(XeroRateLimited) as caught:

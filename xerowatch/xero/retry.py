@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 MAX_INLINE_WAIT_S = 300.0
 """A Retry-After longer than this is not slept through in a retry loop: the error goes to the
 caller, whose job queue can come back later without holding a worker."""
+MAX_RETRY_AFTER_S = 86_400.0
+"""No Xero limit window is longer than a day, so no Retry-After is taken to mean longer."""
 NO_RETRY_PROBLEMS = frozenset({"day", "reserve"})
 _MAX_MESSAGE = 300
 
@@ -59,7 +62,11 @@ class TokenRejected(XeroAuthError):
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if unusable."""
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if unusable.
+
+    Every HTTP-date form is GMT, including the ones that carry no zone (asctime, `-0000`); a
+    wait is at most MAX_RETRY_AFTER_S, and a non-finite one names no wait at all.
+    """
     if value is None or not value.strip():
         return None
     text = value.strip()
@@ -67,12 +74,15 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         seconds = float(text)
     except ValueError:
         try:
-            seconds = (parsedate_to_datetime(text) - now).total_seconds()
+            moment = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
-    if seconds != seconds:  # NaN
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - now).total_seconds()
+    if not math.isfinite(seconds):
         return None
-    return max(0.0, seconds)
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
 def parse_body(response: httpx.Response) -> Any:
