@@ -134,6 +134,26 @@ async def test_sends_auth_tenant_and_idempotency_headers(rig: Rig) -> None:
 
 
 @respx.mock
+async def test_caller_headers_in_another_case_never_add_a_second_tenant_or_token(rig: Rig) -> None:
+    route = respx.get(f"{API}/Contacts").mock(return_value=ok())
+    await rig.transport.request(
+        "GET",
+        "/Contacts",
+        tenant=ACME,
+        lane=Lane.OPERATOR,
+        headers={
+            "Xero-Tenant-Id": "tenant-someone-else",
+            "authorization": "Bearer not-ours",
+            "If-Modified-Since": "Mon, 02 Nov 2026 09:00:00 GMT",
+        },
+    )
+    sent = route.calls.last.request.headers
+    assert sent.get_list("xero-tenant-id") == ["tenant-acme"]
+    assert sent.get_list("authorization") == [f"Bearer {TOKEN}"]
+    assert sent["if-modified-since"] == "Mon, 02 Nov 2026 09:00:00 GMT"
+
+
+@respx.mock
 async def test_get_sends_no_body_headers(rig: Rig) -> None:
     route = respx.get(f"{API}/Contacts").mock(return_value=ok())
     await get_contacts(rig)

@@ -254,16 +254,14 @@ class XeroTransport:
             )
         raise error
 
-    def _headers(self, call: _Call, token: str) -> dict[str, str]:
-        headers = dict(call.headers or {})
-        headers.update(
-            {
-                "Authorization": f"Bearer {token}",
-                "xero-tenant-id": call.tenant.tenant_id,
-                "Accept": "application/json",
-                "User-Agent": f"xerowatch/{__version__}",
-            }
-        )
+    def _headers(self, call: _Call, token: str) -> httpx.Headers:
+        # httpx.Headers replaces case-insensitively: a caller's `Xero-Tenant-Id` (or
+        # `authorization`) must not ride along next to ours and reach another organisation.
+        headers = httpx.Headers(call.headers or {})
+        headers["Authorization"] = f"Bearer {token}"
+        headers["xero-tenant-id"] = call.tenant.tenant_id
+        headers["Accept"] = "application/json"
+        headers["User-Agent"] = f"xerowatch/{__version__}"
         if call.json is not None:
             headers["Content-Type"] = "application/json"
         if call.idempotency_key is not None:
