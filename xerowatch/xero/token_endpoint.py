@@ -10,8 +10,11 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from xerowatch.config import XeroSettings
+from xerowatch.logs import redact
 from xerowatch.store.tokens import IssuedTokens
 from xerowatch.xero.errors import XeroAuthError, XeroTransientError
+
+_SECRET_FIELDS = ("refresh_token", "code", "code_verifier", "client_secret")
 
 
 def token_url(settings: XeroSettings) -> str:
@@ -121,9 +124,23 @@ async def request_token(
             correlation_id=correlation,
         )
     error, description = _oauth_error(response)
+    secrets = [data.get(key, "") for key in _SECRET_FIELDS]
+    if settings.client_secret is not None:
+        secrets.append(settings.client_secret.get_secret_value())
     raise TokenGrantRejected(
-        error, description, status=response.status_code, correlation_id=correlation
+        _scrub(error, secrets),
+        _scrub(description, secrets),
+        status=response.status_code,
+        correlation_id=correlation,
     )
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    """Remove what was sent in secret from a refusal's text (some servers quote the grant)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return redact(text)
 
 
 def _oauth_error(response: httpx.Response) -> tuple[str, str]:
