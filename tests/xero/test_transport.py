@@ -414,7 +414,7 @@ async def test_401_forces_one_refresh_then_succeeds(rig: Rig) -> None:
     route = respx.get(f"{API}/Contacts").mock(side_effect=[expired, ok()])
     assert await get_contacts(rig) == {"Contacts": []}
     assert route.call_count == 2
-    assert rig.tokens.calls == [False, True]
+    assert rig.tokens.calls == [False, False, True, False]  # before and inside each slot
     assert route.calls[1].request.headers["Authorization"] == f"Bearer {TOKEN}-1"
 
 
@@ -427,10 +427,34 @@ async def test_401_after_the_refresh_is_an_auth_error(rig: Rig) -> None:
     with pytest.raises(XeroAuthError) as caught:
         await get_contacts(rig)
     assert route.call_count == 2
-    assert rig.tokens.calls == [False, True]
+    assert rig.tokens.calls == [False, False, True, False]  # one forced refresh, no more
     assert caught.value.needs_reconnect
     assert caught.value.status == 401
     assert "AuthenticationUnsuccessful" in str(caught.value)
+
+
+class LostTokens:
+    """A connection whose authorisation is gone: every token request fails."""
+
+    async def access_token(self, connection_id: str, *, force_refresh: bool = False) -> str:
+        raise XeroAuthError("connection needs reconnecting", needs_reconnect=True)
+
+
+@respx.mock
+async def test_a_call_that_never_got_a_token_is_not_charged_to_the_quota() -> None:
+    route = respx.get(f"{API}/Contacts").mock(return_value=ok())
+    clock = FakeClock()
+    quota = QuotaScheduler(QuotaLimits(), clock)
+    async with httpx.AsyncClient() as http:
+        transport = XeroTransport(
+            http=http, api_url=API, tokens=LostTokens(), quota=quota, clock=clock
+        )
+        for _ in range(3):  # e.g. three daemon cycles on a broken connection
+            with pytest.raises(XeroAuthError):
+                await transport.request("GET", "/Contacts", tenant=ACME, lane=Lane.INCREMENTAL)
+    assert route.call_count == 0
+    state = quota.snapshot().tenants.get("tenant-acme")
+    assert state is None or (state.day_used, state.minute_used, state.in_flight) == (0, 0, 0)
 
 
 @respx.mock

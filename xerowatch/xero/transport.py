@@ -209,11 +209,14 @@ class XeroTransport:
 
     async def _attempt(self, call: _Call) -> XeroResponse:
         tenant_id = call.tenant.tenant_id
+        connection_id = call.tenant.connection_id
+        # A refresh (or a lost authorisation) happens before the slot: it neither holds one
+        # nor is charged as a Xero call. Inside, the token is the cached one unless the wait
+        # for the slot outlived it.
+        await self._tokens.access_token(connection_id, force_refresh=call.force_refresh)
+        call.force_refresh = False
         async with self._quota.slot(tenant_id, call.lane):
-            token = await self._tokens.access_token(
-                call.tenant.connection_id, force_refresh=call.force_refresh
-            )
-            call.force_refresh = False
+            token = await self._tokens.access_token(connection_id)
             call.attempts += 1
             started_at, started = self._clock.now(), self._clock.monotonic()
             sent: httpx.Response | None = None
