@@ -15,6 +15,8 @@ from xerowatch.store.tokens import IssuedTokens
 from xerowatch.xero.errors import XeroAuthError, XeroTransientError
 
 _SECRET_FIELDS = ("refresh_token", "code", "code_verifier", "client_secret")
+MAX_LIFETIME_S = 86_400
+"""An access token is never taken to live longer than this, whatever expires_in says."""
 
 
 def token_url(settings: XeroSettings) -> str:
@@ -49,9 +51,10 @@ class TokenResponse(BaseModel):
 
     def issued(self, sent_at: datetime) -> IssuedTokens:
         """Convert to what the store keeps; expiry counts from when the request was sent."""
+        lifetime = min(self.expires_in, MAX_LIFETIME_S)  # a huge one would overflow the date
         return IssuedTokens(
             access_token=self.access_token,
-            access_expires_at=sent_at + timedelta(seconds=self.expires_in),
+            access_expires_at=sent_at + timedelta(seconds=lifetime),
             refresh_token=self.refresh_token,
             scopes=self.scope,
         )
