@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,13 @@ import httpx
 import pytest
 
 from tests.daemon.engine_world import EngineWorld, GatedTransport, open_engine_world
-from tests.daemon.helpers import StillClock, wait_until
+from tests.daemon.helpers import HANG_GUARD_SECONDS, StillClock, wait_until
 from tests.sync.memory_source import MemorySource, learner
 from xerowatch.daemon.engine_loops import EngineWiring
 from xerowatch.daemon.lease import DaemonLease
 from xerowatch.daemon.metrics import render_metrics
 from xerowatch.daemon.notify import SystemdNotifier
-from xerowatch.daemon.pacing import pull_interval
+from xerowatch.daemon.pacing import MIN_EARLY_PULL_GAP_S, pull_interval
 from xerowatch.daemon.runner import EXIT_OK, DaemonRunner
 from xerowatch.daemon.supervisor import LoopSpec
 from xerowatch.daemon.webhooks import (
@@ -51,6 +52,11 @@ def daemon(world: EngineWorld, wiring: EngineWiring, **options: Any) -> DaemonRu
         handle_signals=False,
         **options,
     )
+
+
+async def wait_for(event: anyio.Event) -> None:
+    with anyio.fail_after(HANG_GUARD_SECONDS):
+        await event.wait()
 
 
 def wake(runner: DaemonRunner, prefix: str) -> None:
@@ -157,15 +163,16 @@ async def test_reload_keeps_the_runtime_when_nothing_changed_and_closes_it_after
     codes: list[int] = []
     async with anyio.create_task_group() as tg:
         await serve_in(tg, runner, codes)
-        await gate.entered.wait()  # the first pull is in flight
+        await wait_for(gate.entered)  # the first pull is in flight
         gate.release.set()
         assert runner.request_reload()  # the file was re-read, with nothing changed
         await wait_until(lambda: runner.generation == 2)
         assert len(world.opened) == 1  # its quota scheduler (minute window, parked day) kept
 
         gate.entered, gate.release = anyio.Event(), anyio.Event()
+        world.clock.advance(MIN_EARLY_PULL_GAP_S)  # an early pull may run again
         wake(runner, "pull_transactions")
-        await gate.entered.wait()  # a pull of the running configuration is in flight
+        await wait_for(gate.entered)  # a pull of the running configuration is in flight
         assert runner.request_reload()  # poll_seconds changed
         for _ in range(50):
             await anyio.lowlevel.checkpoint()
@@ -192,7 +199,7 @@ async def test_stop_cancelling_a_contact_batch_mid_call_never_duplicates_after_r
     codes: list[int] = []
     async with anyio.create_task_group() as tg:
         await serve_in(tg, first, codes)
-        await gate.entered.wait()  # a batch of 50 is on the wire
+        await wait_for(gate.entered)  # a batch of 50 is on the wire
         first.request_stop()  # no grace: cancelled right there
 
     assert codes == [EXIT_OK]
@@ -229,17 +236,22 @@ async def test_wakes_cannot_pull_more_than_the_budget_allows(world: EngineWorld)
     pull = spec_named(world, EngineWiring(world.host()), f"pull_transactions[{world.tenant_id}]")
     interval = pull_interval(world.settings)  # 216 s at 5,000 calls a day
     burst = int(3600 // interval)  # an hour's worth of pulls may run early
-
-    waits = []
-    for _ in range(40):  # a webhook (or a push) wakes the puller every 5 s for 200 s
-        waits.append(await pull.body())
+    pulled_at: list[float] = []
+    waits: list[float] = []
+    for _ in range(240):  # a webhook (or a push) wakes the puller every 5 s for 20 minutes
+        before = world.pulls()
+        wait = await pull.body()
+        if world.pulls() > before:
+            pulled_at.append(world.clock.monotonic())
+        elif wait is not None:
+            waits.append(wait)
         world.clock.advance(5)
 
-    assert world.pulls() == burst == 16
-    assert all(0 < wait <= interval for wait in waits[burst:] if wait is not None)
-    world.clock.advance(interval)
-    await pull.body()
-    assert world.pulls() == burst + 1
+    gaps = [later - earlier for earlier, later in pairwise(pulled_at)]
+    assert min(gaps) >= MIN_EARLY_PULL_GAP_S == 30  # at most 10 of the minute's 60 calls
+    assert len(pulled_at) <= burst + 1200 / interval  # the day's share, plus the hour's burst
+    assert max(gaps) <= interval  # still followed at least at the routine pace
+    assert all(0 < wait <= interval for wait in waits)  # the pause ends when a pull may run
 
 
 class PickySource(MemorySource):

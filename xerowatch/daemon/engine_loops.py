@@ -141,11 +141,12 @@ class EngineLoops:
         pacer = self.host.pull_pacer(tenant.tenant_id, pull_interval(self.context.settings))
 
         async def body(rt: Runtime) -> float | None:
-            wait = pacer.take(rt.clock.monotonic())
-            if wait > 0:  # woken again before the budget allows: the next token is the pull
+            wait = pacer.wait(rt.clock.monotonic())
+            if wait > 0:  # woken before the budget allows: pause until it does
                 return wait
             ids = await _pending_xero_events(rt.store, tenant.tenant_id, ("INVOICE", "CREDITNOTE"))
             summary = await rt.engine.pull(tenant)
+            pacer.spend(rt.clock.monotonic())
             await _processed(rt.store, ids)
             if summary.total("changed"):
                 self.context.wake("write_back")

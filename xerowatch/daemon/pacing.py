@@ -9,6 +9,8 @@ PULL_SHARE_OF_DAY = 0.4
 STREAMS_PER_PULL = 5
 EARLY_PULLS_WINDOW_S = 3600.0
 """Pulls may run early (woken by webhooks or pushes) up to this many seconds' worth of budget."""
+MIN_EARLY_PULL_GAP_S = 30.0
+"""Early pulls start at least this far apart: 5 streams → at most 10 of a minute's 60 calls."""
 
 
 def pull_interval(settings: Settings) -> float:
@@ -25,8 +27,9 @@ class PullPacer:
     """A token bucket for one tenant's pulls: one token per pull, one back every `interval`.
 
     Holds at most an hour's worth of pulls (at least 3), so a burst of webhooks is followed
-    quickly, and a storm of them falls back to one pull per `interval`: over any stretch of
-    time the pulls stay within `burst` plus their share of the day.
+    within `MIN_EARLY_PULL_GAP_S`, and a storm of them falls back to one pull per `interval`:
+    over any stretch of time the pulls stay within `burst` plus their share of the day, and
+    they never take more than a sixth of a minute's calls from the writes.
     """
 
     def __init__(self, interval: float, now: float) -> None:
@@ -34,6 +37,7 @@ class PullPacer:
         self.burst = max(3, int(EARLY_PULLS_WINDOW_S // interval))
         self._tokens = float(self.burst)
         self._at = now
+        self._last_pull: float | None = None
 
     def retune(self, interval: float) -> None:
         """Adopt a new interval (a reload changed the daily limit); tokens carry over."""
@@ -41,11 +45,20 @@ class PullPacer:
         self.burst = max(3, int(EARLY_PULLS_WINDOW_S // interval))
         self._tokens = min(self._tokens, float(self.burst))
 
-    def take(self, now: float) -> float:
-        """Spend a token and return 0, or return the seconds until the next one."""
+    def wait(self, now: float) -> float:
+        """Seconds until a pull may run (0: now)."""
+        self._refill(now)
+        too_soon = 0.0
+        if self._last_pull is not None:
+            too_soon = self._last_pull + MIN_EARLY_PULL_GAP_S - now
+        return max(0.0, too_soon, (1.0 - self._tokens) * self.interval)
+
+    def spend(self, now: float) -> None:
+        """Count a pull that ran (a failed one is spaced by the supervisor's backoff instead)."""
+        self._refill(now)
+        self._tokens = max(0.0, self._tokens - 1.0)
+        self._last_pull = now
+
+    def _refill(self, now: float) -> None:
         self._tokens = min(self.burst, self._tokens + max(0.0, now - self._at) / self.interval)
         self._at = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return 0.0
-        return (1.0 - self._tokens) * self.interval
