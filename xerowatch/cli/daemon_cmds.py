@@ -63,13 +63,17 @@ def load_daemon_settings(config_path: Path | None) -> Settings:
     return load_settings(config_path, **credential_overrides())
 
 
-async def _serve(settings: Settings, config_path: Path | None) -> int:
+@asynccontextmanager
+async def daemon_runner(
+    settings: Settings, config_path: Path | None, *, handle_signals: bool = True
+) -> AsyncIterator[DaemonRunner]:
+    """The daemon `xerowatch run` serves, with its store and engine open until the block ends."""
     store = await open_store(settings.store.path)
     try:
         clock = SystemClock()
         calls = CallMetrics()
         async with engine_parts(settings, store, clock, calls) as parts:
-            runner = DaemonRunner(
+            yield DaemonRunner(
                 settings=settings,
                 store=store,
                 clock=clock,
@@ -79,10 +83,15 @@ async def _serve(settings: Settings, config_path: Path | None) -> int:
                 status_text=parts.status_text,
                 settings_loader=partial(load_daemon_settings, config_path),
                 call_metrics=calls,
+                handle_signals=handle_signals,
             )
-            return await runner.serve()
     finally:
         await store.close()
+
+
+async def _serve(settings: Settings, config_path: Path | None) -> int:
+    async with daemon_runner(settings, config_path) as runner:
+        return await runner.serve()
 
 
 @click.command("run")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -12,11 +13,12 @@ import anyio
 import click
 
 from xerowatch.cli.context import CliContext
-from xerowatch.cli.daemon_cmds import _serve
+from xerowatch.cli.daemon_cmds import daemon_runner
 from xerowatch.cli.status import collect_status
 from xerowatch.config import load_settings
+from xerowatch.daemon.runner import DaemonRunner
 from xerowatch.logs import setup_logging
-from xerowatch.store.db import open_store
+from xerowatch.store.db import Store
 from xerowatch.wiring import connect_custom_connection, open_runtime
 
 if TYPE_CHECKING:  # the simulators load only when the demo runs
@@ -54,16 +56,14 @@ The daemon is starting. In another shell, try:
   {env} retry --all
   {env} resync --from 2020-01-01 --to 2030-01-01 --types invoices
   curl -s http://127.0.0.1:{http_port}/metrics | grep xerowatch_
+Xero calls are budgeted as for a real organisation (60 a minute, 5,000 a day): new invoices
+come back within 30 s of their webhook, pulls spaced out further once webhooks keep coming.
 Ctrl-C stops it cleanly.
 """
 
 
-async def _status_line(store_path: Path) -> str:
-    store = await open_store(store_path)
-    try:
-        data = await collect_status(store)
-    finally:
-        await store.close()
+async def _status_line(store: Store) -> str:
+    data = await collect_status(store)
     contacts = data["contacts"]
     tx = data["transactions"]
     quota = "; ".join(
@@ -79,24 +79,49 @@ async def _status_line(store_path: Path) -> str:
     )
 
 
-async def _run(world: DemoWorld) -> int:
+async def print_status_every(store: Store, seconds: float) -> None:
+    """Forever: print the demo's status line (a line saying why when it cannot be read)."""
+    while True:
+        await anyio.sleep(seconds)
+        try:
+            line = await _status_line(store)
+        except Exception as exc:  # a status glitch must never stop the demo
+            line = f"status unavailable: {exc}"
+        click.echo(line)
+
+
+async def _run(world: DemoWorld, http_port: int) -> int:
+    """Connect, then run the daemon; Ctrl-C (SIGINT) or SIGTERM stops it, a second one at once."""
     settings = load_settings(world.config)
-    async with open_runtime(settings) as rt:
-        [tenant] = await connect_custom_connection(rt)
-    click.echo(f"connected to {tenant.name} ({tenant.tenant_id})")
+    runner: DaemonRunner | None = None
+    stop_early = False
     code = 0
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        click.echo(_intro(world, http_port))  # from here on Ctrl-C is ours to handle
 
-    async def daemon() -> None:
-        nonlocal code
-        code = await _serve(settings, world.config)
-        scope.cancel()
+        async def forward_signals() -> None:
+            nonlocal stop_early
+            async for _ in signals:
+                if runner is None:
+                    stop_early = True  # still connecting: stop before the daemon starts
+                elif runner.stop_requested:
+                    click.echo("stopping now")
+                    runner.force_stop()
+                else:
+                    click.echo("stopping (Ctrl-C again to stop at once)")
+                    runner.request_stop()
 
-    async with anyio.create_task_group() as tg:
-        scope = tg.cancel_scope
-        tg.start_soon(daemon)
-        while True:
-            await anyio.sleep(STATUS_EVERY_S)
-            click.echo(await _status_line(settings.store.path))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(forward_signals)
+            async with open_runtime(settings) as rt:
+                [tenant] = await connect_custom_connection(rt)
+            click.echo(f"connected to {tenant.name} ({tenant.tenant_id})")
+            async with daemon_runner(settings, world.config, handle_signals=False) as runner:
+                if stop_early:
+                    runner.request_stop()
+                tg.start_soon(print_status_every, runner.store, STATUS_EVERY_S)
+                code = await runner.serve()
+            tg.cancel_scope.cancel()
     return code
 
 
@@ -122,8 +147,7 @@ def demo_command(obj: CliContext, world_dir: Path, learners: int) -> None:
         shutil.rmtree(world_dir)
     http_port = _free_port()
     with demo_world(world_dir.resolve(), learners=learners, http_port=http_port) as world:
-        click.echo(_intro(world, http_port))
-        code = anyio.run(_run, world)
+        code = anyio.run(_run, world, http_port)
     click.echo(f"demo stopped (exit code {code}); its store and config stay in {world_dir}")
     if code:
         raise click.exceptions.Exit(code)

@@ -121,6 +121,16 @@ class DaemonRunner:
         return self._settings
 
     @property
+    def stop_requested(self) -> bool:
+        """True once a stop was asked for."""
+        return self._stop_requested
+
+    @property
+    def store(self) -> Store:
+        """The store the daemon holds the lease of."""
+        return self._store
+
+    @property
     def supervisor(self) -> Supervisor | None:
         """The running generation's supervisor (None between generations)."""
         return self._supervisor
