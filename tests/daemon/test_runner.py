@@ -279,3 +279,36 @@ async def test_an_unusable_http_port_fails_with_one_line(
     assert code == EXIT_FAILURE
     assert any(f"cannot listen on 127.0.0.1:{port}" in r.getMessage() for r in caplog.records)
     assert await lease_row(store) is None
+
+
+async def test_a_reload_whose_http_port_is_taken_keeps_the_running_configuration(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(store, daemon={"http_enabled": True, "http_port": 0})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        moved = settings_for(store, daemon={"http_enabled": True, "http_port": port})
+        runner = make_runner(
+            store,
+            clock,
+            lambda ctx: [LoopSpec("idle", idle_loop(), 1.0)],
+            settings=settings,
+            settings_loader=lambda: moved,
+        )
+        codes: list[int] = []
+        async with anyio.create_task_group() as tg:
+            await serve_in(tg, runner, codes)
+            with caplog.at_level(logging.ERROR):
+                assert runner.request_reload()
+                await wait_until(lambda: runner.generation == 2)
+            assert runner.settings.daemon.http_port == 0  # the running configuration stayed
+            assert runner.http_address is not None
+            host, served = runner.http_address
+            async with httpx.AsyncClient(base_url=f"http://{host}:{served}") as http:
+                assert (await http.get("/healthz")).status_code == 200
+            runner.request_stop()
+
+    assert codes == [EXIT_OK]
+    assert any(f"cannot listen on 127.0.0.1:{port}" in r.getMessage() for r in caplog.records)

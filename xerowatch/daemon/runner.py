@@ -211,20 +211,32 @@ class DaemonRunner:
         log.info("xerowatch daemon stopped (exit code %d)", self._exit_code)
 
     async def _run_generations(self) -> None:
+        previous: Settings | None = None  # what a reload replaced, until its port is bound
         while not self._stop_requested:
             try:
                 await self._run_generation(self._settings)
             except HttpBindError as exc:
                 log.error("%s", exc)
-                self._exit_code = EXIT_FAILURE
-                return
+                if previous is None:
+                    self._exit_code = EXIT_FAILURE
+                    return
+                log.error("reload undone: keeping the configuration that was running")
+                self._adopt(previous)
+                previous, self._reloaded = None, False
+                continue
+            previous = None
             fresh, self._pending = self._pending, None
             if fresh is not None and not self._stop_requested:
-                if fresh.daemon.log_json != self._settings.daemon.log_json:
-                    level = logging.getLevelName(logging.getLogger().level)
-                    setup_logging(level=str(level), json_lines=fresh.daemon.log_json)
-                self._settings = fresh
+                previous = self._settings
+                self._adopt(fresh)
                 self._reloaded = True
+
+    def _adopt(self, settings: Settings) -> None:
+        """Make `settings` the configuration in force, switching the log format if it changed."""
+        if settings.daemon.log_json != self._settings.daemon.log_json:
+            level = logging.getLevelName(logging.getLogger().level)
+            setup_logging(level=str(level), json_lines=settings.daemon.log_json)
+        self._settings = settings
 
     async def _run_generation(self, settings: Settings) -> None:
         """Run one configuration's loops and HTTP server until a stop or reload request."""
