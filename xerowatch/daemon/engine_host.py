@@ -56,7 +56,7 @@ class EngineHost:
         self._opener = opener
         self._lock = anyio.Lock()
         self._stack: AsyncExitStack | None = None
-        self._settings: Settings | None = None
+        self._opened_for: Settings | None = None
         self.current: Runtime | None = None
         self.settings: Settings | None = None
         """The configuration in force (set when its loops are built)."""
@@ -90,21 +90,21 @@ class EngineHost:
         if settings is None:
             raise RuntimeError("no configuration yet: the daemon has not built its loops")
         async with self._lock:
-            if self.current is not None and self._settings == settings:
+            if self.current is not None and self._opened_for == settings:
                 return self.current  # a reload that changed nothing keeps the quota state
             await self._close()
             stack = AsyncExitStack()
             self.current = await stack.enter_async_context(
                 self._opener(settings, clock=self._clock, store=self._store, on_call=self._count)
             )
-            self._stack, self._settings = stack, settings
+            self._stack, self._opened_for = stack, settings
             return self.current
 
     async def _close(self) -> None:
         if self._stack is not None:
             with anyio.CancelScope(shield=True):  # a cancelled caller must not leak clients
                 await self._stack.aclose()
-        self._stack = self._settings = self.current = None
+        self._stack = self._opened_for = self.current = None
 
     async def aclose(self) -> None:
         """Close the runtime's clients."""
