@@ -187,10 +187,14 @@ async def open_store(
     except Exception as exc:  # sqlite3.OperationalError and friends
         raise StoreError(f"cannot open store {path}: {exc}") from None
     conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA busy_timeout = 10000")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = FULL")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        await conn.execute("PRAGMA busy_timeout = 10000")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except Exception as exc:  # e.g. the file is not a database
+        await conn.close()
+        raise StoreError(f"cannot open store {path}: {exc}") from None
     store = Store(conn, target)
     if run_migrations:
         try:
