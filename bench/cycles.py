@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from bench.measure import Detail
+from bench.measure import Detail, PhaseResult
 from xerowatch.store import transactions
 from xerowatch.sync.engine import CycleSummary, SyncEngine
+
+if TYPE_CHECKING:
+    from bench.rig import Rig
 
 
 def cycle_details(summary: CycleSummary, tenant_id: str) -> dict[str, Detail]:
@@ -57,3 +61,16 @@ async def run_until_written_back(engine: SyncEngine, *, max_cycles: int) -> list
         if summary.writeback.written == 0 and pulled == 0:
             break  # what is left waits on retries or failed for good: no point looping
     return summaries
+
+
+async def measure_no_change_cycle(rig: Rig, name: str, tenant_id: str) -> PhaseResult:
+    """Run one more cycle with nothing changed and measure it (it must write nothing)."""
+    meter = rig.meter()
+    again = await rig.rt.engine.run_cycle()
+    return meter.finish(
+        name,
+        "no-change cycle",
+        records=again.source.seen,
+        records_label="learners",
+        details=cycle_details(again, tenant_id),
+    )

@@ -7,7 +7,7 @@ the call counts and reported as computed.
 
 from __future__ import annotations
 
-from bench.cycles import cycle_details
+from bench.cycles import cycle_details, measure_no_change_cycle
 from bench.measure import PhaseResult, minute_limit_estimate
 from bench.rig import RigOptions, make_sims, open_rig
 
@@ -33,13 +33,5 @@ async def run(learners: int, *, options: RigOptions | None = None) -> list[Phase
             | {"contacts_in_xero": len(xero_sim.contacts(tenant_id))},
         )
         initial.computed = minute_limit_estimate(initial)
-        meter = rig.meter()
-        again = await rig.rt.engine.run_cycle()
-        unchanged = meter.finish(
-            name,
-            "no-change cycle",
-            records=again.source.seen,
-            records_label="learners",
-            details=cycle_details(again, tenant_id),
-        )
+        unchanged = await measure_no_change_cycle(rig, name, tenant_id)
     return [initial, unchanged]

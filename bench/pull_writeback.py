@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import math
 
-from bench.cycles import cycle_details, cycles_details, run_until_written_back
+from bench.cycles import (
+    cycle_details,
+    cycles_details,
+    measure_no_change_cycle,
+    run_until_written_back,
+)
 from bench.measure import PhaseResult, minute_limit_estimate
 from bench.rig import Rig, RigOptions, make_sims, open_rig
 
@@ -66,15 +71,7 @@ async def run(
         )
         pull.computed = minute_limit_estimate(pull)
 
-        meter = rig.meter()
-        again = await rig.rt.engine.run_cycle()
-        unchanged = meter.finish(
-            name,
-            "no-change cycle",
-            records=again.source.seen,
-            records_label="learners",
-            details=cycle_details(again, tenant_id),
-        )
+        unchanged = await measure_no_change_cycle(rig, name, tenant_id)
 
         async with rig.runtime_with(fetch_online_invoice_urls=True) as rt:
             meter = rig.meter(rt.calls)
