@@ -168,6 +168,18 @@ class DaemonSettings(Section):
     """Log one JSON object per line instead of text."""
 
 
+class TuiSettings(Section):
+    """The terminal dashboard (`xerowatch tui`)."""
+
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Key overrides: binding id = "keys" (e.g. retry = "ctrl+r"); `?` lists the ids."""
+    refresh_seconds: float = Field(1.0, ge=0.2, le=10)
+    """How often the dashboard checks the store for changes."""
+    log_file: Path | None = None
+    """Where the embedded daemon logs while the dashboard owns the terminal (default: beside
+    the store, xerowatch-tui.log)."""
+
+
 class Settings(BaseSettings):
     """All of xerowatch's settings."""
 
@@ -185,6 +197,7 @@ class Settings(BaseSettings):
     file_source: FileSourceSettings = FileSourceSettings()
     sync: SyncSettings = SyncSettings()
     daemon: DaemonSettings = DaemonSettings()
+    tui: TuiSettings = TuiSettings()
 
     @field_validator("xero")
     @classmethod

@@ -13,9 +13,9 @@ import anyio
 import click
 
 from xerowatch.cli.context import CliContext
-from xerowatch.cli.daemon_cmds import daemon_runner
 from xerowatch.cli.status import collect_status
 from xerowatch.config import load_settings
+from xerowatch.daemon.assembly import daemon_runner
 from xerowatch.daemon.runner import DaemonRunner
 from xerowatch.logs import setup_logging
 from xerowatch.store.db import Store

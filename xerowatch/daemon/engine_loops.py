@@ -18,6 +18,12 @@ import anyio
 from xerowatch.clock import Clock
 from xerowatch.config import Settings
 from xerowatch.daemon.engine_host import EngineHost
+from xerowatch.daemon.live_publisher import (
+    PUBLISH_EVERY_S,
+    PUBLISHER_LOOP,
+    LivePublisher,
+    build_live_state,
+)
 from xerowatch.daemon.metrics import CallMetrics
 from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import DaemonContext
@@ -214,7 +220,27 @@ class EngineLoops:
                 await prune_old_rows(rt.store, settings.store.retention_days, rt.clock.now())
             return None
 
+        publisher: list[LivePublisher] = []
+
+        async def publish_live() -> float | None:
+            rt = await self.rt()
+            if not publisher:
+                publisher.append(
+                    LivePublisher(
+                        rt.store,
+                        lambda: build_live_state(
+                            settings=settings,
+                            quota=rt.quota.snapshot(),
+                            budget=rt.source.budget(),
+                            health=self.context.health(),
+                        ),
+                    )
+                )
+            await publisher[0].publish()
+            return None
+
         specs = [
+            LoopSpec(PUBLISHER_LOOP, publish_live, PUBLISH_EVERY_S),
             LoopSpec(
                 "poll_source", self._guarded("", self._poll_source), settings.sync.poll_seconds
             ),

@@ -16,6 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from xerowatch.daemon.supervisor import LoopHealth
 from xerowatch.logs import redact
+from xerowatch.store import overview
 from xerowatch.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -100,42 +101,26 @@ def _parse_time(text: str | None) -> datetime | None:
 async def read_store_gauges(store: Store, now: datetime) -> StoreGauges:
     """Read the queue depths, alerts, cursor lag and token expiry as of `now`."""
     jobs = {state: 0 for state in JOB_STATES}
-    for row in await store.fetchall("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state"):
-        jobs[str(row["state"])] = int(row["n"])
-    alerts = {
-        str(row["type"]): int(row["n"])
-        for row in await store.fetchall(
-            "SELECT type, COUNT(*) AS n FROM alerts "
-            "WHERE acknowledged_at IS NULL AND resolved_at IS NULL GROUP BY type"
-        )
-    }
+    jobs.update(await overview.jobs_by_state(store))
     lag: list[tuple[str, str, float]] = []
-    for row in await store.fetchall("SELECT tenant_id, stream, updated_at FROM cursors"):
+    for row in await overview.cursor_rows(store):
         updated = _parse_time(row["updated_at"])
         if updated is not None:
             lag.append((str(row["tenant_id"]), str(row["stream"]), (now - updated).total_seconds()))
     expiry: list[tuple[str, float]] = []
-    for row in await store.fetchall(
-        "SELECT connection_id, access_expires_at FROM oauth_tokens "
-        "WHERE access_expires_at IS NOT NULL"
-    ):
-        expires = _parse_time(row["access_expires_at"])
+    for conn in await overview.connection_rows(store):
+        expires = _parse_time(conn["access_expires_at"])
         if expires is not None:
-            expiry.append((str(row["connection_id"]), (expires - now).total_seconds()))
+            expiry.append((str(conn["id"]), (expires - now).total_seconds()))
     pending = {source: 0 for source in WEBHOOK_SOURCES}
-    for row in await store.fetchall(
-        "SELECT source, COUNT(*) AS n FROM webhook_events WHERE processed_at IS NULL "
-        "GROUP BY source"
-    ):
-        pending[str(row["source"])] = int(row["n"])
-    commands = await store.fetchone("SELECT COUNT(*) FROM commands WHERE state = 'pending'")
+    pending.update(await overview.webhook_events_pending(store))
     return StoreGauges(
         jobs_by_state=jobs,
-        open_alerts_by_type=alerts,
+        open_alerts_by_type=await overview.open_alerts_by_type(store),
         cursor_lag=lag,
         token_expiry=expiry,
         webhook_pending=pending,
-        commands_pending=int(commands[0]) if commands else 0,
+        commands_pending=await overview.commands_pending(store),
     )
 
 

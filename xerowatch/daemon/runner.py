@@ -33,7 +33,7 @@ from xerowatch.daemon.http_server import HttpBindError, HttpServer
 from xerowatch.daemon.lease import DaemonLease, LeaseHeldError, LeaseLostError
 from xerowatch.daemon.metrics import CallMetrics, MetricsSource
 from xerowatch.daemon.notify import StatusText, SystemdNotifier, ping_systemd
-from xerowatch.daemon.supervisor import LoopSpec, Supervisor
+from xerowatch.daemon.supervisor import LoopHealth, LoopSpec, Supervisor
 from xerowatch.logs import redact, setup_logging
 from xerowatch.store.alerts import count_open
 from xerowatch.store.db import Store
@@ -59,6 +59,8 @@ class DaemonContext:
     """Cut the pause of loops whose name starts with the given prefix."""
     restart: Callable[[], None]
     """Rebuild the loops with the configuration in force (e.g. the set of tenants changed)."""
+    health: Callable[[], dict[str, LoopHealth]] = dict
+    """Each loop's health in this generation (for the live state dashboards read)."""
 
 
 LoopsFactory = Callable[[DaemonContext], Sequence[LoopSpec]]
@@ -256,6 +258,7 @@ class DaemonRunner:
             call_metrics=self.call_metrics,
             wake=supervisor.wake,
             restart=restart,
+            health=supervisor.health,
         )
         loops = list(self._loops_factory(context))
         if self._executor is not None:

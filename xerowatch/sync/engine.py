@@ -8,6 +8,7 @@ from typing import Any
 
 from xerowatch.source.port import SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime
+from xerowatch.store.overview import LAST_CYCLE_KEY
 from xerowatch.sync.commands import process_pending
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.ingest import IngestSummary, apply_learner, ingest
@@ -21,7 +22,6 @@ from xerowatch.xero.transport import TenantRef
 
 log = logging.getLogger(__name__)
 
-LAST_CYCLE_KEY = "last_cycle"
 SOURCE_DOWN_ALERT = "source_unavailable"
 XERO_ERROR_ALERT = "xero_error"
 
