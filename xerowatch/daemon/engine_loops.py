@@ -53,6 +53,8 @@ WAKE_AFTER: dict[str, tuple[str, ...]] = {
     "retry": ("push_contacts", "write_back"),
     "retry_all": ("push_contacts", "write_back"),
     "resync": ("resyncs",),
+    "resume_resync": ("resyncs",),
+    "sync_now": ("poll_source", "push_contacts", "pull_transactions", "write_back"),
     "resume": ("poll_source", "push_contacts", "pull_transactions", "write_back"),
     "fetch_online_url": ("write_back",),
     "poke_learner": ("push_contacts",),

@@ -36,7 +36,8 @@ class Job:
     updated_at: str
 
 
-def _job(row: aiosqlite.Row) -> Job:
+def job_from_row(row: aiosqlite.Row) -> Job:
+    """A job from its row."""
     data = dict(row)
     payload = data.pop("payload_json")
     return Job(payload=json.loads(payload) if payload else None, **data)
@@ -128,7 +129,7 @@ async def in_doubt(store: Store, tenant_id: str, kind: str) -> list[Job]:
         "SELECT * FROM jobs WHERE tenant_id = ? AND kind = ? AND state = 'running' ORDER BY id",
         (tenant_id, kind),
     )
-    return [_job(row) for row in rows]
+    return [job_from_row(row) for row in rows]
 
 
 async def due(store: Store, tenant_id: str, kind: str, now_iso: str) -> list[Job]:
@@ -138,7 +139,7 @@ async def due(store: Store, tenant_id: str, kind: str, now_iso: str) -> list[Job
         "AND next_attempt_at <= ? ORDER BY next_attempt_at",
         (tenant_id, kind, now_iso),
     )
-    return [_job(row) for row in rows]
+    return [job_from_row(row) for row in rows]
 
 
 async def unsettled_keys(store: Store, tenant_id: str, kind: str, keys: list[str]) -> set[str]:
@@ -161,7 +162,7 @@ async def get_job(store: Store, tenant_id: str, kind: str, key: str) -> Job | No
     row = await store.fetchone(
         "SELECT * FROM jobs WHERE tenant_id = ? AND kind = ? AND key = ?", (tenant_id, kind, key)
     )
-    return _job(row) if row else None
+    return job_from_row(row) if row else None
 
 
 async def failed_jobs(store: Store, key: str | None = None) -> list[Job]:
@@ -171,7 +172,7 @@ async def failed_jobs(store: Store, key: str | None = None) -> list[Job]:
     if key is not None:
         sql += " AND key = ?"
         params = (key,)
-    return [_job(row) for row in await store.fetchall(sql + " ORDER BY id", params)]
+    return [job_from_row(row) for row in await store.fetchall(sql + " ORDER BY id", params)]
 
 
 async def make_due_now(store: Store, job_ids: list[int]) -> int:

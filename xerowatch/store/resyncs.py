@@ -8,9 +8,12 @@ from typing import Any
 
 import aiosqlite
 
+from xerowatch.store import runtime
 from xerowatch.store.db import Store, utc_now_iso
 
 ACTIVE_STATES = ("pending", "running", "paused")
+HELD_KEY = "held_resyncs"
+"""runtime_state key: runs an operator paused (a budget pause resumes by itself, these do not)."""
 
 
 @dataclass(frozen=True)
@@ -107,3 +110,22 @@ async def recent(store: Store, limit: int = 20) -> list[Resync]:
     """Return the newest runs."""
     rows = await store.fetchall("SELECT * FROM resyncs ORDER BY id DESC LIMIT ?", (limit,))
     return [_resync(row) for row in rows]
+
+
+async def held(store: Store) -> set[int]:
+    """Ids of the runs an operator paused."""
+    return {int(i) for i in await runtime.get(store, HELD_KEY, [])}
+
+
+async def hold(store: Store, resync_id: int) -> None:
+    """Operator pause: the run stops at its next checkpoint and waits for `release`."""
+    ids = await held(store) | {resync_id}
+    await runtime.put(store, HELD_KEY, sorted(ids))
+    await update(store, resync_id, state="paused", message="paused by operator")
+
+
+async def release(store: Store, resync_id: int) -> None:
+    """Operator resume: the run continues from its checkpoint on the next pass."""
+    ids = await held(store) - {resync_id}
+    await runtime.put(store, HELD_KEY, sorted(ids))
+    await update(store, resync_id, state="pending", message="resumed by operator")

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from xerowatch.store import alerts, commands, jobs, learners, links, resyncs, runtime, transactions
 from xerowatch.store.commands import Command
+from xerowatch.store.db import Store
 from xerowatch.store.links import LinkState
 from xerowatch.sync.online_urls import fetch_online_url
 from xerowatch.sync.resync import parse_types
@@ -151,6 +152,18 @@ async def _online_link(engine: SyncEngine, args: dict[str, object]) -> str:
     return url or "Xero has no online invoice for it"
 
 
+async def _hold_resync(store: Store, cmd: Command) -> str:
+    run_id = _int_arg(cmd.args.get("id"), "the resync id")
+    run = await resyncs.get(store, run_id)
+    if run is None or run.state not in resyncs.ACTIVE_STATES:
+        raise CommandError(f"no active resync {run_id}")
+    if cmd.kind == "pause_resync":
+        await resyncs.hold(store, run.id)
+        return f"resync {run.id} paused (it stops at its next checkpoint)"
+    await resyncs.release(store, run.id)
+    return f"resync {run.id} resumed"
+
+
 async def execute(engine: SyncEngine, cmd: Command) -> str:
     """Carry out one command; return a one-line result (raises CommandError on bad input)."""
     store = engine.ctx.store
@@ -168,6 +181,11 @@ async def execute(engine: SyncEngine, cmd: Command) -> str:
             raise CommandError(f"no active resync {run_id}")
         await resyncs.update(store, run.id, state="cancelled", message="cancelled by operator")
         return f"resync {run.id} cancelled"
+    if cmd.kind in ("pause_resync", "resume_resync"):
+        return await _hold_resync(store, cmd)
+    if cmd.kind == "sync_now":
+        paused = await runtime.is_paused(store)
+        return "syncing is paused: resume first" if paused else "sync started"
     if cmd.kind in ("pause", "resume"):
         tenant_id = await _tenant_arg(engine, args)
         await runtime.set_paused(store, cmd.kind == "pause", tenant_id)

@@ -108,7 +108,12 @@ class SyncEngine:
 
     async def run_resyncs(self) -> list[str]:
         """Carry out pending (or budget-paused) resync runs."""
-        return [await run_resync(self.ctx, run) for run in await resyncs.active(self.ctx.store)]
+        held = await resyncs.held(self.ctx.store)
+        return [
+            await run_resync(self.ctx, run)
+            for run in await resyncs.active(self.ctx.store)
+            if run.id not in held
+        ]
 
     async def _tenant_cycle(self, tenant: TenantRef) -> TenantCycle:
         result = TenantCycle()

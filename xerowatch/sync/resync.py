@@ -43,6 +43,10 @@ class ResyncCancelled(Exception):
     """An operator cancelled the run."""
 
 
+class ResyncHeld(Exception):
+    """An operator paused the run: it stops at its checkpoint until resumed."""
+
+
 @dataclass
 class Progress:
     """Live progress of a run, and the stages finished before a pause (kept across resumes)."""
@@ -104,6 +108,8 @@ async def _check_cancelled(ctx: EngineContext, run_id: int) -> None:
     current = await resyncs.get(ctx.store, run_id)
     if current is None or current.state == "cancelled":
         raise ResyncCancelled
+    if run_id in await resyncs.held(ctx.store):
+        raise ResyncHeld
 
 
 async def _save(ctx: EngineContext, run: Resync, progress: Progress, stage: str) -> None:
@@ -203,6 +209,12 @@ async def run_resync(ctx: EngineContext, run: Resync) -> str:
     except ResyncCancelled:
         message = f"cancelled after {progress.done} records, {progress.calls} calls"
         await _finish(ctx, run, "cancelled", message)
+        return message
+    except ResyncHeld:
+        message = f"paused by operator after {progress.done} records, {progress.calls} calls"
+        await resyncs.update(
+            ctx.store, run.id, state="paused", message=message, calls_used=progress.calls
+        )
         return message
     except (XeroRateLimited, XeroTransientError, XeroAuthError) as exc:
         # Budget, an outage or a lost connection: the run waits and resumes at its stage.
