@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from xerowatch.cli import cli
@@ -113,3 +114,21 @@ def test_credentials_become_settings_overrides(tmp_path: Path) -> None:
         "daemon": {"wisenet_webhook_secret": "hook"},
     }
     assert credential_overrides({}) == {}
+
+
+def test_service_paths_are_where_the_unit_keeps_config_and_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xerowatch.daemon.service import service_paths
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert service_paths(user_mode=True) == (
+        tmp_path / "cfg" / "xerowatch" / "xerowatch.toml",
+        tmp_path / "state" / "xerowatch" / "xerowatch.db",
+    )
+    config, store = service_paths(user_mode=False)
+    unit = render_unit(UnitOptions())
+    assert f"XEROWATCH_STORE__PATH=%S/xerowatch/{store.name}" in unit  # %S = /var/lib
+    assert store == Path("/var/lib/xerowatch/xerowatch.db")
+    assert config == Path("/etc/xerowatch/xerowatch.toml")  # %E = /etc

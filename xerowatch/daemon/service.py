@@ -57,6 +57,21 @@ def default_exec() -> list[str]:
     return [sys.executable, "-m", "xerowatch"]
 
 
+def user_state_home() -> Path:
+    """$XDG_STATE_HOME or ~/.local/state (systemd's %S for user units)."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+
+
+def service_paths(*, user_mode: bool) -> tuple[Path, Path]:
+    """The (config, store) paths the installed unit runs with: what `tui --service` attaches to."""
+    if user_mode:
+        return (
+            user_config_home() / "xerowatch" / "xerowatch.toml",
+            user_state_home() / "xerowatch" / "xerowatch.db",
+        )
+    return Path("/etc/xerowatch/xerowatch.toml"), Path("/var/lib/xerowatch/xerowatch.db")
+
+
 def user_config_home() -> Path:
     """$XDG_CONFIG_HOME or ~/.config."""
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
