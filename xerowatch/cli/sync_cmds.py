@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 
 from xerowatch.cli.context import CliContext
 from xerowatch.cli.render import echo_json, table
-from xerowatch.cli.status import collect_status
+from xerowatch.cli.status_text import render_status
 from xerowatch.store import alerts, history, transactions
+from xerowatch.store.overview import read_overview
 from xerowatch.sync.engine import CycleSummary
 
 
@@ -72,44 +73,11 @@ def sync_command(obj: CliContext, once: bool, as_json: bool) -> None:
 @click.pass_obj
 def status_command(obj: CliContext, as_json: bool) -> None:
     """Connection, quota, queue and alert status (works while the daemon runs)."""
-    data = obj.read_store(collect_status)
+    view = obj.read_store(lambda store: read_overview(store, datetime.now(UTC)))
     if as_json:
-        echo_json(data)
+        echo_json(view.to_json())
         return
-    daemon = data["daemon"]
-    click.echo(
-        f"daemon: running (pid {daemon['pid']} on {daemon['host']})"
-        if daemon
-        else "daemon: not running"
-    )
-    if data["paused"]:
-        click.echo(f"paused: {', '.join(data['paused'])}")
-    conns = data["connections"]
-    click.echo("connections:")
-    click.echo(
-        table(
-            ["id", "provider", "mode", "status", "token expires"],
-            [
-                (c["id"], c["provider"], c["auth_mode"], c["status"], c["access_expires_at"])
-                for c in conns
-            ],
-            empty="  none: run `xerowatch connect`",
-        )
-    )
-    click.echo(f"learners: {data['learners']}   contacts by state: {data['contacts']}")
-    click.echo(f"jobs: {data['jobs']}   transactions: {data['transactions']}")
-    click.echo(f"open alerts: {data['open_alerts']}")
-    for run in data["resyncs"]:
-        eta = f", eta {run['eta_seconds']} s" if run["eta_seconds"] else ""
-        click.echo(
-            f"resync {run['id']} {run['state']} {run['range']}: {run['done']}/"
-            f"{run['total'] or '?'} records, {run['calls_used']} calls{eta} {run['message']}"
-        )
-    for tenant_id, sample in data["quota"].items():
-        click.echo(
-            f"quota {tenant_id} ({sample['minute']}): {sample['calls']} calls, "
-            f"{sample['minute_remaining']} left this minute, {sample['day_remaining']} today"
-        )
+    click.echo("\n".join(render_status(view, obj.settings.xero.daily_limit)))
 
 
 @click.command("alerts")

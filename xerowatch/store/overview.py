@@ -386,3 +386,50 @@ async def commands_pending(store: Store) -> int:
     """Commands waiting for the daemon."""
     row = await store.fetchone("SELECT COUNT(*) FROM commands WHERE state = 'pending'")
     return int(row[0]) if row else 0
+
+
+SYNC_LOOP_PREFIXES = ("poll_source", "push_contacts", "pull_transactions", "write_back")
+
+
+@dataclass(frozen=True)
+class LastActivity:
+    """When the sync last completed a step, and whether anything is failing."""
+
+    at: str | None
+    outcome: str
+    by: str
+    """"daemon" (its loops) or "sync --once" (the last one-off cycle)."""
+
+    def describe(self, now: datetime) -> str:
+        """ "ok 12 s ago (daemon)" or "failing: write_back: … (daemon)"."""
+        moment = parse_time(self.at)
+        when = "never" if moment is None else f"{max(0, int((now - moment).total_seconds()))} s ago"
+        return f"{self.outcome}, last step done {when} ({self.by})"
+
+
+def last_activity(view: Overview) -> LastActivity | None:
+    """The live daemon's sync loops, else the last `sync --once` cycle, else None."""
+    if view.live is not None:
+        loops = [
+            loop for loop in view.live.loops.values() if loop.name.startswith(SYNC_LOOP_PREFIXES)
+        ]
+        if not loops:
+            return None
+        finished = [loop.last_ok_at for loop in loops if loop.last_ok_at]
+        failing = [loop for loop in loops if loop.failures]
+        outcome = (
+            "failing: " + "; ".join(f"{loop.name}: {loop.last_error}" for loop in failing)
+            if failing
+            else "ok"
+        )
+        return LastActivity(max(finished) if finished else None, outcome, "daemon")
+    cycle = view.last_cycle
+    if not isinstance(cycle, dict):
+        return None
+    errors = [
+        f"{tenant}: {result.get('error')}"
+        for tenant, result in dict(cycle.get("tenants") or {}).items()
+        if isinstance(result, dict) and result.get("error")
+    ]
+    outcome = "failing: " + "; ".join(errors) if errors else "ok"
+    return LastActivity(cycle.get("finished_at"), outcome, "sync --once")

@@ -187,5 +187,6 @@ class SyncEngine:
         }
         summary.open_alerts = await alerts.count_open(self.ctx.store)
         summary.new_alerts = max(0, summary.open_alerts - before_alerts)
-        await runtime.put(self.ctx.store, LAST_CYCLE_KEY, summary.to_dict())
+        finished = {**summary.to_dict(), "finished_at": self.ctx.clock.now().isoformat()}
+        await runtime.put(self.ctx.store, LAST_CYCLE_KEY, finished)
         return summary
