@@ -187,3 +187,5 @@ CREATE INDEX alerts_open_last_seen ON alerts (last_seen)
     WHERE acknowledged_at IS NULL AND resolved_at IS NULL;
 CREATE INDEX contact_links_state_updated ON contact_links (state, updated_at);
 CREATE INDEX jobs_kind_state ON jobs (kind, state, next_attempt_at);
+-- Counting learners not deleted walks this small index instead of every learner's JSON.
+CREATE INDEX learners_deleted ON learners (deleted_at);
