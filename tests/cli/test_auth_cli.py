@@ -177,7 +177,7 @@ def test_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     [line] = done.stderr.splitlines()
-    assert line.startswith("config error: xero.auth_mode")
+    assert line.startswith("error: config xero.auth_mode")
 
 
 def test_connect_without_a_client_id_is_one_line_and_exit_2(

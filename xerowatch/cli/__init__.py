@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 from xerowatch import __version__
 from xerowatch.cli.context import CliContext
 from xerowatch.config import ConfigError
+from xerowatch.logs import redact
 from xerowatch.store.db import StoreError
 
 
@@ -51,17 +53,60 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning config and store problems into one line and exit 2."""
+    """Entry point: run the CLI and exit with its code; every failure is one `error: …` line.
+
+    Exit codes: 0 done · 1 failed · 2 usage or configuration error (or a store that cannot be
+    opened) · 3 another daemon holds the store · 4 `sync --once` finished with new alerts ·
+    130 interrupted.
+    """
+    sys.exit(run_cli(sys.argv[1:]))
+
+
+def run_cli(args: list[str]) -> int:
+    """Run the command line on `args` and return the process exit code (never raises)."""
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+        code = cli.main(args=args, prog_name="xerowatch", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
-        sys.exit(130)
+        return 130
+    except click.UsageError as exc:
+        _usage_error(exc)
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        report_error(exc.format_message())
+        return exc.exit_code
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except (ConfigError, StoreError) as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+        report_error(str(exc))
+        return 2
+    except Exception as exc:  # never a traceback for the operator; the log keeps it
+        logging.getLogger("xerowatch").debug("unexpected failure", exc_info=exc)
+        report_error(
+            f"unexpected {type(exc).__name__}: {redact(str(exc))} — run again with "
+            "--log-level DEBUG for the details, and report it if it persists"
+        )
+        return 1
+    # standalone_mode=False hands back what raised click's Exit (e.g. `run`'s 3) as a value.
+    return code if isinstance(code, int) else 0
+
+
+def report_error(message: str) -> None:
+    """Print one `error: …` line on stderr (the house style for every failure)."""
+    text = " ".join(message.split())
+    if text.startswith(_CONFIG_PREFIX):
+        text = "config " + text[len(_CONFIG_PREFIX) :]
+    click.echo(f"error: {text}", err=True)
+
+
+_CONFIG_PREFIX = "config error: "
+
+
+def _usage_error(exc: click.UsageError) -> None:
+    if exc.ctx is not None:
+        click.echo(exc.ctx.get_usage(), err=True)
+        name = exc.ctx.command_path
+        hint = f" (see `{name} --help`)"
+    else:
+        hint = " (see `xerowatch --help`)"
+    report_error(exc.format_message() + hint)
