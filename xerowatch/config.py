@@ -6,9 +6,13 @@ so secrets can come from the environment or a systemd credential instead of the 
 
 from __future__ import annotations
 
+import difflib
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -33,6 +37,31 @@ class Section(BaseModel):
     """A settings section: unknown keys are refused (a typo must not be silently ignored)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_zone(name: str) -> str:
+    """Return `name` if it is an IANA time zone this machine knows, else raise ValueError."""
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    close = difflib.get_close_matches(name, sorted(_zone_names()), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else " such as Australia/Sydney"
+    raise ValueError(f"unknown time zone {name!r}: use an IANA name{hint}")
+
+
+def check_url(value: str) -> str:
+    """Return `value` if it is an absolute http(s) URL, else raise ValueError."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL (e.g. https://host/path)")
+    return value.strip()
 
 
 class StoreSettings(Section):
@@ -80,6 +109,11 @@ class XeroSettings(Section):
     max_retries: int = Field(6, ge=0)
     """Retries for transient failures before giving up."""
 
+    @field_validator("redirect_uri", "api_url", "identity_url", "authorize_url", "connections_url")
+    @classmethod
+    def _urls(cls, value: str) -> str:
+        return check_url(value)
+
 
 class WisenetSettings(Section):
     """Wisenet LRM API v1 client settings."""
@@ -113,6 +147,21 @@ class WisenetSettings(Section):
     timeout_seconds: float = Field(30.0, gt=0)
     """Per-request timeout."""
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return check_url(value)
+
+    @field_validator("oauth_authorize_url", "oauth_token_url")
+    @classmethod
+    def _oauth_urls(cls, value: str) -> str:
+        return check_url(value) if value.strip() else ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_zone(value)
+
 
 class FileSourceSettings(Section):
     """A watched folder of learner CSV exports, for organisations without an API licence."""
@@ -125,6 +174,11 @@ class FileSourceSettings(Section):
     """Format of written-back transactions."""
     timezone: str = "Australia/Sydney"
     """Zone of LastModified values in the CSV that carry no offset."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_zone(value)
 
 
 class SourceSettings(Section):
@@ -269,4 +323,39 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
         place = f"[{section}] {name}" if section else name
         fix = f"set {place} {where} or {env}"
     extra = f" ({len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"config error: {key}: {err['msg']} — {fix}{extra}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"config error: {key}: {msg} — {fix}{extra}"
+
+
+def check_credentials(settings: Settings) -> None:
+    """Refuse (ConfigError) a configuration whose chosen auth modes lack their secret.
+
+    Called by the commands that talk to Xero and the source (`run`, `sync --once`), before any
+    network call: without the secret every cycle would fail the same way.
+    """
+    xero = settings.xero
+    if not xero.client_id:
+        raise ConfigError(
+            "config error: xero.client_id is empty — set [xero] client_id in xerowatch.toml "
+            "or XEROWATCH_XERO__CLIENT_ID (from your app at developer.xero.com)"
+        )
+    if xero.auth_mode == "custom_connection" and xero.client_secret is None:
+        raise ConfigError(
+            "config error: xero.client_secret is not set — xero.auth_mode custom_connection "
+            "needs it: set XEROWATCH_XERO__CLIENT_SECRET (or [xero] client_secret)"
+        )
+    if settings.source.kind != "wisenet":
+        return
+    wisenet = settings.wisenet
+    if wisenet.auth_mode == "api_key" and wisenet.api_key is None:
+        raise ConfigError(
+            "config error: wisenet.api_key is not set — wisenet.auth_mode api_key needs it: set "
+            'XEROWATCH_WISENET__API_KEY (or [wisenet] api_key), or use auth_mode = "oauth"'
+        )
+    if wisenet.auth_mode == "oauth":
+        for key in ("oauth_client_id", "oauth_authorize_url", "oauth_token_url"):
+            if not getattr(wisenet, key):
+                raise ConfigError(
+                    f"config error: wisenet.{key} is empty — wisenet.auth_mode oauth needs it: "
+                    f"set [wisenet] {key} in xerowatch.toml or XEROWATCH_WISENET__{key.upper()}"
+                )

@@ -29,7 +29,9 @@ def restore_root_logger() -> Iterator[None]:
 def test_run_is_refused_while_another_daemon_holds_the_store(tmp_path: Path) -> None:
     db = tmp_path / "xerowatch.db"
     config = tmp_path / "xerowatch.toml"
-    config.write_text(f'[store]\npath = "{db}"\n')
+    config.write_text(
+        f'[store]\npath = "{db}"\n[xero]\nclient_id = "app"\n[wisenet]\napi_key = "key"\n'
+    )
 
     async def hold() -> None:
         store = await open_store(db)

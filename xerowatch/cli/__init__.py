@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from xerowatch import __version__
-from xerowatch.cli.context import CliContext
+from xerowatch.cli.context import LOG_LEVELS, CliContext
+from xerowatch.cli.errors import report_error
 from xerowatch.config import ConfigError
 from xerowatch.logs import redact
 from xerowatch.store.db import StoreError
@@ -23,12 +24,17 @@ from xerowatch.store.db import StoreError
     envvar="XEROWATCH_CONFIG",
     help="Path to xerowatch.toml (default: ./xerowatch.toml if present).",
 )
-@click.option("--log-level", default="WARNING", show_default=True, help="Log level.")
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default=None,
+    help="Log level [default: INFO for `run`, WARNING otherwise].",
+)
 @click.version_option(__version__, prog_name="xerowatch")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
+def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> None:
     """Keep Wisenet LRM learners and Xero accounting in step."""
-    ctx.obj = CliContext(config_path=config_path, log_level=log_level)
+    ctx.obj = CliContext(config_path=config_path, chosen_log_level=log_level)
 
 
 def _register() -> None:
@@ -91,20 +97,8 @@ def run_cli(args: list[str]) -> int:
     return code if isinstance(code, int) else 0
 
 
-def report_error(message: str) -> None:
-    """Print one `error: …` line on stderr (the house style for every failure)."""
-    text = " ".join(message.split())
-    if text.startswith(_CONFIG_PREFIX):
-        text = "config " + text[len(_CONFIG_PREFIX) :]
-    click.echo(f"error: {text}", err=True)
-
-
-_CONFIG_PREFIX = "config error: "
-
-
 def _usage_error(exc: click.UsageError) -> None:
     if exc.ctx is not None:
-        click.echo(exc.ctx.get_usage(), err=True)
         name = exc.ctx.command_path
         hint = f" (see `{name} --help`)"
     else:

@@ -14,6 +14,7 @@ from xerowatch.logs import setup_logging
 from xerowatch.store.db import Store, StoreError, open_store
 
 T = TypeVar("T")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass
@@ -21,8 +22,18 @@ class CliContext:
     """What every subcommand receives via `click.pass_obj`."""
 
     config_path: Path | None
-    log_level: str = "WARNING"
+    chosen_log_level: str | None = None
+    """`--log-level` as given (None: the command's default)."""
     _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def log_level(self) -> str:
+        """The log level for a command: `--log-level`, else WARNING."""
+        return self.log_level_or("WARNING")
+
+    def log_level_or(self, default: str) -> str:
+        """`--log-level` if given, else `default` (the daemon logs INFO by default)."""
+        return (self.chosen_log_level or default).upper()
 
     @property
     def settings(self) -> Settings:

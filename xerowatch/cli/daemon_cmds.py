@@ -9,7 +9,7 @@ import anyio
 import click
 
 from xerowatch.cli.context import CliContext
-from xerowatch.config import Settings
+from xerowatch.config import Settings, check_credentials
 from xerowatch.daemon.assembly import daemon_runner, load_daemon_settings
 from xerowatch.daemon.service import (
     UnitOptions,
@@ -37,7 +37,8 @@ def run_cmd(obj: CliContext) -> None:
     the store.
     """
     settings = load_daemon_settings(obj.config_path)
-    setup_logging(level=obj.log_level, json_lines=settings.daemon.log_json)
+    check_credentials(settings)
+    setup_logging(level=obj.log_level_or("INFO"), json_lines=settings.daemon.log_json)
     code = anyio.run(_serve, settings, obj.config_path)
     if code:
         raise click.exceptions.Exit(code)

@@ -29,6 +29,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, empty: str =
     return "\n".join(lines)
 
 
+JSON_HELP = "Print JSON instead of text."
+
+
 def echo_json(value: Any) -> None:
     """Print a value as indented JSON."""
     click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))

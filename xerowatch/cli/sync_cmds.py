@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import sys
 from datetime import UTC, datetime
+from typing import NoReturn
 
 import click
 
 from xerowatch.cli.context import CliContext
-from xerowatch.cli.render import echo_json, table
+from xerowatch.cli.errors import report_error
+from xerowatch.cli.render import JSON_HELP, echo_json, table
 from xerowatch.cli.status_text import render_status
+from xerowatch.config import ConfigError, check_credentials
+from xerowatch.daemon.lease import DaemonLease
 from xerowatch.store import alerts, history, transactions
+from xerowatch.store.db import StoreError
 from xerowatch.store.overview import read_overview
 from xerowatch.sync.engine import CycleSummary
+
+log = logging.getLogger(__name__)
 
 
 def _summary_lines(summary: CycleSummary) -> list[str]:
@@ -39,33 +47,91 @@ def _summary_lines(summary: CycleSummary) -> list[str]:
     total = sum(summary.calls.values())
     lines.append(f"xero calls: {total}" + (":" if summary.calls else ""))
     lines.extend(f"  {endpoint}: {count}" for endpoint, count in summary.calls.items())
+    if summary.unreached_calls:
+        lines.append(f"attempts that never reached Xero: {summary.unreached_calls}")
     lines.append(f"alerts: {summary.open_alerts} open ({summary.new_alerts} new)")
     if summary.paused:
         lines.insert(0, "sync is paused (xerowatch resume): only commands were processed")
     return lines
 
 
-@click.command("sync")
+SYNC_EXIT_CODES = (
+    "Exit codes: 0 the cycle did its job · 1 it could not (no organisation connected, the "
+    "source or Xero unreachable or refusing us; the reason and the fix are printed) · "
+    "2 configuration error · 3 a daemon holds the store (without --force) · 4 done, but it "
+    "raised new alerts (see `xerowatch alerts`)."
+)
+EXIT_DONE, EXIT_FAILED, EXIT_CONFIG, EXIT_DAEMON_RUNNING, EXIT_NEW_ALERTS = 0, 1, 2, 3, 4
+
+
+def cycle_exit_code(summary: CycleSummary) -> int:
+    """The exit code of `sync --once` for a finished cycle."""
+    if summary.failures:
+        return EXIT_FAILED
+    return EXIT_NEW_ALERTS if summary.new_alerts else EXIT_DONE
+
+
+@click.command("sync", epilog=SYNC_EXIT_CODES)
 @click.option("--once", is_flag=True, help="Run one full cycle, print a summary and exit.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run even while a daemon holds the store (both then spend the same Xero quota).",
+)
 @click.pass_obj
-def sync_command(obj: CliContext, once: bool, as_json: bool) -> None:
+def sync_command(obj: CliContext, once: bool, as_json: bool, force: bool) -> None:
     """One full cycle: source changes, contact push, transaction pull, write-back."""
     if not once:
         raise click.UsageError("use `xerowatch sync --once`, or `xerowatch run` to keep syncing")
+    try:
+        summary = _sync_once(obj, force)
+    except (ConfigError, StoreError) as exc:
+        _fail(as_json, EXIT_CONFIG, str(exc))
+    except DaemonRunning as exc:
+        _fail(as_json, EXIT_DAEMON_RUNNING, str(exc))
+    code = cycle_exit_code(summary)
+    if as_json:
+        echo_json({**summary.to_dict(), "exit_code": code})
+    else:
+        click.echo("\n".join(_summary_lines(summary)))
+    for failure in summary.failures:
+        report_error(failure)
+    raise click.exceptions.Exit(code)
+
+
+class DaemonRunning(Exception):
+    """A live daemon holds the store's lease: a second writer would spend the quota twice."""
+
+
+def _sync_once(obj: CliContext, force: bool) -> CycleSummary:
     from xerowatch.wiring import open_runtime
 
     settings = obj.settings
+    check_credentials(settings)
 
     async def body() -> CycleSummary:
         async with open_runtime(settings) as rt:
+            holder = await DaemonLease(rt.store, rt.clock).live_holder()
+            if holder is not None:
+                who = holder.describe(rt.clock.now())
+                if not force:
+                    raise DaemonRunning(
+                        f"a xerowatch daemon is running on this store ({who}): it already syncs; "
+                        "a second writer spends the same Xero quota twice — use `xerowatch "
+                        "status`, or stop the daemon, or pass --force"
+                    )
+                log.warning("a daemon is running on this store (%s): syncing anyway", who)
             return await rt.engine.run_cycle()
 
-    summary = obj.run(body)
+    return obj.run(body)
+
+
+def _fail(as_json: bool, code: int, message: str) -> NoReturn:
     if as_json:
-        echo_json(summary.to_dict())
-    else:
-        click.echo("\n".join(_summary_lines(summary)))
+        echo_json({"exit_code": code, "error": " ".join(message.split())})
+    report_error(message)
+    raise click.exceptions.Exit(code)
 
 
 @click.command("status")

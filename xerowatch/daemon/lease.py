@@ -114,6 +114,13 @@ class DaemonLease:
         )
         return _info(row) if row else None
 
+    async def live_holder(self) -> LeaseInfo | None:
+        """The daemon holding the lease, if it is alive by the rules `acquire` applies."""
+        current = await self.current()
+        if current is None or self._takeover_reason(current, self._clock.now()) is not None:
+            return None
+        return current
+
     async def acquire(self) -> LeaseInfo | None:
         """Take the lease; return the previous holder if we took it over from one.
 

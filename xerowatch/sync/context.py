@@ -20,11 +20,21 @@ class CallCounter:
 
     by_endpoint: Counter[str] = field(default_factory=Counter)
     by_status: Counter[str] = field(default_factory=Counter)
+    unreached: Counter[str] = field(default_factory=Counter)
+    """Attempts that got no answer (connection refused, timeout): not Xero calls."""
 
     def record(self, call: CallRecord) -> None:
-        """Count one HTTP attempt."""
+        """Count one HTTP attempt: a Xero call if Xero answered it, else an unreached attempt."""
+        if call.status is None:
+            self.unreached[call.endpoint] += 1
+            return
         self.by_endpoint[call.endpoint] += 1
-        self.by_status[f"{call.endpoint} {call.status or 'error'}"] += 1
+        self.by_status[f"{call.endpoint} {call.status}"] += 1
+
+    @property
+    def unreached_total(self) -> int:
+        """Attempts that never reached Xero."""
+        return sum(self.unreached.values())
 
     @property
     def total(self) -> int:

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 SOURCE_DOWN_ALERT = "source_unavailable"
 XERO_ERROR_ALERT = "xero_error"
+SOURCE_WORDS = {"wisenet": "Wisenet", "file": "the learner CSV files"}
+"""How alerts and logs name each kind of source."""
 
 
 @dataclass
@@ -34,6 +36,7 @@ class TenantCycle:
     pull: PullSummary = field(default_factory=PullSummary)
     online_urls: int = 0
     error: str | None = None
+    fix: str | None = None
 
 
 @dataclass
@@ -49,6 +52,10 @@ class CycleSummary:
     open_alerts: int = 0
     new_alerts: int = 0
     paused: bool = False
+    unreached_calls: int = 0
+    """Attempts that never got an answer from Xero (not counted in `calls`)."""
+    failures: list[str] = field(default_factory=list)
+    """What stopped the cycle doing its job, each line with the fix (empty: it did its job)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -58,11 +65,41 @@ class CycleSummary:
         return data
 
 
+XERO_STATUS_PAGE = "https://status.developer.xero.com"
+
+
+def xero_error_fix(exc: XeroError) -> str:
+    """What to do about a Xero error that stopped a cycle: the setting when Xero was unreachable."""
+    if exc.config_key:
+        return (
+            f"check {exc.config_key} in xerowatch.toml (the URL above could not be reached); "
+            "retried on the next cycle"
+        )
+    return f"retried on the next cycle; if it persists, check {XERO_STATUS_PAGE}"
+
+
+def source_error_fix(source_name: str, exc: SourceError) -> str:
+    """What to do about a source read that failed, in the words of the source in use."""
+    if source_name == "file":
+        return "check [file_source] inbox and the learner CSV named above; retried on the next poll"
+    if exc.transient:
+        return (
+            "retried on the next poll; if it persists check [wisenet] base_url, the API key "
+            "or `xerowatch wisenet-status`, and the licence's daily quota"
+        )
+    return (
+        "check [wisenet] api_key and base_url (or run `xerowatch wisenet-connect` for OAuth), "
+        "then `xerowatch retry --all`"
+    )
+
+
 class SyncEngine:
     """Runs the sync rules against the store, Xero and the source."""
 
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+        self.source_failure: str | None = None
+        """Why the last source read failed, with the fix (None: it worked)."""
 
     async def tenants(self) -> list[TenantRef]:
         """Active Xero tenants, from the store."""
@@ -126,6 +163,7 @@ class SyncEngine:
             result.online_urls = await self.online_urls(tenant)
         except XeroAuthError as exc:
             result.error = f"auth: {exc}"
+            result.fix = "run `xerowatch connect` to reconnect this organisation"
             await alerts.raise_alert(
                 self.ctx.store,
                 "xero_auth",
@@ -135,36 +173,41 @@ class SyncEngine:
             )
         except XeroRateLimited as exc:
             result.error = f"rate limited ({exc.problem}): {exc}"
+            result.fix = "wait for the limit to reset; the next cycle carries on"
         except XeroError as exc:
             result.error = str(exc)
+            result.fix = xero_error_fix(exc)
             log.warning("cycle for %s stopped: %s", tenant.tenant_id, exc)
             await alerts.raise_alert(
                 self.ctx.store,
                 XERO_ERROR_ALERT,
                 f"Sync with Xero stopped for this cycle: {exc}",
-                fix="Retried on the next cycle; if it persists, check Xero's status page",
+                fix=result.fix[0].upper() + result.fix[1:],
                 tenant_id=tenant.tenant_id,
             )
         return result
 
     async def ingest_or_alert(self) -> IngestSummary:
         """Read the source; if it is down, alert and carry on with what is already known."""
+        name = SOURCE_WORDS.get(self.ctx.source.name, self.ctx.source.name)
         try:
             summary = await self.ingest_source()
         except SourceError as exc:
-            log.warning("source %s unavailable: %s", self.ctx.source.name, exc)
+            fix = source_error_fix(self.ctx.source.name, exc)
+            failure = f"could not read learners from {name}: {exc} — {fix}"
+            if failure != self.source_failure:  # once per problem, not once per poll
+                log.warning("%s", failure)
+            self.source_failure = failure
             await alerts.raise_alert(
                 self.ctx.store,
                 SOURCE_DOWN_ALERT,
-                f"Could not read learners from {self.ctx.source.name}: {exc}",
-                fix=(
-                    "Retried on the next cycle; if it persists check the [wisenet] settings "
-                    "(base_url, api_key) and the licence's daily quota"
-                    if exc.transient
-                    else "Check the [wisenet] api_key and base_url, then `xerowatch retry --all`"
-                ),
+                f"Could not read learners from {name}: {exc}",
+                fix=fix[0].upper() + fix[1:],
             )
             return IngestSummary()
+        if self.source_failure is not None:
+            log.warning("reading learners from %s works again", name)
+        self.source_failure = None
         await alerts.resolve_alerts(self.ctx.store, record="", types=(SOURCE_DOWN_ALERT,))
         return summary
 
@@ -174,17 +217,30 @@ class SyncEngine:
         start_calls = self.ctx.calls.snapshot()
         summary = CycleSummary()
         summary.commands = await process_pending(self)
+        start_unreached = self.ctx.calls.unreached_total
         summary.paused = await runtime.is_paused(self.ctx.store)
         if not summary.paused:
             summary.source = await self.ingest_or_alert()
-            for tenant in await self.tenants():
-                summary.tenants[tenant.tenant_id] = await self._tenant_cycle(tenant)
+            if self.source_failure is not None:
+                summary.failures.append(self.source_failure)
+            tenants = await self.tenants()
+            if not tenants:
+                summary.failures.append(
+                    "no Xero organisation is connected — run `xerowatch connect`"
+                )
+            for tenant in tenants:
+                cycle = summary.tenants[tenant.tenant_id] = await self._tenant_cycle(tenant)
+                if cycle.error and cycle.error != "paused":
+                    summary.failures.append(
+                        f"xero {tenant.tenant_id}: {cycle.error} — {cycle.fix or 'see the alerts'}"
+                    )
             summary.resyncs = await self.run_resyncs()
             summary.writeback = await self.write_back()
         end_calls = self.ctx.calls.snapshot()
         summary.calls = {
             k: v - start_calls.get(k, 0) for k, v in end_calls.items() if v - start_calls.get(k, 0)
         }
+        summary.unreached_calls = self.ctx.calls.unreached_total - start_unreached
         summary.open_alerts = await alerts.count_open(self.ctx.store)
         summary.new_alerts = max(0, summary.open_alerts - before_alerts)
         finished = {**summary.to_dict(), "finished_at": self.ctx.clock.now().isoformat()}

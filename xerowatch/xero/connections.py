@@ -102,10 +102,13 @@ class XeroConnectionsClient:
                 timeout=self._settings.timeout_seconds,
             )
         except httpx.TimeoutException:
-            raise XeroTransientError(f"{method} /connections timed out") from None
+            raise XeroTransientError(
+                f"{method} {url} timed out", config_key="[xero] connections_url"
+            ) from None
         except httpx.TransportError as exc:
             raise XeroTransientError(
-                f"{method} /connections failed ({type(exc).__name__})"
+                f"cannot reach Xero at {url} ({type(exc).__name__})",
+                config_key="[xero] connections_url",
             ) from None
 
 

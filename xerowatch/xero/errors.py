@@ -10,12 +10,19 @@ class XeroError(Exception):
     """Base of every error the Xero client raises; carries Xero-Correlation-Id when known."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, correlation_id: str | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        correlation_id: str | None = None,
+        config_key: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.correlation_id = correlation_id
+        self.config_key = config_key
+        """The setting that chose the URL Xero could not be reached at (None: it answered)."""
 
     def __str__(self) -> str:
         suffix = f" (correlation id {self.correlation_id})" if self.correlation_id else ""

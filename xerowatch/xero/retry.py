@@ -52,8 +52,11 @@ class XeroUnavailable(XeroTransientError):
         retry_after: float | None = None,
         status: int | None = None,
         correlation_id: str | None = None,
+        config_key: str | None = None,
     ) -> None:
-        super().__init__(message, status=status, correlation_id=correlation_id)
+        super().__init__(
+            message, status=status, correlation_id=correlation_id, config_key=config_key
+        )
         self.retry_after = retry_after
 
 

@@ -105,10 +105,14 @@ async def request_token(
             timeout=settings.timeout_seconds,
         )
     except httpx.TimeoutException:
-        raise XeroTransientError("Xero's token endpoint timed out (answer lost)") from None
+        raise XeroTransientError(
+            f"Xero's token endpoint {token_url(settings)} timed out (answer lost)",
+            config_key="[xero] identity_url",
+        ) from None
     except httpx.TransportError as exc:
         raise XeroTransientError(
-            f"Xero's token endpoint is unreachable ({type(exc).__name__})"
+            f"cannot reach Xero's token endpoint {token_url(settings)} ({type(exc).__name__})",
+            config_key="[xero] identity_url",
         ) from None
     correlation = response.headers.get("Xero-Correlation-Id")
     if response.status_code == 200:

@@ -27,6 +27,8 @@ from xerowatch.xero.retry import (
 
 log = logging.getLogger(__name__)
 
+API_URL_KEY = "[xero] api_url"
+
 # Second-level path words that are names, not ids (from the spec's paths).
 _NAMED_SUBPATHS = {
     "Reports": frozenset(
@@ -220,19 +222,25 @@ class XeroTransport:
             call.attempts += 1
             started_at, started = self._clock.now(), self._clock.monotonic()
             sent: httpx.Response | None = None
+            url = self._api_url + call.path
             try:
                 sent = response = await self._http.request(
                     call.method,
-                    self._api_url + call.path,
+                    url,
                     params=call.params,
                     json=call.json,
                     headers=self._headers(call, token),
                 )
             except httpx.TimeoutException as exc:
-                raise XeroUnavailable(f"request timed out ({type(exc).__name__})") from None
+                raise XeroUnavailable(
+                    f"{call.method} {url} timed out ({type(exc).__name__})",
+                    config_key=API_URL_KEY,
+                ) from None
             except httpx.TransportError as exc:
                 reason = redact(str(exc))[:200] or type(exc).__name__
-                raise XeroUnavailable(f"connection failed: {reason}") from None
+                raise XeroUnavailable(
+                    f"cannot reach Xero at {url}: {reason}", config_key=API_URL_KEY
+                ) from None
             finally:
                 self._record(call, sent, started_at, self._clock.monotonic() - started)
             self._quota.observe(tenant_id, response.headers)

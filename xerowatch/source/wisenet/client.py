@@ -180,9 +180,14 @@ class WisenetClient:
                 headers=headers,
             )
         except httpx.TimeoutException:
-            raise _Retryable("timed out") from None
+            raise _Retryable(
+                f"timed out at {self._base_url}{path} (check [wisenet] base_url)"
+            ) from None
         except httpx.TransportError as exc:
-            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+            raise _Retryable(
+                f"cannot reach Wisenet at {self._base_url}{path} ({type(exc).__name__}): "
+                "check [wisenet] base_url"
+            ) from None
 
     def _check(self, response: httpx.Response, method: str, path: str) -> httpx.Response:
         status = response.status_code

@@ -136,7 +136,8 @@ async def request_tokens(
         )
     except httpx.TransportError as exc:
         raise TokenGrantError(
-            f"Wisenet's token endpoint did not answer ({type(exc).__name__})",
+            f"Wisenet's token endpoint {settings.oauth_token_url} did not answer "
+            f"({type(exc).__name__}): check [wisenet] oauth_token_url",
             error="unreachable",
             transient=True,
         ) from None
