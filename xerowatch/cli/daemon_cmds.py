@@ -18,13 +18,14 @@ from xerowatch.daemon.service import (
     render_unit,
     write_unit,
 )
+from xerowatch.daemon.startup import log_startup
 from xerowatch.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
 
 async def _serve(settings: Settings, config_path: Path | None) -> int:
-    async with daemon_runner(settings, config_path) as runner:
+    async with daemon_runner(settings, config_path, on_start=log_startup) as runner:
         return await runner.serve()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -50,7 +50,11 @@ def load_daemon_settings(config_path: Path | None) -> Settings:
 
 @asynccontextmanager
 async def daemon_runner(
-    settings: Settings, config_path: Path | None, *, handle_signals: bool = True
+    settings: Settings,
+    config_path: Path | None,
+    *,
+    handle_signals: bool = True,
+    on_start: Callable[[Settings, Store], Awaitable[None]] | None = None,
 ) -> AsyncIterator[DaemonRunner]:
     """The daemon `xerowatch run` serves, with its store and engine open until the block ends."""
     store = await open_store(settings.store.path)
@@ -69,6 +73,7 @@ async def daemon_runner(
                 settings_loader=partial(load_daemon_settings, config_path),
                 call_metrics=calls,
                 handle_signals=handle_signals,
+                on_start=on_start,
             )
     finally:
         await store.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import anyio
@@ -88,6 +88,7 @@ class DaemonRunner:
         handle_signals: bool = True,
         shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE,
         command_poll_seconds: float = DEFAULT_POLL_SECONDS,
+        on_start: Callable[[Settings, Store], Awaitable[None]] | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -116,6 +117,7 @@ class DaemonRunner:
         self._generation_end = anyio.Event()
         self._deadline: anyio.CancelScope | None = None
         self._exit_code = EXIT_OK
+        self._on_start = on_start
 
     @property
     def settings(self) -> Settings:
@@ -184,6 +186,8 @@ class DaemonRunner:
             log.error("%s", exc)
             return EXIT_LEASE_HELD
         try:
+            if self._on_start is not None:
+                await self._on_start(self._settings, self._store)
             await recover_interrupted_commands(self._store)
             async with anyio.create_task_group() as tg:
                 if self._handle_signals:
