@@ -91,3 +91,22 @@ def test_refused_while_a_daemon_holds_the_store_unless_forced(sim_world: SimWorl
     assert forced.returncode == 0, forced.stderr
     assert "daemon is running on this store" in forced.stderr
     assert len(sim_world.xero.contacts(sim_world.tenant_id)) > 0
+
+
+def test_a_learners_resync_with_nothing_changed_writes_nothing_anywhere(
+    sim_world: SimWorld,
+) -> None:
+    sim_world.connect()
+    assert sim_world.run("sync", "--once").returncode == 0
+    contact_writes = sim_world.xero.calls("POST", "*/Contacts")
+    wisenet_writes = len([r for r in sim_world.wisenet.requests if r.method != "GET"])
+    queued = sim_world.run(
+        "resync", "--from", "2000-01-01", "--to", "2100-01-01", "--types", "learners"
+    )
+    assert queued.returncode == 0, queued.stderr
+    done = sim_world.run("sync", "--once")
+    assert done.returncode == 0, done.stderr
+    assert "0 to write, 10 unchanged" in done.stdout  # 2 of the 12 are not synced
+    assert sim_world.run("sync", "--once").returncode == 0
+    assert sim_world.xero.calls("POST", "*/Contacts") == contact_writes
+    assert len([r for r in sim_world.wisenet.requests if r.method != "GET"]) == wisenet_writes

@@ -201,3 +201,15 @@ async def count_by_state(store: Store, tenant_id: str | None = None) -> dict[str
         params = (tenant_id,)
     rows = await store.fetchall(sql + " GROUP BY state", params)
     return {row[0]: int(row[1]) for row in rows}
+
+
+async def forget_synced_hash(store: Store, tenant_id: str, refs: list[str]) -> None:
+    """Make these learners' contacts be written even if their content hash did not change."""
+    for start in range(0, len(refs), 500):
+        chunk = refs[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        await store.execute(
+            f"UPDATE contact_links SET synced_hash = NULL WHERE tenant_id = ? "
+            f"AND ref_internal IN ({marks})",
+            (tenant_id, *chunk),
+        )

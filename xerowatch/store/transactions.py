@@ -208,20 +208,6 @@ async def mark_written(
     )
 
 
-async def force_rewrite(
-    store: Store, *, date_from: str, date_to: str, kinds: tuple[str, ...]
-) -> int:
-    """Resync: make transactions dated in [from, to) be written back again."""
-    marks = ",".join("?" * len(kinds))
-    async with store.transaction() as conn:
-        cursor = await conn.execute(
-            f"UPDATE transactions SET written_hash = NULL WHERE matched = 1 AND date >= ? "
-            f"AND date < ? AND kind IN ({marks})",
-            (date_from, date_to, *kinds),
-        )
-        return cursor.rowcount
-
-
 async def needing_online_url(store: Store, tenant_id: str, limit: int) -> list[str]:
     """Return matched ACCREC invoice ids with no online-invoice link checked yet."""
     rows = await store.fetchall(

@@ -77,6 +77,8 @@ class StreamSummary:
     unmatched: int = 0
     ignored: int = 0
     changed: int = 0
+    changed_matched: int = 0
+    """New or changed transactions of a learner: these are written back."""
     pages: int = 0
 
 
@@ -153,7 +155,11 @@ async def store_page(
     async with ctx.store.transaction() as conn:
         unmatched = [(r.tx.kind, r.tx.xero_id) for r in rows if not r.matched]
         left = await matched_before(conn, tenant_id, unmatched) if unmatched else {}
-        summary.changed += await upsert_transactions(conn, rows)
+        ours = await upsert_transactions(conn, [r for r in rows if r.matched])
+        summary.changed_matched += ours
+        summary.changed += ours + await upsert_transactions(
+            conn, [r for r in rows if not r.matched]
+        )
     for (kind, xero_id), (ref, number) in left.items():
         label = f"{kind.replace('_', ' ')} {number or xero_id}"
         await _alert_left(ctx, tenant_id, f"{kind}:{xero_id}", label, ref, names.get(xero_id, "?"))

@@ -2,23 +2,26 @@
 
 Xero types are re-read with `where=Date>=… AND Date<…` on the BULK lane, which the quota
 scheduler serves only after operator and incremental work and never from the reserved share of
-the daily budget — a resync cannot starve incremental sync. Learners are re-queued from the
-store (their Xero contact is written again even if unchanged).
+the daily budget — a resync cannot starve incremental sync. A resync re-reads and compares: a
+learner's contact is written only where Xero holds something else than its mapped content, a
+transaction is written back only where its mapped content differs from what was written. The
+run's message counts what was read, what is to be written and what was already right.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from xerowatch.source.port import TransactionKind
-from xerowatch.store import alerts, learners, links, resyncs, transactions
+from xerowatch.store import alerts, resyncs
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.resyncs import Resync
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.pull import STREAM_BY_KIND, Matcher, StreamSummary, date_range, store_page
+from xerowatch.sync.resync_learners import resync_learners
 from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited, XeroTransientError
 from xerowatch.xero.paging import ListQuery
 from xerowatch.xero.quota import Lane
@@ -56,6 +59,9 @@ class Progress:
     calls: int = 0
     started_mono: float = 0.0
     resumed_done: int = 0
+    read: int = 0
+    to_write: int = 0
+    unchanged: int = 0
     completed: list[str] = field(default_factory=list)
     checkpoint: dict[str, Any] = field(default_factory=dict)
 
@@ -67,6 +73,9 @@ class Progress:
         try:
             progress.done = progress.resumed_done = int(saved.get("done", 0))
             progress.total = int(saved.get("total", 0))
+            progress.read = int(saved.get("read", 0))
+            progress.to_write = int(saved.get("to_write", 0))
+            progress.unchanged = int(saved.get("unchanged", 0))
             progress.completed = [str(stage) for stage in saved.get("completed", [])]
         except (TypeError, ValueError):  # an unreadable checkpoint: start over
             progress = cls(started_mono=now_mono, calls=run.calls_used)
@@ -75,7 +84,21 @@ class Progress:
 
     def snapshot(self) -> dict[str, Any]:
         """What a resume starts from."""
-        return {"done": self.done, "total": self.total, "completed": list(self.completed)}
+        return {
+            "done": self.done,
+            "total": self.total,
+            "read": self.read,
+            "to_write": self.to_write,
+            "unchanged": self.unchanged,
+            "completed": list(self.completed),
+        }
+
+    def counts(self) -> str:
+        """Reads, writes and skips, for the run's message."""
+        return (
+            f"{self.read} read, {self.to_write} to write, {self.unchanged} unchanged, "
+            f"{self.calls} calls"
+        )
 
     def stage_done(self, stage: str) -> None:
         """A stage is finished: a later resume skips it."""
@@ -128,21 +151,19 @@ async def _save(ctx: EngineContext, run: Resync, progress: Progress, stage: str)
     )
 
 
-async def _resync_learners(ctx: EngineContext, run: Resync, progress: Progress) -> None:
-    start = datetime.combine(date.fromisoformat(run.date_from), datetime.min.time()).isoformat()
-    end = datetime.combine(date.fromisoformat(run.date_to), datetime.min.time()).isoformat()
-    refs = await learners.refs_modified_between(ctx.store, start, end)
-    progress.total += len(refs)
-    stored = await learners.get_many_by_ref(ctx.store, refs)
-    pairs = [(ref, item.learner.source_id) for ref, item in stored.items()]
-    tenants = [run.tenant_id] if run.tenant_id else [t for t, _ in await _tenant_ids(ctx)]
-    for tenant_id in tenants:
-        await links.mark_many_pending(ctx.store, tenant_id, pairs)
-        await ctx.store.execute(
-            "UPDATE contact_links SET synced_hash = NULL WHERE tenant_id = ? AND state = 'pending'",
-            (tenant_id,),
-        )
-    progress.done += len(refs)
+async def _resync_learners(
+    ctx: EngineContext, run: Resync, tenants: list[TenantRef], progress: Progress
+) -> None:
+    for tenant in tenants:
+        before = ctx.calls.total
+        counts = await resync_learners(ctx, tenant, run.date_from, run.date_to)
+        progress.calls += ctx.calls.total - before
+        handled = counts.to_write + counts.unchanged
+        progress.total += handled
+        progress.done += handled
+        progress.read += counts.read
+        progress.to_write += counts.to_write
+        progress.unchanged += counts.unchanged
 
 
 async def _tenant_ids(ctx: EngineContext) -> list[tuple[str, str]]:
@@ -171,13 +192,15 @@ async def _resync_kind(
             counted_total = True
         elif page.pagination is None or page.pagination.item_count is None:
             progress.total += len(page.items)
+        before = (summary.changed_matched, summary.matched)
         await store_page(ctx, tenant.tenant_id, stream, page.items, matcher, summary)
+        written = summary.changed_matched - before[0]
         progress.done += len(page.items)
+        progress.read += len(page.items)
+        progress.to_write += written
+        progress.unchanged += summary.matched - before[1] - written
         await _save(ctx, run, progress, kind)
         await _check_cancelled(ctx, run.id)
-    await transactions.force_rewrite(
-        ctx.store, date_from=run.date_from, date_to=run.date_to, kinds=(kind,)
-    )
 
 
 async def run_resync(ctx: EngineContext, run: Resync) -> str:
@@ -195,7 +218,7 @@ async def run_resync(ctx: EngineContext, run: Resync) -> str:
             if kind is None:
                 if "learners" not in progress.completed:
                     await _check_cancelled(ctx, run.id)
-                    await _resync_learners(ctx, run, progress)
+                    await _resync_learners(ctx, run, tenants, progress)
                     progress.stage_done("learners")
                     await _save(ctx, run, progress, name)
                 continue
@@ -207,7 +230,7 @@ async def run_resync(ctx: EngineContext, run: Resync) -> str:
                     progress.stage_done(stage)
                     await _save(ctx, run, progress, name)
     except ResyncCancelled:
-        message = f"cancelled after {progress.done} records, {progress.calls} calls"
+        message = f"cancelled after {progress.counts()}"
         await _finish(ctx, run, "cancelled", message)
         return message
     except ResyncHeld:
@@ -236,8 +259,7 @@ async def run_resync(ctx: EngineContext, run: Resync) -> str:
         )
         return message
     message = (
-        f"resync {run.date_from}..{run.date_to} ({', '.join(run.types)}) done: "
-        f"{progress.done} records, {progress.calls} calls"
+        f"resync {run.date_from}..{run.date_to} ({', '.join(run.types)}) done: {progress.counts()}"
     )
     await _finish(ctx, run, "done", message)
     return message
