@@ -29,8 +29,8 @@ async def run(env: Env, kind: CommandKind, args: dict[str, Any]) -> str:
         ("acknowledge", {"ids": "12"}, "ids must be a list of alert numbers"),
         ("acknowledge", {"ids": [1, "x"]}, "ids must be a list of alert numbers"),
         ("acknowledge", {"ids": 5}, "ids must be a list of alert numbers"),
-        ("fetch_online_url", {}, "needs an invoice id"),
-        ("fetch_online_url", {"invoice_id": "not-a-guid"}, "not a Xero InvoiceID"),
+        ("fetch_online_url", {}, "needs an invoice number or InvoiceID"),
+        ("fetch_online_url", {"invoice_id": "not-a-guid"}, "no synced invoice numbered not-a-guid"),
         (
             "fetch_online_url",
             {"invoice_id": "0b0e5f52-2a7e-4a8c-9c53-6c2e3b0a1f00"},

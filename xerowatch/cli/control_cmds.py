@@ -13,6 +13,8 @@ import anyio
 import click
 
 from xerowatch.cli.context import CliContext
+from xerowatch.cli.errors import report_error
+from xerowatch.cli.options import DAY, check_range, tenant_option, types_option
 from xerowatch.cli.status import daemon_state
 from xerowatch.store import commands
 from xerowatch.store.commands import CommandKind
@@ -56,9 +58,10 @@ def submit(obj: CliContext, kind: CommandKind, args: dict[str, Any]) -> None:
             await store.close()
 
     ok, result = obj.run(body)
+    if not ok:  # the same line whether the daemon or this process carried the command out
+        report_error(result)
+        raise click.exceptions.Exit(1)
     click.echo(result)
-    if not ok:
-        raise SystemExit(1)
 
 
 @click.command("retry")
@@ -76,35 +79,29 @@ def retry_command(obj: CliContext, ref: str | None, retry_all: bool) -> None:
 
 
 @click.command("resync")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First day.")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Day after the last.")
-@click.option(
-    "--types",
-    default="",
-    help="Comma list: learners, invoices, credit_notes, overpayments, prepayments, payments "
-    "(default: all).",
-)
-@click.option("--tenant", "tenant_id", default="", help="Only this Xero tenant.")
-@click.option("--cancel", "cancel_id", type=int, help="Cancel the resync with this id.")
+@click.option("--from", "date_from", type=DAY, help="First day (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=DAY, help="Day after the last (YYYY-MM-DD).")
+@types_option
+@tenant_option("Only this Xero organisation (default: all).")
+@click.option("--cancel", "cancel_id", type=int, metavar="ID", help="Cancel the resync ID.")
 @click.pass_obj
 def resync_command(
     obj: CliContext,
     date_from: datetime | None,
     date_to: datetime | None,
-    types: str,
+    types: tuple[str, ...],
     tenant_id: str,
     cancel_id: int | None,
 ) -> None:
-    """Resync a date range as a job with progress (see `xerowatch status`)."""
+    """Re-read a date range and write only what differs, as a job with progress."""
     if cancel_id is not None:
         submit(obj, "cancel_resync", {"id": cancel_id})
         return
     if date_from is None or date_to is None:
         raise click.UsageError("give --from and --to (YYYY-MM-DD), or --cancel ID")
-    if date_to <= date_from:
-        raise click.UsageError("--to must be after --from")
+    check_range(date_from, date_to)
     try:
-        names = parse_types(types)
+        names = parse_types(",".join(types))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     submit(
@@ -120,7 +117,7 @@ def resync_command(
 
 
 @click.command("pause")
-@click.option("--tenant", "tenant_id", default="", help="Only this Xero tenant.")
+@tenant_option("Only this Xero organisation (default: all).")
 @click.pass_obj
 def pause_command(obj: CliContext, tenant_id: str) -> None:
     """Pause syncing (commands still run)."""
@@ -128,7 +125,7 @@ def pause_command(obj: CliContext, tenant_id: str) -> None:
 
 
 @click.command("resume")
-@click.option("--tenant", "tenant_id", default="", help="Only this Xero tenant.")
+@tenant_option("Only this Xero organisation (default: all).")
 @click.pass_obj
 def resume_command(obj: CliContext, tenant_id: str) -> None:
     """Resume syncing."""
@@ -147,11 +144,15 @@ def ack_command(obj: CliContext, alert_ids: tuple[int, ...], ack_all: bool) -> N
 
 
 @click.command("online-link")
-@click.argument("invoice_id")
-@click.option("--tenant", "tenant_id", default="", help="Xero tenant of the invoice.")
+@click.argument("invoice", metavar="INVOICE")
+@tenant_option("The organisation of the invoice (when its number is used in several).")
 @click.pass_obj
-def online_link_command(obj: CliContext, invoice_id: str, tenant_id: str) -> None:
-    """Fetch an invoice's online link now (one Xero call) and write it back with the invoice."""
+def online_link_command(obj: CliContext, invoice: str, tenant_id: str) -> None:
+    """Fetch an invoice's online link now (one Xero call) and write it back.
+
+    INVOICE is its number (e.g. INV-0042) or its InvoiceID.
+    """
+    invoice_id = invoice
     submit(obj, "fetch_online_url", {"invoice_id": invoice_id, "tenant_id": tenant_id})
 
 

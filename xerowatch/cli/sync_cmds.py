@@ -13,12 +13,13 @@ import click
 
 from xerowatch.cli.context import CliContext
 from xerowatch.cli.errors import report_error
-from xerowatch.cli.render import JSON_HELP, echo_json, table
+from xerowatch.cli.options import DAY, check_range, json_option
+from xerowatch.cli.render import echo_json, money, table
 from xerowatch.cli.status_text import render_status
 from xerowatch.config import ConfigError, check_credentials
 from xerowatch.daemon.lease import DaemonLease
 from xerowatch.store import alerts, history, transactions
-from xerowatch.store.db import StoreError
+from xerowatch.store.db import Store, StoreError
 from xerowatch.store.overview import read_overview
 from xerowatch.sync.engine import CycleSummary
 
@@ -73,7 +74,7 @@ def cycle_exit_code(summary: CycleSummary) -> int:
 
 @click.command("sync", epilog=SYNC_EXIT_CODES)
 @click.option("--once", is_flag=True, help="Run one full cycle, print a summary and exit.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 @click.option(
     "--force",
     is_flag=True,
@@ -147,12 +148,25 @@ def status_command(obj: CliContext, as_json: bool) -> None:
 
 
 @click.command("alerts")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--type", "type_", help="Only alerts of this type.")
+@json_option
+@click.option(
+    "--type", "type_", metavar="TYPE", help="Only alerts of this type (e.g. learner_invalid)."
+)
 @click.pass_obj
 def alerts_command(obj: CliContext, as_json: bool, type_: str | None) -> None:
     """Open event alerts, newest first, each with the fix."""
-    found = obj.read_store(lambda store: alerts.open_alerts(store, type_=type_))
+
+    async def query(store: Store) -> list[alerts.Alert]:
+        if type_ is not None:
+            known = await alerts.alert_types(store)
+            if type_ not in known:
+                raise click.BadParameter(
+                    f"unknown alert type {type_!r}; the types are: {', '.join(known)}",
+                    param_hint="--type",
+                )
+        return await alerts.open_alerts(store, type_=type_)
+
+    found = obj.read_store(query)
     if as_json:
         echo_json([a.__dict__ for a in found])
         return
@@ -161,26 +175,55 @@ def alerts_command(obj: CliContext, as_json: bool, type_: str | None) -> None:
             ["id", "type", "record", "count", "last seen", "message", "fix"],
             [(a.id, a.type, a.record, a.count, a.last_seen[:19], a.message, a.fix) for a in found],
             empty="no open alerts",
+            whole={6},
         )
     )
 
 
 @click.command("history")
-@click.argument("ref")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.argument("ref", metavar="REF")
+@json_option
 @click.option("--limit", default=50, show_default=True, help="Rows to show.")
 @click.pass_obj
 def history_command(obj: CliContext, ref: str, as_json: bool, limit: int) -> None:
-    """Integration history of one learner (RefInternal) or record, newest first."""
-    rows = obj.read_store(lambda store: history.for_record(store, ref, limit))
+    """Integration history of a learner or record, newest first.
+
+    REF is a learner's RefInternal, an invoice or credit note number, or a record key such as
+    invoice:<InvoiceID>.
+    """
+
+    async def query(store: Store) -> list[history.HistoryEntry]:
+        keys = [ref, *await transactions.record_keys_numbered(store, ref)]
+        rows = [row for key in keys for row in await history.for_record(store, key, limit)]
+        return sorted(rows, key=lambda r: r.id, reverse=True)[:limit]
+
+    rows = obj.read_store(query)
+    if not rows:
+        report_error(
+            f"no history for {ref}: give a learner's RefInternal (as in `xerowatch alerts` or "
+            "`report invoices`), an invoice number, or a record key such as invoice:<InvoiceID>"
+        )
+        raise click.exceptions.Exit(1)
     if as_json:
         echo_json([r.__dict__ for r in rows])
         return
     click.echo(
         table(
-            ["at", "direction", "action", "outcome", "http", "message"],
-            [(r.at[:19], r.direction, r.action, r.outcome, r.http_status, r.message) for r in rows],
-            empty=f"no history for {ref}",
+            ["at", "record", "direction", "action", "outcome", "http", "correlation id", "message"],
+            [
+                (
+                    r.at[:19],
+                    r.record,
+                    r.direction,
+                    r.action,
+                    r.outcome,
+                    r.http_status,
+                    r.correlation_id,
+                    r.message,
+                )
+                for r in rows
+            ],
+            whole={7},
         )
     )
 
@@ -190,39 +233,53 @@ def report_group() -> None:
     """Reports on what was synced (see `report invoices`)."""
 
 
+REPORT_HEADERS = [
+    "ref_internal",
+    "kind",
+    "number",
+    "xero_id",
+    "date",
+    "status",
+    "total",
+    "amount_due",
+    "written_back_at",
+]
+
+
 @report_group.command("invoices")
-@click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--from", "date_from", required=True, type=DAY, help="First day (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, type=DAY, help="Day after the last (YYYY-MM-DD).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.pass_obj
 def report_invoices(obj: CliContext, date_from: datetime, date_to: datetime, fmt: str) -> None:
-    """What was synced back per learner, dated in [--from, --to)."""
+    """What was synced back per learner, dated from --from up to the day before --to."""
+    check_range(date_from, date_to)
     rows = obj.read_store(
         lambda store: transactions.report(
             store, date_from=date_from.date().isoformat(), date_to=date_to.date().isoformat()
         )
     )
-    headers = [
-        "ref_internal",
-        "kind",
-        "number",
-        "date",
-        "status",
-        "total",
-        "amount_due",
-        "written_back_at",
+    records = [
+        {**r.__dict__, "total": money(r.total), "amount_due": money(r.amount_due)} for r in rows
     ]
-    values = [[getattr(r, h) for h in headers] for r in rows]
+    values = [[record[h] for h in REPORT_HEADERS] for record in records]
     if fmt == "json":
-        echo_json([r.__dict__ for r in rows])
+        echo_json(records)
     elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(headers)
+        writer.writerow(REPORT_HEADERS)
         writer.writerows(values)
         sys.stdout.write(buffer.getvalue())
     else:
-        click.echo(table(headers, values, empty="nothing synced in that range"))
+        click.echo(table(REPORT_HEADERS, values, empty="nothing synced in that range"))
 
 
 def register(group: click.Group) -> None:

@@ -15,6 +15,7 @@ from xerowatch.logs import redact
 from xerowatch.store import commands
 from xerowatch.store.commands import Command
 from xerowatch.store.db import Store
+from xerowatch.sync.commands import failure_reason
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ async def run_one_command(store: Store, executor: CommandExecutor, command: Comm
     try:
         result = await executor(command)
     except Exception as exc:
-        reason = redact(f"{type(exc).__name__}: {exc}")
+        reason = redact(failure_reason(exc))
         log.warning("command %d (%s) failed: %s", command.id, command.kind, reason)
         await commands.complete(store, command.id, ok=False, result=reason)
         return False

@@ -6,6 +6,36 @@ from dataclasses import dataclass
 
 from xerowatch.store.db import Store, utc_now_iso
 
+ALERT_TYPES: dict[str, str] = {
+    "learner_invalid": "a learner cannot become a contact until a field is corrected",
+    "learner_ref_changed": "a learner's RefInternal changed; its contact follows",
+    "learner_ref_shared": "two learners share one RefInternal",
+    "source_unavailable": "learners could not be read from the source",
+    "source_record_unreadable": "a record in the source could not be read",
+    "xero_contact_rejected": "Xero refused a contact write",
+    "xero_contact_archived": "the learner's contact is archived in Xero",
+    "xero_duplicate_name": "a contact with the learner's name and no code exists",
+    "xero_possible_duplicate": "a contact named just like the learner may be a duplicate",
+    "xero_contact_push_dead": "writing a contact failed too often",
+    "xero_error": "a cycle stopped on a Xero error",
+    "xero_auth": "Xero refused the connection",
+    "xero_needs_reconnect": "a Xero connection must be reconnected",
+    "xero_token_rejected": "Xero refused to refresh a token",
+    "xero_day_limit": "an organisation used its daily API limit",
+    "transaction_left_learner": "a transaction moved to a contact that is no learner",
+    "writeback_failed": "a transaction could not be written back to the source",
+    "resync_failed": "a resync run failed",
+    "loop_failed": "a daemon loop keeps failing",
+    "webhook_malformed": "a signed webhook could not be read",
+}
+"""Every alert type xerowatch raises, with what it means (`xerowatch alerts --type`)."""
+
+
+async def alert_types(store: Store) -> list[str]:
+    """The known alert types plus any other type present in the store, sorted."""
+    rows = await store.fetchall("SELECT DISTINCT type FROM alerts")
+    return sorted(set(ALERT_TYPES) | {str(row[0]) for row in rows})
+
 
 @dataclass(frozen=True)
 class Alert:

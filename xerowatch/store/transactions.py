@@ -229,6 +229,25 @@ async def tenants_of_invoice(store: Store, xero_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
+async def invoices_numbered(store: Store, number: str) -> list[tuple[str, str]]:
+    """Return (tenant_id, InvoiceID) of synced invoices with this InvoiceNumber."""
+    rows = await store.fetchall(
+        "SELECT tenant_id, xero_id FROM transactions WHERE kind = 'invoice' "
+        "AND number = ? COLLATE NOCASE ORDER BY tenant_id",
+        (number.strip(),),
+    )
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+async def record_keys_numbered(store: Store, number: str) -> list[str]:
+    """History record keys (`kind:xero_id`) of transactions with this number."""
+    rows = await store.fetchall(
+        "SELECT DISTINCT kind, xero_id FROM transactions WHERE number = ? COLLATE NOCASE",
+        (number.strip(),),
+    )
+    return [f"{row[0]}:{row[1]}" for row in rows]
+
+
 async def set_online_url(store: Store, tenant_id: str, xero_id: str, url: str | None) -> None:
     """Store an invoice's online link (None = none available) and schedule its write-back."""
     async with store.transaction() as conn:
@@ -259,6 +278,7 @@ class ReportRow:
     ref_internal: str
     kind: str
     number: str
+    xero_id: str
     date: str | None
     status: str
     total: str | None
@@ -269,7 +289,7 @@ class ReportRow:
 async def report(store: Store, *, date_from: str, date_to: str) -> list[ReportRow]:
     """Return matched transactions dated in [from, to), per learner, with write-back times."""
     rows = await store.fetchall(
-        "SELECT ref_internal, kind, COALESCE(number, xero_id) AS number, date, status, total, "
+        "SELECT ref_internal, kind, COALESCE(number, '') AS number, xero_id, date, status, total, "
         "amount_due, written_back_at FROM transactions "
         "WHERE matched = 1 AND date >= ? AND date < ? ORDER BY ref_internal, date, kind",
         (date_from, date_to),

@@ -34,7 +34,10 @@ async def _retry_ref(engine: SyncEngine, ref: str) -> str:
     if learner is None:
         if failed:
             return f"{len(failed)} job(s) of {ref} made due now"
-        raise CommandError(f"no learner or job known as {ref}")
+        raise CommandError(
+            f"no learner or job known as {ref}: give a learner's RefInternal (as in "
+            "`xerowatch alerts`) or a record key such as invoice:<InvoiceID>"
+        )
     tenants = [t.tenant_id for t in await engine.tenants()]
     for tenant_id in tenants:
         await links.mark_many_pending(store, tenant_id, [(ref, learner.learner.source_id)])
@@ -111,7 +114,10 @@ async def _tenant_arg(engine: SyncEngine, args: dict[str, object]) -> str:
     """The tenant a command names ('' = all), which must be a connected one."""
     tenant_id = str(args.get("tenant_id") or "")
     if tenant_id and tenant_id not in {t.tenant_id for t in await engine.tenants()}:
-        raise CommandError(f"no connected Xero organisation {tenant_id}")
+        raise CommandError(
+            f"no connected Xero organisation {tenant_id}: see `xerowatch connections` for the "
+            "tenant ids"
+        )
     return tenant_id
 
 
@@ -131,25 +137,55 @@ async def _resync(engine: SyncEngine, cmd: Command) -> str:
     return f"resync {run_id} queued: {date_from}..{date_to} ({', '.join(types)})"
 
 
-async def _online_link(engine: SyncEngine, args: dict[str, object]) -> str:
-    invoice_id = _text_arg(args, "invoice_id", "an invoice id")
+def _guid(text: str) -> str | None:
     try:
-        invoice_id = str(UUID(invoice_id))
+        return str(UUID(text))
     except ValueError:
-        raise CommandError(f"{invoice_id} is not a Xero InvoiceID (a GUID)") from None
-    tenant_id = await _tenant_arg(engine, args)
+        return None
+
+
+async def _invoice_owners(engine: SyncEngine, given: str, tenant_id: str) -> tuple[str, list[str]]:
+    """The InvoiceID an operator means (a GUID or an InvoiceNumber) and the tenants holding it."""
+    store = engine.ctx.store
+    invoice_id = _guid(given)
+    if invoice_id is None:
+        found = await transactions.invoices_numbered(store, given)
+        if tenant_id:
+            found = [(t, i) for t, i in found if t == tenant_id]
+        ids = sorted({i for _, i in found})
+        if len(ids) > 1:
+            raise CommandError(
+                f"invoice number {given} is on {len(ids)} invoices ({', '.join(ids)}): "
+                "give the InvoiceID, or --tenant TENANT_ID"
+            )
+        if not ids:
+            raise CommandError(
+                f"no synced invoice numbered {given}: check the number in Xero (or give the "
+                "InvoiceID); an invoice is known here once a sync has pulled it"
+            )
+        invoice_id = ids[0]
     # The invoice's own tenant: a guess would spend a call on an organisation that has not got it.
-    owners = await transactions.tenants_of_invoice(engine.ctx.store, invoice_id)
+    owners = await transactions.tenants_of_invoice(store, invoice_id)
     if tenant_id:
         owners = [t for t in owners if t == tenant_id]
     if not owners:
-        raise CommandError(f"no synced invoice {invoice_id}; run `xerowatch sync --once` first")
+        raise CommandError(
+            f"no synced invoice {invoice_id}: check the InvoiceID (or give the invoice number); "
+            "an invoice is known here once a sync has pulled it"
+        )
+    return invoice_id, owners
+
+
+async def _online_link(engine: SyncEngine, args: dict[str, object]) -> str:
+    given = _text_arg(args, "invoice_id", "an invoice number or InvoiceID")
+    tenant_id = await _tenant_arg(engine, args)
+    invoice_id, owners = await _invoice_owners(engine, given, tenant_id)
     connected = {t.tenant_id: t for t in await engine.tenants()}
     tenant = connected.get(owners[0])
     if tenant is None:
         raise CommandError(f"the organisation of invoice {invoice_id} is no longer connected")
     url = await fetch_online_url(engine.ctx, tenant, invoice_id)
-    return url or "Xero has no online invoice for it"
+    return url or f"Xero has no online invoice for {invoice_id}"
 
 
 async def _hold_resync(store: Store, cmd: Command) -> str:
@@ -178,7 +214,7 @@ async def execute(engine: SyncEngine, cmd: Command) -> str:
         run_id = _int_arg(args.get("id"), "the resync id")
         run = await resyncs.get(store, run_id)
         if run is None or run.state not in resyncs.ACTIVE_STATES:
-            raise CommandError(f"no active resync {run_id}")
+            raise CommandError(f"no active resync {run_id}: see `xerowatch status` for the runs")
         await resyncs.update(store, run.id, state="cancelled", message="cancelled by operator")
         return f"resync {run.id} cancelled"
     if cmd.kind in ("pause_resync", "resume_resync"):
@@ -216,17 +252,24 @@ async def run_command(engine: SyncEngine, cmd: Command) -> str:
     try:
         result = await execute(engine, cmd)
     except CommandError as exc:
-        reason = one_line(str(exc))
+        reason = failure_reason(exc)
         await commands.complete(engine.ctx.store, cmd.id, ok=False, result=reason)
         return f"#{cmd.id} {cmd.kind}: failed: {reason}"
     except Exception as exc:
         log.exception("command %s failed", cmd.id)
-        reason = one_line(f"error: {exc}")
+        reason = failure_reason(exc)
         await commands.complete(engine.ctx.store, cmd.id, ok=False, result=reason)
         return f"#{cmd.id} {cmd.kind}: {reason}"
     result = one_line(result)
     await commands.complete(engine.ctx.store, cmd.id, ok=True, result=result)
     return f"#{cmd.id} {cmd.kind}: {result}"
+
+
+def failure_reason(exc: Exception) -> str:
+    """The recorded result of a failed command: the same line whoever carried it out."""
+    if isinstance(exc, CommandError):
+        return one_line(str(exc))
+    return one_line(f"unexpected {type(exc).__name__}: {exc}")
 
 
 def one_line(text: str) -> str:

@@ -100,6 +100,7 @@ async def apply_results(
                         tenant_id,
                         f"contact {contact_id}",
                         http_status=200,
+                        correlation_id=result.correlation_id,
                         payload_digest=sent,
                     )
                 )
@@ -115,7 +116,8 @@ async def apply_results(
                         tenant_id,
                         "; ".join(result.messages),
                         http_status=400 if result.error else 200,
-                        correlation_id=result.error.correlation_id if result.error else None,
+                        correlation_id=result.correlation_id
+                        or (result.error.correlation_id if result.error else None),
                         payload_digest=sent,
                     )
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 from uuid import UUID
@@ -235,7 +236,10 @@ class XeroClient:
                 for index in indexes:
                     results[index] = contact_result(contacts, index, WriteStatus.FAILED, error=exc)
                 continue
-            results.update(answer_results(contacts, indexes, response.body))
+            answered = answer_results(contacts, indexes, response.body)
+            results.update(
+                {i: replace(r, correlation_id=response.correlation_id) for i, r in answered.items()}
+            )
         ordered = [results[index] for index in range(len(contacts))]
         counts = {status: sum(r.status is status for r in ordered) for status in WriteStatus}
         log.info(

@@ -42,6 +42,8 @@ class ContactWriteResult:
     messages: tuple[str, ...] = ()
     """Validation messages when REJECTED; Xero's warnings when OK."""
     error: XeroError | None = None
+    correlation_id: str | None = None
+    """Xero-Correlation-Id of the answer this outcome was read from (None: no answer)."""
 
     @property
     def ok(self) -> bool:
