@@ -17,7 +17,7 @@ from xerowatch.store import alerts
 from xerowatch.store.db import Store, open_store
 from xerowatch.store.tenants import Tenant, tenants_of_connection, upsert_tenants
 from xerowatch.sync.backoff import JobBackoff
-from xerowatch.sync.context import CallCounter, EngineContext
+from xerowatch.sync.context import SOURCE_WORDS, CallCounter, EngineContext
 from xerowatch.sync.engine import SyncEngine
 from xerowatch.xero.auth import XeroTokenManager
 from xerowatch.xero.client import XeroClient
@@ -118,6 +118,7 @@ async def open_runtime(
         if source is None:
             source = build_source(settings, store, clock, stack)
             stack.push_async_callback(source.aclose)
+        store.source_label = SOURCE_WORDS.get(source.name, store.source_label)
         ctx = EngineContext(
             store=store,
             xero=xero,

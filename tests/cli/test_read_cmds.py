@@ -132,3 +132,29 @@ def test_a_command_the_daemon_carries_out_fails_with_the_same_line(sim_world: Si
         by_daemon = sim_world.run("retry", "NOPE123")
     assert by_daemon.returncode == inline.returncode == 1
     assert by_daemon.stderr == inline.stderr
+
+
+def test_alerts_speak_of_wisenet_and_name_records_by_learner_ref(sim_world: SimWorld) -> None:
+    sim_world.connect()
+    sim_world.wisenet.seed_awkward()
+    assert sim_world.run("sync", "--once").returncode == 4
+    contact = sorted(
+        sim_world.xero.contacts(sim_world.tenant_id), key=lambda c: c["ContactNumber"]
+    )[0]
+    invoice = sim_world.xero.add_invoice(sim_world.tenant_id, contact["ContactID"], Total=5)
+    sim_world.wisenet.fail_next(f"/invoices/{invoice['InvoiceID']}", 400)
+    assert sim_world.run("sync", "--once").returncode == 4
+    found = sim_world.json("alerts")
+    assert found
+    for alert in found:
+        text = alert["message"] + " " + alert["fix"]
+        assert "source system" not in text and "source export" not in text, alert
+    [failed] = [a for a in found if a["type"] == "writeback_failed"]
+    assert failed["record"] == f"{contact['ContactNumber']} invoice {invoice['InvoiceNumber']}"
+    assert "Wisenet" in failed["fix"] and f"retry {invoice['InvoiceNumber']}" in failed["fix"]
+    assert any("in Wisenet" in a["fix"] for a in found if a["type"] == "learner_invalid")
+    table = sim_world.run("alerts").stdout
+    assert all(a["fix"] in table for a in found)  # the fix column is never cut off
+    retried = sim_world.run("retry", invoice["InvoiceNumber"])
+    assert retried.returncode == 0, retried.stderr
+    assert "1 job(s)" in retried.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xerowatch.store.db import Store, utc_now_iso
+from xerowatch.store.db import GENERIC_SOURCE, Store, utc_now_iso
 
 ALERT_TYPES: dict[str, str] = {
     "learner_invalid": "a learner cannot become a contact until a field is corrected",
@@ -57,7 +57,13 @@ class Alert:
 async def raise_alert(
     store: Store, type_: str, message: str, *, fix: str = "", record: str = "", tenant_id: str = ""
 ) -> int:
-    """Record an alert, or bump the count of the open one with the same type/tenant/record."""
+    """Record an alert, or bump the count of the open one with the same type/tenant/record.
+
+    "the source system" in the texts becomes the name of the source in use (e.g. "Wisenet").
+    """
+    if store.source_label != GENERIC_SOURCE:
+        message = message.replace(GENERIC_SOURCE, store.source_label)
+        fix = fix.replace(GENERIC_SOURCE, store.source_label)
     now = utc_now_iso()
     async with store.transaction() as conn:
         await conn.execute(

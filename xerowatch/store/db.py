@@ -50,6 +50,10 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+GENERIC_SOURCE = "the source system"
+"""The words alert texts use for the source; `Store.source_label` replaces them."""
+
+
 class Store:
     """An open store. Use `transaction()` for writes that must land together."""
 
@@ -57,6 +61,8 @@ class Store:
         self._conn = conn
         self.path = path
         self._write_lock = anyio.Lock()
+        self.source_label = GENERIC_SOURCE
+        """How alerts name the source in use ("Wisenet"); set by the composition root."""
 
     @property
     def conn(self) -> aiosqlite.Connection:

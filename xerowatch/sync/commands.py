@@ -29,6 +29,8 @@ class CommandError(Exception):
 async def _retry_ref(engine: SyncEngine, ref: str) -> str:
     store = engine.ctx.store
     failed = await jobs.failed_jobs(store, key=ref)
+    for key in await transactions.record_keys_numbered(store, ref):  # an invoice number
+        failed += await jobs.failed_jobs(store, key=key)
     await jobs.make_due_now(store, [job.id for job in failed])
     learner = await learners.get_by_ref(store, ref)
     if learner is None:

@@ -46,6 +46,10 @@ class CallCounter:
         return dict(sorted(self.by_endpoint.items()))
 
 
+SOURCE_WORDS = {"wisenet": "Wisenet", "file": "the learner CSV files"}
+"""How alerts and logs name each kind of source (never "the source system")."""
+
+
 @dataclass
 class EngineContext:
     """The engine's dependencies, built once by the composition root."""
@@ -57,6 +61,11 @@ class EngineContext:
     clock: Clock
     calls: CallCounter = field(default_factory=CallCounter)
     backoff: JobBackoff = field(default_factory=JobBackoff)
+
+    @property
+    def source_label(self) -> str:
+        """The source in the operator's words: "Wisenet", "the learner CSV files"."""
+        return SOURCE_WORDS.get(self.source.name, self.source.name)
 
     def tenant_ref(self, tenant_id: str, connection_id: str) -> TenantRef:
         """Build the transport's tenant reference."""

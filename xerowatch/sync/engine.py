@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 
 SOURCE_DOWN_ALERT = "source_unavailable"
 XERO_ERROR_ALERT = "xero_error"
-SOURCE_WORDS = {"wisenet": "Wisenet", "file": "the learner CSV files"}
-"""How alerts and logs name each kind of source."""
 
 
 @dataclass
@@ -189,7 +187,7 @@ class SyncEngine:
 
     async def ingest_or_alert(self) -> IngestSummary:
         """Read the source; if it is down, alert and carry on with what is already known."""
-        name = SOURCE_WORDS.get(self.ctx.source.name, self.ctx.source.name)
+        name = self.ctx.source_label
         try:
             summary = await self.ingest_source()
         except SourceError as exc:

@@ -109,7 +109,7 @@ async def apply_batch(
             store,
             SOURCE_PROBLEM_ALERT,
             problem.message,
-            fix="Correct the record in the source export; the rest was imported",
+            fix="Correct the record in the source system; the rest was imported",
             record=problem.record,
         )
     summary.deleted += await learners.mark_deleted(store, batch.deleted_source_ids)

@@ -84,7 +84,8 @@ def decide(
                     f"Contact name '{valid.name}' is already used by Contact Code "
                     f"{other.contact_number}"
                 ),
-                fix="Correct the RefInternal or the names in the source, or rename that contact",
+                fix="Correct the RefInternal or the names in the source system, "
+                "or rename that contact",
             )
         if policy.adopt_name_matches:
             return Decision("adopt", other.contact_id)

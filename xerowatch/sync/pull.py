@@ -173,7 +173,7 @@ async def _alert_left(
         ctx.store,
         LEFT_LEARNER_ALERT,
         f"{label} moved in Xero from learner {ref} to contact '{contact}', which is not a "
-        f"learner; the source still shows it on learner {ref}",
+        f"learner; the source system still shows it on learner {ref}",
         fix="If that contact is the learner, merge it in Xero keeping the xerowatch contact "
         f"(Contact Code {ref}); otherwise remove it from the learner in the source system",
         record=record,

@@ -47,13 +47,13 @@ async def _write_one(ctx: EngineContext, item: PendingWrite, summary: WritebackS
     try:
         await ctx.source.write_transaction(item.tx)
     except SourceError as exc:
-        await _failed(ctx, item.tenant_id, key, item.tx.ref_internal, exc, exc.transient)
+        await _failed(ctx, item, key, exc, exc.transient)
         summary.retrying += int(exc.transient)
         summary.failed += int(not exc.transient)
         return
     except Exception as exc:  # a source bug must not stop the other write-backs
         log.exception("write-back of %s failed", key)
-        await _failed(ctx, item.tenant_id, key, item.tx.ref_internal, exc, True)
+        await _failed(ctx, item, key, exc, True)
         summary.retrying += 1
         return
     await transactions.mark_written(
@@ -83,13 +83,21 @@ async def _write_one(ctx: EngineContext, item: PendingWrite, summary: WritebackS
                 ),
             ],
         )
-    await alerts.resolve_alerts(ctx.store, record=key, tenant_id=item.tenant_id)
+    for record in (alert_record(item), key):  # `key`: alerts raised before records had names
+        await alerts.resolve_alerts(ctx.store, record=record, tenant_id=item.tenant_id)
     summary.written += 1
 
 
+def alert_record(item: PendingWrite) -> str:
+    """How a write-back alert names its record: the learner's ref, then the transaction's number."""
+    tx = item.tx
+    return f"{tx.ref_internal} {tx.kind.replace('_', ' ')} {tx.number or tx.xero_id}"
+
+
 async def _failed(
-    ctx: EngineContext, tenant_id: str, key: str, ref: str, exc: Exception, transient: bool
+    ctx: EngineContext, item: PendingWrite, key: str, exc: Exception, transient: bool
 ) -> None:
+    tenant_id, ref = item.tenant_id, item.tx.ref_internal
     job = await jobs.get_job(ctx.store, tenant_id, JOB_KIND, key)
     attempts = job.attempts if job else 1
     when = ctx.backoff.next_attempt(attempts, ctx.clock.now()) if transient else None
@@ -114,8 +122,11 @@ async def _failed(
         await alerts.raise_alert(
             ctx.store,
             WRITEBACK_ALERT,
-            f"Could not write {key} back to learner {ref}: {exc}",
-            fix=f"Fix the cause in the source system, then run `xerowatch retry {key}`",
-            record=key,
+            f"Could not write {item.tx.kind.replace('_', ' ')} {item.tx.number or item.xero_id} "
+            f"back to learner {ref} in {ctx.source_label}: "
+            f"{exc}",
+            fix=f"Fix the cause in {ctx.source_label}, then run "
+            f"`xerowatch retry {item.tx.number or key}`",
+            record=alert_record(item),
             tenant_id=tenant_id,
         )
