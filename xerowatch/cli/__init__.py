@@ -11,12 +11,13 @@ import click
 from xerowatch import __version__
 from xerowatch.cli.context import LOG_LEVELS, CliContext
 from xerowatch.cli.errors import report_error
+from xerowatch.cli.options import XerowatchGroup
 from xerowatch.config import ConfigError
 from xerowatch.logs import redact
 from xerowatch.store.db import StoreError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=XerowatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",

@@ -16,6 +16,7 @@ import click
 import httpx
 
 from xerowatch.cli.context import CliContext
+from xerowatch.cli.options import json_option
 from xerowatch.clock import SystemClock
 from xerowatch.config import ConfigError, Settings, XeroSettings
 from xerowatch.store.db import Store, open_store
@@ -317,7 +318,7 @@ def _parse_choice(answer: str, count: int) -> list[int]:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.option("--all", "show_all", is_flag=True, help="Include disconnected organisations.")
 @click.pass_obj
 def connections(obj: CliContext, as_json: bool, show_all: bool) -> None:
@@ -386,7 +387,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 
 @click.command()
-@click.argument("tenant_id")
+@click.argument("tenant_id", metavar="TENANT_ID")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 def disconnect(obj: CliContext, tenant_id: str, yes: bool) -> None:

@@ -65,7 +65,7 @@ def submit(obj: CliContext, kind: CommandKind, args: dict[str, Any]) -> None:
 
 
 @click.command("retry")
-@click.argument("ref", required=False)
+@click.argument("ref", required=False, metavar="[REF]")
 @click.option("--all", "retry_all", is_flag=True, help="Retry every failed learner and job.")
 @click.pass_obj
 def retry_command(obj: CliContext, ref: str | None, retry_all: bool) -> None:
@@ -133,7 +133,7 @@ def resume_command(obj: CliContext, tenant_id: str) -> None:
 
 
 @click.command("ack")
-@click.argument("alert_ids", nargs=-1, type=int)
+@click.argument("alert_ids", nargs=-1, type=int, metavar="[ALERT_ID]...")
 @click.option("--all", "ack_all", is_flag=True, help="Acknowledge every open alert.")
 @click.pass_obj
 def ack_command(obj: CliContext, alert_ids: tuple[int, ...], ack_all: bool) -> None:

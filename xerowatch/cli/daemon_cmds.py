@@ -9,6 +9,7 @@ import anyio
 import click
 
 from xerowatch.cli.context import CliContext
+from xerowatch.cli.options import XerowatchGroup
 from xerowatch.config import Settings, check_credentials
 from xerowatch.daemon.assembly import daemon_runner, load_daemon_settings
 from xerowatch.daemon.service import (
@@ -45,7 +46,7 @@ def run_cmd(obj: CliContext) -> None:
         raise click.exceptions.Exit(code)
 
 
-@click.group("service")
+@click.group("service", cls=XerowatchGroup)
 def service_group() -> None:
     """Run xerowatch as a systemd service."""
 

@@ -132,10 +132,15 @@ async def _run(world: DemoWorld, http_port: int) -> int:
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("demo-state"),
     show_default=True,
-    help="Where the demo keeps its config and store (started afresh each time).",
+    metavar="DIR",
+    help="Where the demo keeps its config and store (wiped and started afresh each time).",
 )
 @click.option(
-    "--learners", default=150, show_default=True, help="Learners in the Wisenet simulator."
+    "--learners",
+    default=150,
+    show_default=True,
+    metavar="N",
+    help="Learners in the Wisenet simulator.",
 )
 @click.pass_obj
 def demo_command(obj: CliContext, world_dir: Path, learners: int) -> None:

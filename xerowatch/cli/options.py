@@ -12,7 +12,36 @@ from xerowatch.sync.resync import RESYNC_TYPES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DAY = click.DateTime(["%Y-%m-%d"])
+
+class XerowatchGroup(click.Group):
+    """A command group whose command list shows each command's whole first sentence, wrapped."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the subcommands without cutting their help short."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class Day(click.DateTime):
+    """A YYYY-MM-DD date, shown as such in help (not as strftime codes)."""
+
+    name = "date"
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """The placeholder in help."""
+        return "YYYY-MM-DD"
+
+
+DAY = Day()
 JSON_HELP = "Print JSON instead of text."
 
 

@@ -13,6 +13,7 @@ import httpx
 
 from xerowatch.cli.auth_cmds import StdinLines, receive_code
 from xerowatch.cli.context import CliContext
+from xerowatch.cli.options import json_option
 from xerowatch.clock import Clock, SystemClock
 from xerowatch.config import ConfigError, WisenetSettings
 from xerowatch.source.port import SourceError
@@ -199,7 +200,7 @@ def _expiry(moment: datetime | None, now: datetime) -> str:
 
 
 @click.command("wisenet-status")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option
 @click.pass_obj
 def wisenet_status(obj: CliContext, as_json: bool) -> None:
     """Show whether Wisenet is authorised, when its access token expires, and the budget."""
