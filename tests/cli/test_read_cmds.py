@@ -59,6 +59,8 @@ def test_an_invoice_is_found_by_its_number_as_well_as_its_id(
     assert world.run("online-link", invoice_id).stdout == by_number.stdout
     history = world.run("history", number)
     assert history.returncode == 0 and f"invoice:{invoice_id}" in history.stdout
+    fetched = [r for r in world.json("history", number) if r["action"] == "online_url"]
+    assert fetched and all(r["correlation_id"] for r in fetched)
     unknown = world.run("online-link", "INV-9999")
     assert unknown.returncode == 1
     assert unknown.stderr.startswith("error: no synced invoice numbered INV-9999")

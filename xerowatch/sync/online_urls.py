@@ -8,7 +8,7 @@ from uuid import UUID
 from xerowatch.store import transactions
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.sync.context import EngineContext
-from xerowatch.xero.errors import XeroRateLimited
+from xerowatch.xero.errors import XeroError, XeroRateLimited
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.transport import TenantRef
 
@@ -19,17 +19,38 @@ async def fetch_online_url(
     ctx: EngineContext, tenant: TenantRef, invoice_id: str, *, lane: Lane = Lane.OPERATOR
 ) -> str | None:
     """Fetch and store one invoice's online link (it is then written back with the invoice)."""
-    url = await ctx.xero.online_invoice_url(UUID(invoice_id), tenant=tenant, lane=lane)
+    key = f"invoice:{invoice_id}"
+    try:
+        url, correlation_id = await ctx.xero.online_invoice(
+            UUID(invoice_id), tenant=tenant, lane=lane
+        )
+    except XeroRateLimited:
+        raise  # budget, not an answer about this invoice: nothing to record
+    except XeroError as exc:
+        entry = HistoryEntry(
+            key,
+            "online_url",
+            "error",
+            "from_xero",
+            tenant.tenant_id,
+            str(exc),
+            http_status=exc.status,
+            correlation_id=exc.correlation_id,
+        )
+        await record(ctx.store, entry)
+        raise
     await transactions.set_online_url(ctx.store, tenant.tenant_id, invoice_id, url)
     await record(
         ctx.store,
         HistoryEntry(
-            f"invoice:{invoice_id}",
+            key,
             "online_url",
             "ok" if url else "info",
             "from_xero",
             tenant.tenant_id,
             url or "Xero has no online invoice for it",
+            http_status=200 if url else None,
+            correlation_id=correlation_id,
         ),
     )
     return url

@@ -166,22 +166,34 @@ class XeroClient:
         self, invoice_id: UUID, *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
     ) -> str | None:
         """Return the customer-facing URL of an invoice, or None if Xero has none."""
+        url, _ = await self.online_invoice(invoice_id, tenant=tenant, lane=lane)
+        return url
+
+    async def online_invoice(
+        self, invoice_id: UUID, *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
+    ) -> tuple[str | None, str | None]:
+        """Return (the invoice's online URL or None, Xero-Correlation-Id of the answer)."""
         path = f"/Invoices/{invoice_id}/OnlineInvoice"
         try:
             response = await self._transport.request("GET", path, tenant=tenant, lane=lane)
-        except XeroNotFound:
-            return None
+        except XeroNotFound as exc:
+            return None, exc.correlation_id
         body = response.body
         raw = body.get("OnlineInvoices") if isinstance(body, Mapping) else None
         if not isinstance(raw, list):
-            raise XeroResponseError(f"GET {path}: no OnlineInvoices list in the answer")
+            raise XeroResponseError(
+                f"GET {path}: no OnlineInvoices list in the answer",
+                correlation_id=response.correlation_id,
+            )
         if not raw:
-            return None
+            return None, response.correlation_id
         try:
             url = OnlineInvoice.model_validate(raw[0]).online_invoice_url
         except ValidationError:
-            raise XeroResponseError(f"GET {path}: unreadable OnlineInvoice") from None
-        return url or None
+            raise XeroResponseError(
+                f"GET {path}: unreadable OnlineInvoice", correlation_id=response.correlation_id
+            ) from None
+        return url or None, response.correlation_id
 
     async def upsert_contacts(
         self,
