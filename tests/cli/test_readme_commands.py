@@ -68,3 +68,24 @@ def test_every_option_of_every_command_is_in_the_readme_and_exists() -> None:
     documented = _documented()
     for path, options in _commands(cli).items():
         assert documented[path] == options, path
+
+
+def test_json_is_worded_once_and_tenant_takes_a_tenant_id() -> None:
+    helps: dict[str, set[str]] = {}
+    for path, command in _all_commands(cli):
+        for param in command.params:
+            if isinstance(param, click.Option) and param.opts[0] in ("--json", "--tenant"):
+                helps.setdefault(param.opts[0], set()).add(str(param.help))
+                if param.opts[0] == "--tenant":
+                    assert param.metavar == "TENANT_ID", path
+    assert len(helps["--json"]) == 1
+
+
+def _all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out: list[tuple[str, click.Command]] = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            out += _all_commands(command, f"{prefix}{name} ")
+        else:
+            out.append((f"{prefix}{name}", command))
+    return out

@@ -171,3 +171,13 @@ async def test_budget_exhaustion_stops_before_sending(clock: FakeClock) -> None:
             await client.get_json("/combos/states")
     assert route.call_count == 9
     await client.aclose()
+
+
+@respx.mock
+async def test_an_unreachable_wisenet_names_the_url_and_the_setting(client: WisenetClient) -> None:
+    respx.get(f"{BASE}/combos/states").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(SourceError) as info:
+        await client.get_json("/combos/states")
+    assert info.value.transient is True
+    assert f"{BASE}/combos/states" in str(info.value)
+    assert "[wisenet] base_url" in str(info.value)

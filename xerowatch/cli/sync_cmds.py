@@ -136,7 +136,7 @@ def _fail(as_json: bool, code: int, message: str) -> NoReturn:
 
 
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 @click.pass_obj
 def status_command(obj: CliContext, as_json: bool) -> None:
     """Connection, quota, queue and alert status (works while the daemon runs)."""
