@@ -148,3 +148,13 @@ async def count_open(store: Store) -> int:
         "SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NULL AND resolved_at IS NULL"
     )
     return int(row[0]) if row else 0
+
+
+async def count_opened_since(store: Store, since_iso: str) -> int:
+    """Open alerts raised (or raised again after an ack or a fix) at or after `since_iso`."""
+    row = await store.fetchone(
+        "SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NULL AND resolved_at IS NULL "
+        "AND first_seen >= ?",
+        (since_iso,),
+    )
+    return int(row[0]) if row else 0

@@ -8,6 +8,7 @@ from typing import Any
 
 from xerowatch.source.port import SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime
+from xerowatch.store.db import utc_now_iso
 from xerowatch.store.overview import LAST_CYCLE_KEY
 from xerowatch.sync.commands import process_pending
 from xerowatch.sync.context import EngineContext
@@ -211,7 +212,7 @@ class SyncEngine:
 
     async def run_cycle(self) -> CycleSummary:
         """One full cycle; errors in one tenant do not stop the others."""
-        before_alerts = await alerts.count_open(self.ctx.store)
+        started = utc_now_iso()
         start_calls = self.ctx.calls.snapshot()
         summary = CycleSummary()
         summary.commands = await process_pending(self)
@@ -240,7 +241,7 @@ class SyncEngine:
         }
         summary.unreached_calls = self.ctx.calls.unreached_total - start_unreached
         summary.open_alerts = await alerts.count_open(self.ctx.store)
-        summary.new_alerts = max(0, summary.open_alerts - before_alerts)
+        summary.new_alerts = await alerts.count_opened_since(self.ctx.store, started)
         finished = {**summary.to_dict(), "finished_at": self.ctx.clock.now().isoformat()}
         await runtime.put(self.ctx.store, LAST_CYCLE_KEY, finished)
         return summary
