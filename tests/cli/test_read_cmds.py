@@ -122,6 +122,9 @@ def test_a_failed_command_is_one_error_line_and_exit_1(sim_world: SimWorld) -> N
     assert done.stdout == ""
     [line] = done.stderr.splitlines()
     assert line.startswith("error: no learner or job known as NOPE123: give a learner's")
+    ack = sim_world.run("ack", "999")
+    assert ack.returncode == 1
+    assert ack.stderr.startswith("error: no open alert 999: see `xerowatch alerts`")
     tenant = sim_world.run("pause", "--tenant", "no-such-tenant")
     assert tenant.returncode == 1
     assert tenant.stderr.startswith("error: no connected Xero organisation no-such-tenant")

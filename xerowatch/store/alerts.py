@@ -158,3 +158,16 @@ async def count_opened_since(store: Store, since_iso: str) -> int:
         (since_iso,),
     )
     return int(row[0]) if row else 0
+
+
+async def open_ids(store: Store, alert_ids: list[int]) -> set[int]:
+    """Which of these alert ids are open (neither acknowledged nor resolved)."""
+    if not alert_ids:
+        return set()
+    marks = ",".join("?" * len(alert_ids))
+    rows = await store.fetchall(
+        f"SELECT id FROM alerts WHERE id IN ({marks}) AND acknowledged_at IS NULL "
+        "AND resolved_at IS NULL",
+        alert_ids,
+    )
+    return {int(row[0]) for row in rows}

@@ -229,7 +229,15 @@ async def execute(engine: SyncEngine, cmd: Command) -> str:
         await runtime.set_paused(store, cmd.kind == "pause", tenant_id)
         return f"{'paused' if cmd.kind == 'pause' else 'resumed'} {tenant_id or 'all tenants'}"
     if cmd.kind == "acknowledge":
-        count = await alerts.acknowledge(store, _alert_ids(args))
+        ids = _alert_ids(args)
+        if ids is not None:
+            unknown = sorted(set(ids) - await alerts.open_ids(store, ids))
+            if unknown:
+                raise CommandError(
+                    f"no open alert {', '.join(map(str, unknown))}: see `xerowatch alerts` for "
+                    "the ids of open alerts (nothing was acknowledged)"
+                )
+        count = await alerts.acknowledge(store, ids)
         return f"{count} alert(s) acknowledged"
     if cmd.kind == "fetch_online_url":
         return await _online_link(engine, args)
