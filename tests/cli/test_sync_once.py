@@ -65,6 +65,13 @@ def test_wisenet_refusing_the_key_exits_1_naming_the_setting(sim_world: SimWorld
     assert "Wisenet" in line and "[wisenet] api_key" in line
 
 
+def test_sync_without_once_is_a_usage_error_in_json_too(sim_world: SimWorld) -> None:
+    done = sim_world.run("sync", "--json")
+    assert done.returncode == 2
+    assert "sync --once" in json.loads(done.stdout)["error"]
+    assert done.stderr.startswith("error: use `xerowatch sync --once`")
+
+
 def test_a_config_error_is_json_too(sim_world: SimWorld) -> None:
     sim_world.edit("[sync]\n", '[sync]\nbatch_size = "many"\n')
     done = sim_world.run("sync", "--once", "--json")

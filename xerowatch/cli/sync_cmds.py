@@ -18,6 +18,7 @@ from xerowatch.cli.render import echo_json, money, table
 from xerowatch.cli.status_text import render_status
 from xerowatch.config import ConfigError, check_credentials
 from xerowatch.daemon.lease import DaemonLease
+from xerowatch.logs import redact
 from xerowatch.store import alerts, history, transactions
 from xerowatch.store.db import Store, StoreError
 from xerowatch.store.overview import read_overview
@@ -84,13 +85,23 @@ def cycle_exit_code(summary: CycleSummary) -> int:
 def sync_command(obj: CliContext, once: bool, as_json: bool, force: bool) -> None:
     """One full cycle: source changes, contact push, transaction pull, write-back."""
     if not once:
-        raise click.UsageError("use `xerowatch sync --once`, or `xerowatch run` to keep syncing")
+        _fail(
+            as_json, EXIT_CONFIG, "use `xerowatch sync --once`, or `xerowatch run` to keep syncing"
+        )
     try:
         summary = _sync_once(obj, force)
     except (ConfigError, StoreError) as exc:
         _fail(as_json, EXIT_CONFIG, str(exc))
     except DaemonRunning as exc:
         _fail(as_json, EXIT_DAEMON_RUNNING, str(exc))
+    except Exception as exc:  # a failure outside what a cycle catches: still one line (and JSON)
+        log.debug("sync --once failed", exc_info=exc)
+        _fail(
+            as_json,
+            EXIT_FAILED,
+            f"unexpected {type(exc).__name__}: {redact(str(exc))} — run again with "
+            "--log-level DEBUG for the details",
+        )
     code = cycle_exit_code(summary)
     if as_json:
         echo_json({**summary.to_dict(), "exit_code": code})

@@ -135,7 +135,7 @@ class SyncEngine:
         learner = await self.ctx.source.get_learner(source_id)
         if learner is None:
             await learners.mark_deleted(self.ctx.store, [source_id])
-            return f"learner {source_id} is gone from the source"
+            return f"learner {source_id} is gone from {self.ctx.source_label}"
         tenants = [t.tenant_id for t in await self.tenants()]
         summary = IngestSummary()
         await apply_learner(self.ctx.store, learner, tenants, summary)
