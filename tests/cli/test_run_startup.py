@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from tests.cli.proc import running_daemon
 from tests.cli.sim_world import SimWorld, sim_world
 
 __all__ = ["sim_world"]
@@ -57,3 +58,12 @@ def test_run_names_the_connected_organisation(sim_world: SimWorld) -> None:
     log = _run_until_ready(sim_world)
     assert f"organisations: Loopback RTO ({sim_world.tenant_id})" in log
     assert "xerowatch connect" not in log
+
+
+def test_a_second_run_on_the_same_store_exits_3(sim_world: SimWorld) -> None:
+    with running_daemon(sim_world.config) as first:
+        second = sim_world.run("run")
+        assert first.poll() is None  # the first one keeps running
+    assert second.returncode == 3, second.stderr
+    assert "another xerowatch daemon is running on store" in second.stderr
+    assert f"pid {first.pid} " in second.stderr
