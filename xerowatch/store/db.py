@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -15,11 +14,19 @@ from typing import Any
 import aiosqlite
 import anyio
 
+from xerowatch.store.errors import StoreDamagedError, StoreError
+from xerowatch.store.health import (
+    create_private,
+    damaged,
+    integrity_problems,
+    is_damage,
+    make_private,
+    refuse_if_empty,
+)
+
+__all__ = ["Migration", "Store", "StoreDamagedError", "StoreError", "migrate", "open_store"]
+
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-class StoreError(Exception):
-    """The store cannot be opened or migrated."""
 
 
 @dataclass(frozen=True)
@@ -116,22 +123,6 @@ class Store:
         await self._conn.close()
 
 
-def _create_private(path: Path) -> None:
-    """Create a new database file 0600 (SQLite gives its -wal/-shm files the same mode).
-
-    An existing file is left alone: opening and closing another descriptor on a database this
-    process already has open would drop SQLite's POSIX locks on it (they are per process).
-    """
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
-
-
 async def migrate(store: Store, migrations: Sequence[Migration] | None = None) -> int:
     """Apply every migration newer than the store's version; return the new version."""
     steps = list(migrations) if migrations is not None else bundled_migrations()
@@ -178,10 +169,16 @@ def _split_sql(script: str) -> list[str]:
 async def open_store(
     path: Path | str, *, migrations: Sequence[Migration] | None = None, run_migrations: bool = True
 ) -> Store:
-    """Open (creating 0600 if needed) and migrate the store at `path`; ':memory:' is allowed."""
+    """Open (creating 0600 if needed) and migrate the store at `path`; ':memory:' is allowed.
+
+    An existing store that is empty or fails SQLite's quick_check is refused with a
+    StoreDamagedError naming the last good backup; one readable by others is tightened to 0600.
+    """
     target = Path(path)
     if str(path) != ":memory:":
-        _create_private(target)
+        refuse_if_empty(target)
+        make_private(target)
+        create_private(target)
     try:
         conn = await aiosqlite.connect(str(path), isolation_level=None)
     except Exception as exc:  # sqlite3.OperationalError and friends
@@ -192,9 +189,16 @@ async def open_store(
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = FULL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        problems = await integrity_problems(conn)
     except Exception as exc:  # e.g. the file is not a database
         await conn.close()
+        if is_damage(exc):
+            raise damaged(path, str(exc)) from None
         raise StoreError(f"cannot open store {path}: {exc}") from None
+    if problems:
+        await conn.close()
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        raise damaged(path, f"quick_check: {problems[0]}{more}")
     store = Store(conn, target)
     if run_migrations:
         try:
