@@ -6,8 +6,9 @@ a second one forces it. SIGHUP re-reads the configuration and re-creates everyth
 it (the loops, the HTTP server, the log format); `store.path` alone needs a restart, because
 the lease and every open transaction belong to the store.
 
-Exit codes: 0 clean stop · 1 failure (lease lost, HTTP port unusable, crash) · 3 another
-daemon holds the store's lease (2 stays the CLI's configuration error).
+Exit codes: 0 clean stop · 1 failure (lease lost, HTTP port unusable, crash) · 2 the store
+turned out damaged (as the CLI's configuration and store errors) · 3 another daemon holds the
+store's lease.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ from xerowatch.daemon.supervisor import LoopHealth, LoopSpec, Supervisor
 from xerowatch.logs import redact, setup_logging
 from xerowatch.store.alerts import count_open
 from xerowatch.store.db import Store
+from xerowatch.store.health import damage_in, damaged
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
+EXIT_STORE_DAMAGED = 2
 EXIT_LEASE_HELD = 3
 DEFAULT_SHUTDOWN_GRACE = 7.0
 """Seconds in-flight iterations get after SIGTERM; the whole stop stays under 10 s."""
@@ -195,12 +198,23 @@ class DaemonRunner:
                 finally:
                     tg.cancel_scope.cancel()
         except Exception as exc:
-            log.critical("daemon failed: %s", redact(repr(exc)), exc_info=exc)
-            self._exit_code = EXIT_FAILURE
+            if damage_in(exc) is not None:
+                self._store_damaged(exc)
+            else:
+                log.critical("daemon failed: %s", redact(repr(exc)), exc_info=exc)
+                self._exit_code = EXIT_FAILURE
         finally:
             with anyio.CancelScope(shield=True):
                 await self._shut_down()
         return self._exit_code
+
+    def _store_damaged(self, exc: BaseException) -> None:
+        """SQLite reports the store file damaged: stop with one line rather than loop on it."""
+        if self._exit_code != EXIT_STORE_DAMAGED:
+            error = damage_in(exc) or exc
+            log.critical("%s; stopping the daemon", damaged(self._store.path, str(error)))
+        self._exit_code = EXIT_STORE_DAMAGED
+        self.request_stop()
 
     async def _shut_down(self) -> None:
         if not self._stopping_sent:
@@ -245,7 +259,7 @@ class DaemonRunner:
         generation_end = self._generation_end = anyio.Event()
         if self._stop_requested:
             return
-        supervisor = Supervisor(self._store, self._clock)
+        supervisor = Supervisor(self._store, self._clock, on_store_damaged=self._store_damaged)
 
         def restart() -> None:  # bound to this generation: a late call cannot end the next one
             if not self._stop_requested:
@@ -353,6 +367,9 @@ class DaemonRunner:
                 self.force_stop()
                 return
             except Exception as exc:  # a busy or briefly unwritable store: try again
+                if damage_in(exc) is not None:
+                    self._store_damaged(exc)
+                    return
                 log.warning("lease heartbeat failed, retrying: %s", redact(str(exc)))
 
     async def _default_status(self) -> str:
