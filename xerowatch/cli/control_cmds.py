@@ -13,6 +13,7 @@ import anyio
 import click
 
 from xerowatch.cli.context import CliContext
+from xerowatch.cli.params import ALERT_ID, RESYNC_ID
 from xerowatch.cli.status import daemon_state
 from xerowatch.store import commands
 from xerowatch.store.commands import CommandKind
@@ -85,7 +86,7 @@ def retry_command(obj: CliContext, ref: str | None, retry_all: bool) -> None:
     "(default: all).",
 )
 @click.option("--tenant", "tenant_id", default="", help="Only this Xero tenant.")
-@click.option("--cancel", "cancel_id", type=int, help="Cancel the resync with this id.")
+@click.option("--cancel", "cancel_id", type=RESYNC_ID, help="Cancel the resync with this id.")
 @click.pass_obj
 def resync_command(
     obj: CliContext,
@@ -136,7 +137,7 @@ def resume_command(obj: CliContext, tenant_id: str) -> None:
 
 
 @click.command("ack")
-@click.argument("alert_ids", nargs=-1, type=int)
+@click.argument("alert_ids", nargs=-1, type=ALERT_ID)
 @click.option("--all", "ack_all", is_flag=True, help="Acknowledge every open alert.")
 @click.pass_obj
 def ack_command(obj: CliContext, alert_ids: tuple[int, ...], ack_all: bool) -> None:

@@ -13,6 +13,7 @@ import anyio
 import click
 
 from xerowatch.cli.context import CliContext
+from xerowatch.cli.params import LEARNER_COUNT
 from xerowatch.cli.status import collect_status
 from xerowatch.config import load_settings
 from xerowatch.daemon.assembly import daemon_runner
@@ -135,7 +136,11 @@ async def _run(world: DemoWorld, http_port: int) -> int:
     help="Where the demo keeps its config and store (started afresh each time).",
 )
 @click.option(
-    "--learners", default=150, show_default=True, help="Learners in the Wisenet simulator."
+    "--learners",
+    type=LEARNER_COUNT,
+    default=150,
+    show_default=True,
+    help="Learners in the Wisenet simulator.",
 )
 @click.pass_obj
 def demo_command(obj: CliContext, world_dir: Path, learners: int) -> None:

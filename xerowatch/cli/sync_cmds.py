@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from xerowatch.cli.context import CliContext
+from xerowatch.cli.params import ROW_COUNT
 from xerowatch.cli.render import echo_json, table
 from xerowatch.cli.status_text import render_status
 from xerowatch.store import alerts, history, transactions
@@ -102,7 +103,7 @@ def alerts_command(obj: CliContext, as_json: bool, type_: str | None) -> None:
 @click.command("history")
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--limit", default=50, show_default=True, help="Rows to show.")
+@click.option("--limit", type=ROW_COUNT, default=50, show_default=True, help="Rows to show.")
 @click.pass_obj
 def history_command(obj: CliContext, ref: str, as_json: bool, limit: int) -> None:
     """Integration history of one learner (RefInternal) or record, newest first."""
