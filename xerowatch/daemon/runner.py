@@ -35,7 +35,7 @@ from xerowatch.daemon.lease import DaemonLease, LeaseHeldError, LeaseLostError
 from xerowatch.daemon.metrics import CallMetrics, MetricsSource
 from xerowatch.daemon.notify import StatusText, SystemdNotifier, ping_systemd
 from xerowatch.daemon.supervisor import LoopHealth, LoopSpec, Supervisor
-from xerowatch.logs import redact, setup_logging
+from xerowatch.logs import flush_repeats, redact, setup_logging
 from xerowatch.store.alerts import count_open
 from xerowatch.store.db import Store
 from xerowatch.store.health import damage_in, damaged
@@ -46,6 +46,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_STORE_DAMAGED = 2
 EXIT_LEASE_HELD = 3
+LOG_FLUSH_SECONDS = 10.0
 DEFAULT_SHUTDOWN_GRACE = 7.0
 """Seconds in-flight iterations get after SIGTERM; the whole stop stays under 10 s."""
 
@@ -193,6 +194,7 @@ class DaemonRunner:
                     await tg.start(self._watch_signals)
                 tg.start_soon(self._keep_lease)
                 tg.start_soon(ping_systemd, self._notifier, self._clock, self._status_text)
+                tg.start_soon(self._flush_log_repeats)
                 try:
                     await self._run_generations()
                 finally:
@@ -224,6 +226,7 @@ class DaemonRunner:
         except Exception as exc:
             log.error("could not release the daemon lease: %s", redact(str(exc)))
         self._notifier.close()
+        flush_repeats(force=True)
         log.info("xerowatch daemon stopped (exit code %d)", self._exit_code)
 
     async def _run_generations(self) -> None:
@@ -355,6 +358,13 @@ class DaemonRunner:
                 else:
                     log.info("%s: stopping (in-flight work gets %.1f s)", name, self._grace)
                     self.request_stop()
+
+    async def _flush_log_repeats(self) -> None:
+        """Write the counts of rate-limited log lines when their interval ends, not only when
+        the next such line comes."""
+        while True:
+            await self._clock.sleep(LOG_FLUSH_SECONDS)
+            flush_repeats()
 
     async def _keep_lease(self) -> None:
         while True:
