@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.damage import make_store, zero_pages
+from tests.store.damage import make_store, zero_pages, zero_table
 
 HANG_GUARD_SECONDS = 120
 
@@ -48,7 +48,9 @@ def test_an_empty_store_is_refused_with_exit_2(tmp_path: Path, command: list[str
     assert (tmp_path / "x.db").stat().st_size == 0
 
 
-@pytest.mark.parametrize("command", [["status"], ["history", "A1"], ["run"]])
+@pytest.mark.parametrize(
+    "command", [["status"], ["history", "A1"], ["alerts"], ["sync", "--once"], ["run"]]
+)
 def test_a_store_with_zeroed_pages_is_refused_with_exit_2(
     tmp_path: Path, command: list[str]
 ) -> None:
@@ -61,16 +63,29 @@ def test_a_store_with_zeroed_pages_is_refused_with_exit_2(
     assert "no backup recorded" in line
 
 
+@pytest.mark.parametrize("command", [["alerts"], ["ack", "--all"], ["sync", "--once"], ["run"]])
+def test_damage_in_one_table_is_refused_by_whoever_meets_it(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Readers meet it when they read that table; the daemon and sync --once check every page
+    before they start."""
+    make_store(tmp_path / "x.db")
+    zero_table(tmp_path / "x.db", "alerts")
+    done = xerowatch(tmp_path, *command)
+    assert done.returncode == 2
+    assert "is damaged" in one_line(done)
+
+
 def test_store_check_passes_a_healthy_store_and_fails_a_damaged_one(tmp_path: Path) -> None:
     make_store(tmp_path / "x.db")
     done = xerowatch(tmp_path, "store", "check")
     assert done.returncode == 0, done.stderr
     assert "ok" in done.stdout
 
-    zero_pages(tmp_path / "x.db")
+    zero_table(tmp_path / "x.db", "alerts")
     done = xerowatch(tmp_path, "store", "check")
     assert done.returncode == 2
-    assert "Page" in done.stdout  # SQLite's findings, one per line
+    assert "malformed" in done.stdout  # SQLite's findings, one per line
     assert "is damaged" in one_line(done)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import anyio
@@ -28,8 +29,19 @@ def make_store(path: Path, *, alerts: int = 200) -> None:
     anyio.run(lambda: build_store(path, alerts=alerts))
 
 
-def zero_pages(path: Path, first: int = 2, count: int = 8) -> None:
-    """Overwrite pages with zeros (what a torn write or a bad block leaves behind)."""
+def zero_pages(path: Path, first: int = 2, count: int | None = None) -> None:
+    """Overwrite pages with zeros (what a torn write or a bad block leaves behind); by default
+    every page after the first, so whatever a command reads is damaged."""
+    if count is None:
+        count = path.stat().st_size // PAGE - first + 1
     with path.open("r+b") as handle:
-        handle.seek(PAGE * first)
+        handle.seek(PAGE * (first - 1))
         handle.write(b"\0" * PAGE * count)
+
+
+def zero_table(path: Path, table: str) -> None:
+    """Zero the root page of one table, leaving the schema readable."""
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    conn.close()
+    zero_pages(path, first=int(row[0]), count=1)

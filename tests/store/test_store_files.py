@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.damage import build_store, zero_pages
+from tests.store.damage import build_store, zero_pages, zero_table
 from xerowatch.store.db import StoreDamagedError, StoreError, open_store
 from xerowatch.store.health import record_backup
 
@@ -31,9 +31,26 @@ async def test_a_store_with_zeroed_pages_is_refused(tmp_path: Path) -> None:
     await build_store(path)
     zero_pages(path)
     with pytest.raises(StoreDamagedError, match="is damaged") as caught:
-        await open_store(path)
+        await open_store(path, quick_check=True)
     assert "no backup recorded" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+async def test_damage_met_by_a_query_is_the_same_one_line_refusal(tmp_path: Path) -> None:
+    """Without quick_check (too slow for every CLI command on a big store) a query that meets
+    the damage raises the same StoreDamagedError, not a raw sqlite3 error."""
+    path = tmp_path / "x.db"
+    await build_store(path)
+    zero_table(path, "alerts")
+    store = await open_store(path, run_migrations=False)
+    try:
+        with pytest.raises(StoreDamagedError, match="is damaged"):
+            await store.fetchall("SELECT * FROM alerts")
+        with pytest.raises(StoreDamagedError, match="is damaged"):
+            async with store.transaction() as conn:
+                await conn.execute("UPDATE alerts SET count = count + 1")
+    finally:
+        await store.close()
 
 
 async def test_the_refusal_names_the_last_good_backup(tmp_path: Path) -> None:
@@ -45,7 +62,7 @@ async def test_the_refusal_names_the_last_good_backup(tmp_path: Path) -> None:
     await build_store(path)
     zero_pages(path)
     with pytest.raises(StoreDamagedError) as caught:
-        await open_store(path)
+        await open_store(path, quick_check=True)
     assert str(backup) in str(caught.value)
     assert "2026-12-03T09:00:00+00:00" in str(caught.value)
 

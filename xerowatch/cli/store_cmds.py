@@ -50,7 +50,7 @@ def backup_command(obj: CliContext, destination: Path) -> None:
         raise StoreError(f"no store at {source}: nothing to back up")
 
     async def body() -> BackupResult:
-        store = await open_store(source)
+        store = await open_store(source, quick_check=True)
         try:
             return await backup_store(store, destination)
         finally:

@@ -53,7 +53,7 @@ async def daemon_runner(
     settings: Settings, config_path: Path | None, *, handle_signals: bool = True
 ) -> AsyncIterator[DaemonRunner]:
     """The daemon `xerowatch run` serves, with its store and engine open until the block ends."""
-    store = await open_store(settings.store.path)
+    store = await open_store(settings.store.path, quick_check=True)
     try:
         clock = SystemClock()
         calls = CallMetrics()

@@ -37,7 +37,7 @@ from xerowatch.daemon.notify import StatusText, SystemdNotifier, ping_systemd
 from xerowatch.daemon.supervisor import LoopHealth, LoopSpec, Supervisor
 from xerowatch.logs import flush_repeats, redact, setup_logging
 from xerowatch.store.alerts import count_open
-from xerowatch.store.db import Store
+from xerowatch.store.db import Store, StoreDamagedError
 from xerowatch.store.health import damage_in, damaged
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,9 @@ class DaemonRunner:
         """SQLite reports the store file damaged: stop with one line rather than loop on it."""
         if self._exit_code != EXIT_STORE_DAMAGED:
             error = damage_in(exc) or exc
-            log.critical("%s; stopping the daemon", damaged(self._store.path, str(error)))
+            if not isinstance(error, StoreDamagedError):
+                error = damaged(self._store.path, str(error))
+            log.critical("%s; stopping the daemon", error)
         self._exit_code = EXIT_STORE_DAMAGED
         self.request_stop()
 

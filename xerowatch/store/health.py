@@ -38,8 +38,9 @@ def is_damage(exc: BaseException) -> bool:
     return damage_in(exc) is not None
 
 
-def damage_in(exc: BaseException) -> sqlite3.DatabaseError | None:
-    """The SQLite damage error in `exc`, its exception groups or causes; None if there is none."""
+def damage_in(exc: BaseException) -> BaseException | None:
+    """The store-damage error in `exc`, its exception groups or causes (a StoreDamagedError,
+    or SQLite's corrupt / not-a-database error); None if there is none."""
     seen: set[int] = set()
     pending: list[BaseException] = [exc]
     while pending:
@@ -47,6 +48,8 @@ def damage_in(exc: BaseException) -> sqlite3.DatabaseError | None:
         if id(current) in seen:
             continue
         seen.add(id(current))
+        if isinstance(current, StoreDamagedError):
+            return current
         if isinstance(current, sqlite3.DatabaseError):
             code = getattr(current, "sqlite_errorcode", None)
             if isinstance(code, int) and code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB):

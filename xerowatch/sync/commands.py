@@ -9,7 +9,7 @@ from uuid import UUID
 
 from xerowatch.store import alerts, commands, jobs, learners, links, resyncs, runtime, transactions
 from xerowatch.store.commands import Command
-from xerowatch.store.db import Store
+from xerowatch.store.db import Store, StoreDamagedError
 from xerowatch.store.links import LinkState
 from xerowatch.sync.online_urls import fetch_online_url
 from xerowatch.sync.resync import parse_types
@@ -224,6 +224,8 @@ async def run_command(engine: SyncEngine, cmd: Command) -> str:
         reason = one_line(str(exc))
         await commands.complete(engine.ctx.store, cmd.id, ok=False, result=reason)
         return f"#{cmd.id} {cmd.kind}: failed: {reason}"
+    except StoreDamagedError:
+        raise  # not this command's failure: the CLI and the daemon stop with one line
     except Exception as exc:
         log.exception("command %s failed", cmd.id)
         reason = one_line(f"error: {exc}")
