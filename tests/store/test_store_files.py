@@ -116,3 +116,10 @@ async def test_a_store_that_cannot_be_tightened_is_refused(
     with pytest.raises(StoreError, match=r"readable by others \(mode 0644\)") as caught:
         await open_store(path)
     assert "chmod 600" in str(caught.value)
+
+
+async def test_a_store_that_cannot_be_created_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match=r"cannot create the store .*\[store\] path"):
+        await open_store(blocker / "x.db")

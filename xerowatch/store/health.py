@@ -118,8 +118,8 @@ def refuse_if_empty(path: Path) -> None:
     """
     try:
         size = path.stat().st_size
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # none yet: create_private makes it, or says why it cannot
     wal = Path(f"{path}-wal")
     if size == 0 and not (wal.exists() and wal.stat().st_size > 0):
         raise StoreDamagedError(
@@ -137,7 +137,7 @@ def make_private(path: Path) -> None:
     for file in (path, *side_files(path)):
         try:
             current = stat.S_IMODE(file.stat().st_mode)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
         if not current & 0o077:
             continue
@@ -163,11 +163,17 @@ def create_private(path: Path) -> None:
     """
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
-    for leftover in (tmp, *side_files(tmp)):
-        leftover.unlink(missing_ok=True)
-    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_RDWR, PRIVATE_MODE))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in (tmp, *side_files(tmp)):
+            leftover.unlink(missing_ok=True)
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_RDWR, PRIVATE_MODE))
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the store {path}: {exc.strerror or exc} (check [store] path and "
+            "that its directory is writable)"
+        ) from None
     try:
         conn = sqlite3.connect(tmp)
         try:
