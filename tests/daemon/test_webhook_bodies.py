@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from tests.daemon.test_webhooks import KEY, SECRET, TENANT, event
+from tests.store.damage import build_store, zero_table
 from xerowatch.clock import FakeClock
 from xerowatch.config import DaemonSettings
 from xerowatch.daemon.http import WEBHOOK_MALFORMED, WISENET_SECRET_HEADER, build_app
@@ -132,3 +134,18 @@ def test_parsers_return_or_raise_their_own_error_only(body: bytes) -> None:
     for parse in (parse_xero_payload, parse_wisenet_event):
         with contextlib.suppress(WebhookPayloadError):
             parse(body)
+
+
+async def test_a_damaged_store_is_a_503_not_a_500(tmp_path: Path) -> None:
+    """Xero delivers again later (after the restore); the daemon itself stops on the damage."""
+    path = tmp_path / "x.db"
+    await build_store(path, alerts=5)
+    zero_table(path, "webhook_events")
+    damaged = await open_store(path, run_migrations=False)
+    try:
+        body = json.dumps({"events": [event()]}).encode()
+        assert (await post(damaged, "/webhooks/xero", body)).status_code == 503
+        wisenet = json.dumps({"RecordId": 7, "EntityName": "Learner", "Event": "x"}).encode()
+        assert (await post(damaged, "/webhooks/wisenet", wisenet)).status_code == 503
+    finally:
+        await damaged.close()
