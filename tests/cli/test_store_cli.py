@@ -166,3 +166,15 @@ def test_backup_is_consistent_while_another_process_writes(tmp_path: Path) -> No
         b = conn.execute("SELECT count(*) FROM pair_b").fetchone()[0]
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert a == b > 0
+
+
+def test_a_world_readable_store_is_tightened_with_a_warning(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    make_store(db, alerts=1)
+    db.chmod(0o644)
+    done = xerowatch(tmp_path, "alerts")
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert "was mode 0644" in done.stderr
+    for side in (tmp_path / "x.db-wal", tmp_path / "x.db-shm"):
+        assert not side.exists() or stat.S_IMODE(side.stat().st_mode) == 0o600
