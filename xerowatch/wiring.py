@@ -86,7 +86,7 @@ async def open_runtime(
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
         if store is None:
-            store = await open_store(settings.store.path)
+            store = await open_store(settings.store.path, quick_check=True)
             stack.push_async_callback(store.close)
         http = httpx.AsyncClient(
             transport=xero_transport,

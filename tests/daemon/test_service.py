@@ -132,3 +132,27 @@ def test_service_paths_are_where_the_unit_keeps_config_and_store(
     assert f"XEROWATCH_STORE__PATH=%S/xerowatch/{store.name}" in unit  # %S = /var/lib
     assert store == Path("/var/lib/xerowatch/xerowatch.db")
     assert config == Path("/etc/xerowatch/xerowatch.toml")  # %E = /etc
+
+
+def test_install_warns_about_a_credential_file_others_can_read(tmp_path: Path) -> None:
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "wisenet_api_key").write_text("k\n")
+    (creds / "wisenet_api_key").chmod(0o644)
+    (creds / "xero_client_secret").write_text("s\n")
+    (creds / "xero_client_secret").chmod(0o600)
+    unit = str(tmp_path / "u.service")
+    result = CliRunner().invoke(
+        cli, ["service", "install", "--output", unit, "--credentials-dir", str(creds)]
+    )
+
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "readable by others" in line]
+    assert len(warnings) == 1
+    assert f"{creds / 'wisenet_api_key'}" in warnings[0]
+    assert "0644" in warnings[0] and "chmod 600" in warnings[0]
+
+
+def test_the_unit_does_not_restart_on_a_configuration_or_store_error() -> None:
+    """Exit 2 (bad configuration, damaged store) cannot be fixed by restarting every 5 s."""
+    assert "RestartPreventExitStatus=2" in lines(render_unit(UnitOptions()))

@@ -103,5 +103,5 @@ async def test_reopening_never_touches_the_file_outside_sqlite(
 async def test_a_file_that_is_not_a_database_is_a_clear_store_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_bytes(b"this is not a database, just a text file that is long enough" * 20)
-    with pytest.raises(StoreError, match="cannot open store"):
+    with pytest.raises(StoreError, match="not a database"):
         await open_store(path)

@@ -196,13 +196,14 @@ async def test_a_claim_left_by_a_crashed_process_is_taken_over_when_its_lease_en
     daemon_store, cli_store = stores
     cid = await seed(daemon_store, clock, seconds_left=-1)
     # The daemon claimed the refresh, sent it, and was killed before the answer came back.
+    claimed_at = clock.now()  # the lease runs from the claim, not from after the writes below
     dead = await claim_refresh(
-        daemon_store, cid, holder="killed-daemon", now=clock.now(), lease_s=20
+        daemon_store, cid, holder="killed-daemon", now=claimed_at, lease_s=20
     )
     await mark_refresh_started(daemon_store, cid, clock.now())
     await daemon_store.close()
     assert dead.claimed
-    lease_end = clock.now() + timedelta(seconds=20)
+    lease_end = claimed_at + timedelta(seconds=20)
     async with httpx.AsyncClient() as http:
         cli = XeroTokenManager(store=cli_store, settings=SETTINGS, http=http, clock=clock)
         token = await cli.access_token(cid)

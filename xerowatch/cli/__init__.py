@@ -44,6 +44,7 @@ def _register() -> None:
         control_cmds,
         daemon_cmds,
         demo_cmds,
+        store_cmds,
         sync_cmds,
         wisenet_cmds,
     )
@@ -53,6 +54,7 @@ def _register() -> None:
     control_cmds.register(cli)
     daemon_cmds.register(cli)
     demo_cmds.register(cli)
+    store_cmds.register(cli)
     wisenet_cmds.register(cli)
 
 

@@ -310,10 +310,11 @@ def _parse_choice(answer: str, count: int) -> list[int]:
     for part in text.replace(" ", ",").split(","):
         if not part:
             continue
-        if not part.isdigit() or not 1 <= int(part) <= count:
+        number = int(part) if part.isascii() and part.isdigit() and len(part) <= 9 else 0
+        if not 1 <= number <= count:
             return []
-        if int(part) - 1 not in picked:
-            picked.append(int(part) - 1)
+        if number - 1 not in picked:
+            picked.append(number - 1)
     return picked
 
 

@@ -15,6 +15,7 @@ import click
 from xerowatch.cli.context import CliContext
 from xerowatch.cli.errors import report_error
 from xerowatch.cli.options import DAY, check_range, tenant_option, types_option
+from xerowatch.cli.params import ALERT_ID, RESYNC_ID
 from xerowatch.cli.status import daemon_state
 from xerowatch.store import commands
 from xerowatch.store.commands import CommandKind
@@ -83,7 +84,7 @@ def retry_command(obj: CliContext, ref: str | None, retry_all: bool) -> None:
 @click.option("--to", "date_to", type=DAY, help="Day after the last (YYYY-MM-DD).")
 @types_option
 @tenant_option("Only this Xero organisation (default: all).")
-@click.option("--cancel", "cancel_id", type=int, metavar="ID", help="Cancel the resync ID.")
+@click.option("--cancel", "cancel_id", type=RESYNC_ID, metavar="ID", help="Cancel the resync ID.")
 @click.pass_obj
 def resync_command(
     obj: CliContext,
@@ -133,7 +134,7 @@ def resume_command(obj: CliContext, tenant_id: str) -> None:
 
 
 @click.command("ack")
-@click.argument("alert_ids", nargs=-1, type=int, metavar="[ALERT_ID]...")
+@click.argument("alert_ids", nargs=-1, type=ALERT_ID, metavar="[ALERT_ID]...")
 @click.option("--all", "ack_all", is_flag=True, help="Acknowledge every open alert.")
 @click.pass_obj
 def ack_command(obj: CliContext, alert_ids: tuple[int, ...], ack_all: bool) -> None:

@@ -14,6 +14,7 @@ from xerowatch.config import Settings, check_credentials
 from xerowatch.daemon.assembly import daemon_runner, load_daemon_settings
 from xerowatch.daemon.service import (
     UnitOptions,
+    credential_warnings,
     enable_commands,
     install_notes,
     render_unit,
@@ -76,6 +77,8 @@ def install_cmd(
         raise click.UsageError("--run-as applies to system units, not --user ones")
     options = UnitOptions(user_mode=user_mode, run_as=run_as, credentials_dir=credentials_dir)
     text = render_unit(options)
+    for warning in credential_warnings(options):
+        click.echo(warning, err=True)
     if output is not None and str(output) == "-":
         click.echo(text, nl=False)
         return

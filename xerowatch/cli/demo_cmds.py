@@ -13,6 +13,7 @@ import anyio
 import click
 
 from xerowatch.cli.context import CliContext
+from xerowatch.cli.params import LEARNER_COUNT
 from xerowatch.cli.status import collect_status
 from xerowatch.config import load_settings
 from xerowatch.daemon.assembly import daemon_runner
@@ -137,6 +138,7 @@ async def _run(world: DemoWorld, http_port: int) -> int:
 )
 @click.option(
     "--learners",
+    type=LEARNER_COUNT,
     default=150,
     show_default=True,
     metavar="N",

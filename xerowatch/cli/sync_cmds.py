@@ -14,6 +14,7 @@ import click
 from xerowatch.cli.context import CliContext
 from xerowatch.cli.errors import report_error
 from xerowatch.cli.options import DAY, XerowatchGroup, check_range, json_option
+from xerowatch.cli.params import ROW_COUNT
 from xerowatch.cli.render import echo_json, money, table
 from xerowatch.cli.status_text import render_status
 from xerowatch.config import ConfigError, check_credentials
@@ -194,7 +195,9 @@ def alerts_command(obj: CliContext, as_json: bool, type_: str | None) -> None:
 @click.command("history")
 @click.argument("ref", metavar="REF")
 @json_option
-@click.option("--limit", default=50, show_default=True, metavar="N", help="Rows to show.")
+@click.option(
+    "--limit", type=ROW_COUNT, default=50, show_default=True, metavar="N", help="Rows to show."
+)
 @click.pass_obj
 def history_command(obj: CliContext, ref: str, as_json: bool, limit: int) -> None:
     """Integration history of a learner or record, newest first.

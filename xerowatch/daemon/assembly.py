@@ -57,7 +57,7 @@ async def daemon_runner(
     on_start: Callable[[Settings, Store], Awaitable[None]] | None = None,
 ) -> AsyncIterator[DaemonRunner]:
     """The daemon `xerowatch run` serves, with its store and engine open until the block ends."""
-    store = await open_store(settings.store.path)
+    store = await open_store(settings.store.path, quick_check=True)
     try:
         clock = SystemClock()
         calls = CallMetrics()

@@ -35,7 +35,7 @@ from xerowatch.daemon.webhooks import (
 from xerowatch.logs import redact
 from xerowatch.store import runtime
 from xerowatch.store.alerts import raise_alert
-from xerowatch.store.db import Store
+from xerowatch.store.db import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class _Handlers:
         try:
             with anyio.fail_after(STORE_TIMEOUT_SECONDS):
                 fresh = await enqueue_xero_events(self.store, self.clock, payload.events)
-        except (TimeoutError, sqlite3.Error) as exc:
+        except (TimeoutError, sqlite3.Error, StoreError) as exc:
             log.error("xero webhook: could not store events, Xero will retry: %r", exc)
             return _empty(503)
         log.info("xero webhook: %d event(s), %d new", len(payload.events), len(fresh))
@@ -195,7 +195,7 @@ class _Handlers:
         try:
             with anyio.fail_after(STORE_TIMEOUT_SECONDS):
                 added = await enqueue_wisenet_poke(self.store, self.clock, event)
-        except (TimeoutError, sqlite3.Error) as exc:
+        except (TimeoutError, sqlite3.Error, StoreError) as exc:
             log.error("wisenet webhook: could not store the poke: %r", exc)
             return _empty(503)
         if added:
@@ -230,7 +230,7 @@ class _Handlers:
                 await runtime.put(self.store, HEALTHZ_KEY, self.clock.now().isoformat())
         except TimeoutError:
             reasons.append(f"store not writable within {STORE_TIMEOUT_SECONDS:.0f} s")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreError) as exc:
             reasons.append(f"store not writable: {exc}")
         if reasons:
             return JSONResponse({"status": "unhealthy", "reasons": reasons}, status_code=503)
@@ -248,7 +248,7 @@ class _Handlers:
                     "If it repeats, report it with the daemon log.",
                     record="xero",
                 )
-        except (TimeoutError, sqlite3.Error) as exc:
+        except (TimeoutError, sqlite3.Error, StoreError) as exc:
             log.error("could not record the malformed-webhook alert: %s", redact(repr(exc)))
 
 

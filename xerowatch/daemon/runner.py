@@ -6,8 +6,9 @@ a second one forces it. SIGHUP re-reads the configuration and re-creates everyth
 it (the loops, the HTTP server, the log format); `store.path` alone needs a restart, because
 the lease and every open transaction belong to the store.
 
-Exit codes: 0 clean stop · 1 failure (lease lost, HTTP port unusable, crash) · 3 another
-daemon holds the store's lease (2 stays the CLI's configuration error).
+Exit codes: 0 clean stop · 1 failure (lease lost, HTTP port unusable, crash) · 2 the store
+turned out damaged (as the CLI's configuration and store errors) · 3 another daemon holds the
+store's lease.
 """
 
 from __future__ import annotations
@@ -34,15 +35,18 @@ from xerowatch.daemon.lease import DaemonLease, LeaseHeldError, LeaseLostError
 from xerowatch.daemon.metrics import CallMetrics, MetricsSource
 from xerowatch.daemon.notify import StatusText, SystemdNotifier, ping_systemd
 from xerowatch.daemon.supervisor import LoopHealth, LoopSpec, Supervisor
-from xerowatch.logs import redact, setup_logging
+from xerowatch.logs import flush_repeats, redact, setup_logging
 from xerowatch.store.alerts import count_open
-from xerowatch.store.db import Store
+from xerowatch.store.db import Store, StoreDamagedError
+from xerowatch.store.health import damage_in, damaged
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
+EXIT_STORE_DAMAGED = 2
 EXIT_LEASE_HELD = 3
+LOG_FLUSH_SECONDS = 10.0
 DEFAULT_SHUTDOWN_GRACE = 7.0
 """Seconds in-flight iterations get after SIGTERM; the whole stop stays under 10 s."""
 
@@ -194,17 +198,31 @@ class DaemonRunner:
                     await tg.start(self._watch_signals)
                 tg.start_soon(self._keep_lease)
                 tg.start_soon(ping_systemd, self._notifier, self._clock, self._status_text)
+                tg.start_soon(self._flush_log_repeats)
                 try:
                     await self._run_generations()
                 finally:
                     tg.cancel_scope.cancel()
         except Exception as exc:
-            log.critical("daemon failed: %s", redact(repr(exc)), exc_info=exc)
-            self._exit_code = EXIT_FAILURE
+            if damage_in(exc) is not None:
+                self._store_damaged(exc)
+            else:
+                log.critical("daemon failed: %s", redact(repr(exc)), exc_info=exc)
+                self._exit_code = EXIT_FAILURE
         finally:
             with anyio.CancelScope(shield=True):
                 await self._shut_down()
         return self._exit_code
+
+    def _store_damaged(self, exc: BaseException) -> None:
+        """SQLite reports the store file damaged: stop with one line rather than loop on it."""
+        if self._exit_code != EXIT_STORE_DAMAGED:
+            error = damage_in(exc) or exc
+            if not isinstance(error, StoreDamagedError):
+                error = damaged(self._store.path, str(error))
+            log.critical("%s; stopping the daemon", error)
+        self._exit_code = EXIT_STORE_DAMAGED
+        self.request_stop()
 
     async def _shut_down(self) -> None:
         if not self._stopping_sent:
@@ -214,6 +232,7 @@ class DaemonRunner:
         except Exception as exc:
             log.error("could not release the daemon lease: %s", redact(str(exc)))
         self._notifier.close()
+        flush_repeats(force=True)
         log.info("xerowatch daemon stopped (exit code %d)", self._exit_code)
 
     async def _run_generations(self) -> None:
@@ -249,7 +268,7 @@ class DaemonRunner:
         generation_end = self._generation_end = anyio.Event()
         if self._stop_requested:
             return
-        supervisor = Supervisor(self._store, self._clock)
+        supervisor = Supervisor(self._store, self._clock, on_store_damaged=self._store_damaged)
 
         def restart() -> None:  # bound to this generation: a late call cannot end the next one
             if not self._stop_requested:
@@ -346,6 +365,13 @@ class DaemonRunner:
                     log.info("%s: stopping (in-flight work gets %.1f s)", name, self._grace)
                     self.request_stop()
 
+    async def _flush_log_repeats(self) -> None:
+        """Write the counts of rate-limited log lines when their interval ends, not only when
+        the next such line comes."""
+        while True:
+            await self._clock.sleep(LOG_FLUSH_SECONDS)
+            flush_repeats()
+
     async def _keep_lease(self) -> None:
         while True:
             await self._clock.sleep(self._lease.heartbeat_every)
@@ -357,6 +383,9 @@ class DaemonRunner:
                 self.force_stop()
                 return
             except Exception as exc:  # a busy or briefly unwritable store: try again
+                if damage_in(exc) is not None:
+                    self._store_damaged(exc)
+                    return
                 log.warning("lease heartbeat failed, retrying: %s", redact(str(exc)))
 
     async def _default_status(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,24 @@ def _credential_lines(options: UnitOptions) -> list[str]:
     return lines
 
 
+def credential_warnings(options: UnitOptions) -> list[str]:
+    """One line per credential file that others than its owner can read or write."""
+    warnings = []
+    for name in CREDENTIALS:
+        path = options.credentials_path / name
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            access = "readable" if mode & 0o044 else "writable"
+            warnings.append(
+                f"warning: credential file {path} is mode {mode:04o}, {access} by others: "
+                f"run `chmod 600 {path}` (owned by root)"
+            )
+    return warnings
+
+
 def render_unit(options: UnitOptions) -> str:
     """Return the unit file text."""
     exec_start = shlex.join(
@@ -166,6 +185,8 @@ def render_unit(options: UnitOptions) -> str:
         "WatchdogSec=60",
         "Restart=on-failure",
         "RestartSec=5",
+        # 2: a configuration error or a damaged store, which no restart can fix.
+        "RestartPreventExitStatus=2",
         "TimeoutStopSec=20",
         *_hardening(options),
         "# Secrets: one file per credential, readable by root only (mode 0600).",

@@ -14,6 +14,7 @@ from xerowatch.clock import Clock
 from xerowatch.logs import redact
 from xerowatch.store.alerts import raise_alert, resolve_alerts
 from xerowatch.store.db import Store
+from xerowatch.store.health import is_damage
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,10 @@ class Supervisor:
         *,
         backoff: Backoff | None = None,
         unhealthy_after: int = 3,
+        on_store_damaged: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._store = store
+        self._on_store_damaged = on_store_damaged
         self._clock = clock
         self._backoff = backoff or Backoff()
         self._unhealthy_after = unhealthy_after
@@ -165,6 +168,11 @@ class Supervisor:
             state.failures += 1
             state.total_failures += 1
             state.last_error = redact(f"{type(exc).__name__}: {exc}")[:500]
+            if self._on_store_damaged is not None and is_damage(exc):
+                # Restarting cannot repair the file and every loop would fail the same way.
+                self.stop()
+                self._on_store_damaged(exc)
+                return 0.0, True
             delay = self._backoff.delay(state.failures)
             log.error(
                 "loop %s failed (%d in a row), restarting in %.0f s: %s",

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +15,12 @@ from typing import Any
 from xerowatch.clock import Clock
 from xerowatch.store.db import Store
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a body may have (Xero's payloads have 3 levels).
+
+json.loads recurses once per level, so a 1 MiB body of brackets would raise RecursionError."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 XERO_REQUIRED = ("tenantId", "resourceId", "eventCategory", "eventType", "eventDateUtc")
 
 
@@ -94,10 +101,35 @@ def verify_shared_secret(header: str | None, secret: str) -> bool:
     return hmac.compare_digest(header.encode("utf-8", "replace"), secret.encode("utf-8"))
 
 
+def nested_deeper_than(body: bytes, limit: int) -> bool:
+    """True if the JSON text nests arrays/objects more than `limit` deep (strings ignored)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for char in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        depth += 1 if char in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def _is_text(value: object) -> bool:
+    """A non-empty string that can be stored and hashed (JSON can escape lone surrogates)."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _load_object(body: bytes) -> dict[str, Any]:
+    if nested_deeper_than(body, MAX_JSON_DEPTH):
+        raise WebhookPayloadError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise WebhookPayloadError(f"body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise WebhookPayloadError(f"body must be a JSON object, got {type(data).__name__}")
@@ -117,9 +149,7 @@ def parse_xero_payload(body: bytes) -> XeroPayload:
     events: list[XeroWebhookEvent] = []
     skipped = 0
     for item in items:
-        if not isinstance(item, dict) or not all(
-            isinstance(item.get(name), str) and item[name] for name in XERO_REQUIRED
-        ):
+        if not isinstance(item, dict) or not all(_is_text(item.get(n)) for n in XERO_REQUIRED):
             skipped += 1
             continue
         url = item.get("resourceUrl")
@@ -130,7 +160,7 @@ def parse_xero_payload(body: bytes) -> XeroPayload:
                 event_category=item["eventCategory"].upper(),
                 event_type=item["eventType"].upper(),
                 event_date_utc=item["eventDateUtc"],
-                resource_url=url if isinstance(url, str) else "",
+                resource_url=url if isinstance(url, str) and _is_text(url) else "",
             )
         )
     return XeroPayload(events=tuple(events), skipped=skipped)
@@ -145,6 +175,8 @@ def _identifier(data: dict[str, Any], name: str, *, required: bool) -> str:
     text = str(value).strip()
     if required and not text:
         raise WebhookPayloadError(f"{name} is empty")
+    if text and not _is_text(text):
+        raise WebhookPayloadError(f"{name} is not valid text (an unpaired surrogate)")
     return text
 
 

@@ -13,12 +13,35 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TransactionKind = Literal["invoice", "credit_note", "overpayment", "prepayment", "payment"]
 
 
-class SourceAddress(BaseModel):
+def _no_lone_surrogates(value: object) -> object:
+    """Unpaired surrogates (JSON can escape them; UTF-8, the store and Xero cannot hold them)
+    become U+FFFD, in strings and in tuples or lists of strings."""
+    if isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+        return value
+    if isinstance(value, tuple | list):
+        return type(value)(_no_lone_surrogates(item) for item in value)
+    return value
+
+
+class _SourceText(BaseModel):
+    """Source records whose text is always valid Unicode."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {key: _no_lone_surrogates(value) for key, value in data.items()}
+        return data
+
+
+class SourceAddress(_SourceText):
     """An address as the source holds it; state and country already resolved to text."""
 
     model_config = ConfigDict(frozen=True)
@@ -32,7 +55,7 @@ class SourceAddress(BaseModel):
     """Country name as the source resolved it (e.g. "Australia"), or the raw value."""
 
 
-class SourceLearner(BaseModel):
+class SourceLearner(_SourceText):
     """A learner as last read from the source system."""
 
     model_config = ConfigDict(frozen=True)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from xerowatch.store import alerts, commands, jobs, learners, links, resyncs, runtime, transactions
 from xerowatch.store.commands import Command
-from xerowatch.store.db import Store
+from xerowatch.store.db import Store, StoreDamagedError
 from xerowatch.store.links import LinkState
 from xerowatch.sync.online_urls import fetch_online_url
 from xerowatch.sync.resync import parse_types
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRYABLE_LINK_STATES: tuple[LinkState, ...] = ("invalid", "blocked", "dead")
+SQLITE_INT_MAX = 2**63 - 1
+"""Ids beyond this cannot even be looked up: sqlite3 raises OverflowError binding them."""
 
 
 class CommandError(Exception):
@@ -84,9 +86,12 @@ def _int_arg(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise CommandError(f"{what} must be a number, got {value!r}")
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise CommandError(f"{what} must be a number, got {value!r}") from None
+        raise CommandError(f"{what} must be a number, got {str(value)[:40]!r}") from None
+    if not 1 <= number <= SQLITE_INT_MAX:
+        raise CommandError(f"{what} is out of range: {str(number)[:40]} (ids go from 1 up)")
+    return number
 
 
 def _alert_ids(args: dict[str, object]) -> list[int] | None:
@@ -98,7 +103,7 @@ def _alert_ids(args: dict[str, object]) -> list[int] | None:
     try:
         return [_int_arg(i, "an alert id") for i in ids]
     except CommandError:
-        raise CommandError(f"ids must be a list of alert numbers, got {ids!r}") from None
+        raise CommandError(f"ids must be a list of alert numbers, got {str(ids)[:80]}") from None
 
 
 def _types_arg(value: object) -> list[str]:
@@ -265,6 +270,8 @@ async def run_command(engine: SyncEngine, cmd: Command) -> str:
         reason = failure_reason(exc)
         await commands.complete(engine.ctx.store, cmd.id, ok=False, result=reason)
         return f"#{cmd.id} {cmd.kind}: failed: {reason}"
+    except StoreDamagedError:
+        raise  # not this command's failure: the CLI and the daemon stop with one line
     except Exception as exc:
         log.exception("command %s failed", cmd.id)
         reason = failure_reason(exc)

@@ -11,13 +11,14 @@ from xerowatch.store import alerts, cursors, learners, links
 from xerowatch.store.db import Store
 from xerowatch.store.history import HistoryEntry, add_entries
 from xerowatch.sync.mapping import contact_hash, to_contact
-from xerowatch.sync.validation import Problem, validate
+from xerowatch.sync.validation import Problem, ValidLearner, validate
 
 log = logging.getLogger(__name__)
 
 SOURCE_CURSOR = "source.learners"
 VALIDATION_ALERT = "learner_invalid"
 SOURCE_PROBLEM_ALERT = "source_record_unreadable"
+TEXT_CLEANED_ALERT = "learner_text_cleaned"
 
 
 @dataclass
@@ -35,11 +36,20 @@ class IngestSummary:
 
 def learner_hash(learner: SourceLearner) -> tuple[str, list[Problem]]:
     """Hash of the contact a learner maps to (or of its data while it is invalid)."""
+    content, _, problems = _checked(learner)
+    return content, problems
+
+
+def _checked(learner: SourceLearner) -> tuple[str, ValidLearner | None, list[Problem]]:
     valid, problems = validate(learner)
     if valid is not None:
-        return contact_hash(to_contact(valid)), []
+        content = contact_hash(to_contact(valid))
+        if valid.cleaned:  # so that fixing the source is a change (it resolves the alert)
+            detail = hashlib.sha256(valid.cleaned_detail.encode("utf-8")).hexdigest()[:16]
+            content = f"{content}+cleaned:{detail}"
+        return content, valid, []
     raw = learner.model_dump_json(exclude={"modified_at"})
-    return "invalid:" + hashlib.sha256(raw.encode("utf-8")).hexdigest(), problems
+    return "invalid:" + hashlib.sha256(raw.encode("utf-8")).hexdigest(), None, problems
 
 
 def describe(problems: list[Problem]) -> tuple[str, str]:
@@ -54,7 +64,7 @@ async def apply_learner(
 ) -> None:
     """Store one learner and queue (or park) its contact in every tenant if it changed."""
     summary.seen += 1
-    content, problems = learner_hash(learner)
+    content, valid, problems = _checked(learner)
     change = await learners.upsert_learner(store, learner, content)
     if not change.changed:
         return
@@ -84,8 +94,25 @@ async def apply_learner(
             )
         return
     await alerts.resolve_alerts(store, record=ref, types=(VALIDATION_ALERT,))
+    await _alert_cleaned(store, ref, valid)
     for tenant in tenants:
         await links.mark_many_pending(store, tenant, [(ref, learner.source_id)])
+
+
+async def _alert_cleaned(store: Store, ref: str, valid: ValidLearner | None) -> None:
+    """Name the fields whose control or bidi-override characters mapping removed."""
+    if valid is None or not valid.cleaned:
+        await alerts.resolve_alerts(store, record=ref, types=(TEXT_CLEANED_ALERT,))
+        return
+    await alerts.raise_alert(
+        store,
+        TEXT_CLEANED_ALERT,
+        f"Invisible control or bidi-override characters removed before syncing to Xero: "
+        f"{valid.cleaned_detail}",
+        fix="Retype these fields in the learner's record in the source system (the contact is "
+        "synced without the characters meanwhile)",
+        record=ref,
+    )
 
 
 async def _requeue_remaining_holders(store: Store, ref: str, tenants: list[str]) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from xerowatch.source.port import SourceAddress, SourceLearner
 from xerowatch.sync.regions import AUSTRALIA, map_au_state, map_country
+from xerowatch.sync.sanitize import clean_learner, describe_cleaned, unsafe_codes
 
 # Xero's field limits (spec maxLength).
 NAME_MAX = 255
@@ -159,18 +160,36 @@ class ValidLearner:
     """A learner that passed validation, with its cleaned addresses."""
 
     learner: SourceLearner
+    """The learner as mapped: control and bidi-override characters removed."""
     name: str
     postal: CleanAddress | None
     street: CleanAddress | None
+    cleaned: tuple[str, ...] = ()
+    """Fields that held control or bidi-override characters (removed before mapping)."""
+    cleaned_detail: str = ""
+    """Those fields with the characters removed, e.g. "FirstName (U+202E)"."""
 
 
 def validate(learner: SourceLearner) -> tuple[ValidLearner | None, list[Problem]]:
-    """Check a learner against the sync rules and Xero's limits."""
+    """Check a learner against the sync rules and Xero's limits (after removing control and
+    bidi-override characters from the fields that are mapped)."""
     problems: list[Problem] = []
     where = "in the learner's record in the source system"
+    ref_codes = unsafe_codes(learner.ref_internal)
+    if "\ufffd" in learner.ref_internal:  # an unpaired surrogate the source model replaced
+        ref_codes.append("U+FFFD")
+    learner, cleaned = clean_learner(learner)
     if _blank(learner.ref_internal):
         problems.append(
             Problem("RefInternal", "RefInternal missing", f"Set the RefInternal {where}")
+        )
+    elif ref_codes:
+        problems.append(
+            Problem(
+                "RefInternal",
+                f"RefInternal has control or invalid characters ({' '.join(ref_codes)})",
+                f"Retype the RefInternal {where}: it identifies the learner's Xero contact",
+            )
         )
     if _blank(learner.first_name):
         problems.append(Problem("FirstName", "First name missing", f"Enter the first name {where}"))
@@ -205,4 +224,14 @@ def validate(learner: SourceLearner) -> tuple[ValidLearner | None, list[Problem]
         problems.extend(found)
     if problems:
         return None, problems
-    return ValidLearner(learner, contact_name(learner), postal, street), []
+    return (
+        ValidLearner(
+            learner,
+            contact_name(learner),
+            postal,
+            street,
+            cleaned=tuple(cleaned),
+            cleaned_detail=describe_cleaned(cleaned),
+        ),
+        [],
+    )

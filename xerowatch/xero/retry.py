@@ -228,10 +228,12 @@ def retrying(
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.upcoming_sleep
-        log.warning(
+        # INFO: a retried fault is expected weather; one that exhausts its retries reaches the
+        # caller, which raises the alert.
+        log.info(
             "%s failed (%s); retry %d/%d in %.1f s",
             what,
-            exc,
+            redact(str(exc)),
             state.attempt_number,
             max_retries,
             wait,

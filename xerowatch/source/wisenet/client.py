@@ -133,11 +133,26 @@ class WisenetClient:
         purpose: Purpose,
     ) -> httpx.Response:
         refreshed = False
+        retries = self._max_attempts - 1
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.info(
+                "Wisenet %s %s failed (%s); retry %d/%d in %.1f s",
+                method,
+                path,
+                redact(str(exc)),
+                state.attempt_number,
+                retries,
+                state.upcoming_sleep,
+            )
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=_backoff,
             retry=retry_if_exception_type(_Retryable),
             sleep=self._clock.sleep,
+            before_sleep=before_sleep,
             reraise=True,
         )
         try:
