@@ -32,7 +32,7 @@ def test_out_of_range_numbers_are_one_clear_error(
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "OverflowError" not in done.stderr
-    [error] = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert names in error
 
 

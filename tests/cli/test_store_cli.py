@@ -20,7 +20,12 @@ HANG_GUARD_SECONDS = 120
 def xerowatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "xerowatch.toml"
     if not config.exists():
-        config.write_text(f'[store]\npath = "{tmp_path / "x.db"}"\n')
+        # Credentials present, so `run` and `sync --once` get past their start-up checks to the
+        # store (configuration is checked first: both are exit 2).
+        config.write_text(
+            f'[store]\npath = "{tmp_path / "x.db"}"\n'
+            '[xero]\nclient_id = "id"\n[wisenet]\napi_key = "key"\n'
+        )
     env = {k: v for k, v in os.environ.items() if not k.startswith("XEROWATCH_")}
     return subprocess.run(
         [sys.executable, "-m", "xerowatch", "--config", str(config), *args],
