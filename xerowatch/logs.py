@@ -1,4 +1,4 @@
-"""Logging: one event per line to stderr (journald-friendly), text or JSON, secrets redacted."""
+"""Logging: one event per line to stderr (journald-friendly) or a file, text or JSON, redacted."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*"),
@@ -159,10 +160,29 @@ def flush_repeats(*, force: bool = False) -> None:
                 item.flush(force=force)
 
 
-def setup_logging(*, level: str = "INFO", json_lines: bool = False) -> None:
-    """Configure the root logger once for the process (repetitive lines rate-limited)."""
+_log_file: Path | None = None
+"""Set while a dashboard owns the terminal: every later setup keeps logging to this file."""
+
+
+def setup_logging(
+    *, level: str = "INFO", json_lines: bool = False, file: Path | None = None
+) -> None:
+    """Configure the root logger for the process (repetitive lines rate-limited): to stderr,
+    or appending to `file`.
+
+    Once a file was chosen, later calls (a daemon reload switching the format) keep writing to
+    it: the terminal belongs to the dashboard.
+    """
+    global _log_file
+    if file is not None:
+        _log_file = file
     flush_repeats(force=True)  # what the handlers being replaced still hold back
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.Handler
+    if _log_file is not None:
+        _log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(_log_file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter()
         if json_lines
@@ -170,7 +190,17 @@ def setup_logging(*, level: str = "INFO", json_lines: bool = False) -> None:
     )
     RepeatLimiter().attach(handler)
     root = logging.getLogger()
+    for old in root.handlers:
+        if isinstance(old, logging.FileHandler):
+            old.close()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def stop_logging_to_file(*, level: str = "INFO") -> None:
+    """The dashboard gave the terminal back: log to stderr again."""
+    global _log_file
+    _log_file = None
+    setup_logging(level=level)

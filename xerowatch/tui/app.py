@@ -1,0 +1,496 @@
+"""The dashboard app: its own store connection, the feed worker, the embedded daemon, state.
+
+Harlequin's rule: workers do I/O and post messages; the `on_*` handlers below own every
+change of state and tell the screens what to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from datetime import date, tzinfo
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.text import Text
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from xerowatch.clock import Clock, SystemClock
+from xerowatch.config import Settings
+from xerowatch.daemon.assembly import daemon_runner
+from xerowatch.daemon.runner import EXIT_LEASE_HELD, DaemonRunner
+from xerowatch.store import commands
+from xerowatch.store.commands import Command, CommandKind
+from xerowatch.store.db import Store, StoreError, open_store
+from xerowatch.store.overview import Overview, TenantOverview, daemon_holder
+from xerowatch.sync.resync_preview import ResyncPreview, preview_resync
+from xerowatch.tui.feed import CLOCK, Feed, panes_to_read
+from xerowatch.tui.messages import (
+    AlertsLoaded,
+    CommandQueued,
+    CommandsLoaded,
+    DaemonStarted,
+    DaemonStopped,
+    FeedFailed,
+    HistoryLoaded,
+    OverviewLoaded,
+    PendingLoaded,
+    TablesChanged,
+)
+from xerowatch.tui.palette import DashboardCommands
+from xerowatch.tui.screens.detail import DetailScreen
+from xerowatch.tui.screens.main import MainScreen
+from xerowatch.tui.summary import HostState, header_lines, quota_lines
+from xerowatch.tui.widgets.alerts import AlertsPane
+from xerowatch.tui.widgets.history import HistoryPane
+from xerowatch.tui.widgets.lines import Lines
+from xerowatch.tui.widgets.pending import PendingPane
+from xerowatch.tui.widgets.resyncs import ResyncsPane
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["auto", "attach", "embedded"]
+DETAIL_TABLES = frozenset({"contact_links", "jobs", "history", "alerts", "learners", "commands"})
+TRACK_COMMANDS = 20
+"""Commands sent from this dashboard whose life the command line follows."""
+
+
+class DashboardApp(App[int]):
+    """xerowatch's live dashboard, attached to a running daemon or hosting one."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "xerowatch"
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    BINDINGS = [Binding("ctrl+q", "quit", "quit", show=False, priority=True, id="app.quit")]
+
+    def __init__(
+        self,
+        settings: Settings,
+        config_path: Path | None = None,
+        *,
+        mode: Mode = "auto",
+        clock: Clock | None = None,
+        tz: tzinfo | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.config_path = config_path
+        self.mode: Mode = mode
+        self.clock: Clock = clock or SystemClock()
+        self.tz = tz
+        self.pid = os.getpid()
+        self.main = MainScreen()
+        self.store: Store | None = None
+        self.host = HostState("starting")
+        self.overview: Overview | None = None
+        self.tenant_index = 0
+        self.alert_total = 0
+        self.runner: DaemonRunner | None = None
+        self.painted = asyncio.Event()
+        """Set once the header, quota and every pane show data read from the store."""
+        self._loaded: set[str] = set()
+        self._tracked: dict[int, str] = {}
+        self._commands: dict[int, Command] = {}
+        self._hint: Text | None = None
+        self._wanted: set[str] = set()
+        self._force = False
+        self._wake = asyncio.Event()
+        self._quit_asked = False
+        self._embedding = False
+        """True while the embedded daemon's worker runs."""
+
+    def get_default_screen(self) -> MainScreen:
+        """The dashboard itself."""
+        return self.main
+
+    # ---- start-up: attach or embed ------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        """Open our own store connection, then attach to the daemon or host one."""
+        self.set_keymap(self.settings.tui.keymap)
+        try:
+            self.store = await open_store(self.settings.store.path)
+            holder = await daemon_holder(self.store, self.clock.now())
+        except StoreError as exc:
+            self.exit(return_code=2, message=f"xerowatch tui: {exc}")
+            return
+        if holder is not None:
+            if self.mode == "embedded":
+                self.exit(
+                    return_code=EXIT_LEASE_HELD,
+                    message=f"xerowatch tui --embedded: a daemon already runs on this store "
+                    f"(pid {holder.pid} on {holder.host}); run `xerowatch tui` to attach to it",
+                )
+                return
+            self.host = HostState("attached")
+        elif self.mode == "attach":
+            self.exit(
+                return_code=1,
+                message=f"xerowatch tui --attach-only: no daemon is running on "
+                f"{self.settings.store.path}; start it (`xerowatch run` or the service), "
+                "or run `xerowatch tui` to run one inside the dashboard",
+            )
+            return
+        else:
+            self._embedding = True
+            self._serve_embedded()
+        log.info("dashboard started (%s) on %s", self.host.mode, self.settings.store.path)
+        self._feed()
+
+    @work(group="daemon", exclusive=True, exit_on_error=False)
+    async def _serve_embedded(self) -> None:
+        try:
+            async with daemon_runner(
+                self.settings, self.config_path, handle_signals=False
+            ) as runner:
+                self.post_message(DaemonStarted(runner))
+                code = await runner.serve()
+        except Exception as exc:  # the dashboard stays up and says why
+            log.exception("the embedded daemon could not run")
+            self.post_message(DaemonStopped(1, f"could not run: {exc}"))
+            return
+        self.post_message(DaemonStopped(code))
+
+    def on_daemon_started(self, message: DaemonStarted) -> None:
+        """The embedded daemon is serving (or was asked to stop before it could)."""
+        self.runner = message.runner
+        self.host = HostState("embedded")
+        if self._quit_asked:
+            self._stop_daemon()
+        self._show_header()
+
+    def on_daemon_stopped(self, message: DaemonStopped) -> None:
+        """Quit after a requested stop; attach when another daemon won the lease; else say so."""
+        self.runner = None
+        self._embedding = False
+        if self._quit_asked:
+            self.exit(return_code=message.code, result=message.code)
+            return
+        if message.code == EXIT_LEASE_HELD:
+            if self.mode == "embedded":
+                self.exit(
+                    return_code=EXIT_LEASE_HELD,
+                    message="xerowatch tui --embedded: another daemon took this store's lease "
+                    "first; run `xerowatch tui` to attach to it",
+                )
+                return
+            self.host = HostState("attached")
+        else:
+            reason = message.reason or f"exit code {message.code}"
+            self.host = HostState(
+                "stopped", f"(embedded daemon stopped: {reason}; see {self.log_hint})"
+            )
+        self.want("overview")
+        self._show_header()
+
+    @property
+    def log_hint(self) -> str:
+        """Where the embedded daemon's log goes."""
+        return str(self.settings.tui.log_file or "the log file")
+
+    # ---- quitting ------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Attached: leave. Embedded: stop the daemon as SIGTERM does, then exit (q twice: now)."""
+        if self._embedding:
+            self._quit_asked = True
+            self._stop_daemon()
+            return
+        self.exit(return_code=0, result=0)
+
+    def _stop_daemon(self) -> None:
+        runner = self.runner
+        if runner is None:
+            self.host = HostState("stopping", "(starting up first)")
+        elif runner.stop_requested:
+            runner.force_stop()
+            self.host = HostState("stopping", "now (in-flight work is left to the outbox)")
+        else:
+            runner.request_stop()
+            self.host = HostState("stopping", "(in-flight work gets up to 7 s; q again: at once)")
+        self._show_header()
+
+    # ---- the feed --------------------------------------------------------------------------
+
+    def want(self, *panes: str) -> None:
+        """Have the feed read these panes now (a filter or page changed)."""
+        self._wanted.update(panes)
+        self._wake.set()
+
+    @work(group="feed", exclusive=True, exit_on_error=False)
+    async def _feed(self) -> None:
+        assert self.store is not None
+        feed = Feed(self.store, self.clock)
+        while True:
+            force, self._force = self._force, False
+            wanted, self._wanted = self._wanted, set()
+            try:
+                await self._read(feed, force, wanted)
+            except Exception as exc:  # shown on the command line; the next tick tries again
+                log.warning("reading the store failed: %s", exc)
+                self.post_message(FeedFailed(f"reading the store failed: {exc}"))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.tui.refresh_seconds)
+            self._wake.clear()
+
+    async def _read(self, feed: Feed, force: bool, wanted: set[str]) -> None:
+        changed = await feed.changes(force=force)
+        panes = panes_to_read(changed) | wanted
+        if changed - {CLOCK}:
+            self.post_message(TablesChanged(changed))
+        query = self.main.query_state
+        if "overview" in panes:
+            self.post_message(OverviewLoaded(await feed.overview()))
+        if "pending" in panes:
+            self.post_message(PendingLoaded(await feed.pending(query)))
+        if "alerts" in panes:
+            self.post_message(AlertsLoaded(await feed.alerts(query)))
+        if "history" in panes:
+            self.post_message(HistoryLoaded(await feed.history(query)))
+        open_ids = [
+            i for i in self._tracked if i not in self._commands or not _finished(self._commands[i])
+        ]
+        if open_ids and ("commands" in panes or "overview" in panes):
+            self.post_message(CommandsLoaded(await feed.commands(open_ids)))
+
+    def _loaded_pane(self, pane: str) -> None:
+        self._loaded.add(pane)
+        if (
+            not self.painted.is_set()
+            and {"overview", "pending", "alerts", "history"} <= self._loaded
+        ):
+            self.painted.set()
+            log.info("dashboard: first data painted")
+
+    def on_overview_loaded(self, message: OverviewLoaded) -> None:
+        """Header, quota, counts and resyncs."""
+        view = self.overview = message.overview
+        self.tenant_index = min(self.tenant_index, max(0, len(view.tenants) - 1))
+        self._show_header()
+        main = self.main
+        main.query_one(PendingPane).show_counts(
+            view.pending, main.query_state.bucket, main.query_state.pending_offset
+        )
+        main.query_one(ResyncsPane).show_runs(view.resyncs, view.now, self.tz)
+        main.show_tabs(self.tab_counts())
+        self._show_command_line()
+        self._loaded_pane("overview")
+
+    def on_pending_loaded(self, message: PendingLoaded) -> None:
+        """The pending list, if it is still the page asked for."""
+        query, page = self.main.query_state, message.page
+        if (page.bucket, page.offset) != (query.bucket, query.pending_offset):
+            return
+        pane = self.main.query_one(PendingPane)
+        if self.overview is not None:
+            pane.show_counts(self.overview.pending, query.bucket, query.pending_offset)
+        pane.show_page(page, self.clock.now(), self.tz)
+        self._loaded_pane("pending")
+
+    def on_alerts_loaded(self, message: AlertsLoaded) -> None:
+        """The alerts list, if it is still the filter and page asked for."""
+        query, page = self.main.query_state, message.page
+        if (page.type_, page.search, page.offset) != (
+            query.alert_type,
+            query.alert_search,
+            query.alert_offset,
+        ):
+            return
+        self.alert_total = page.total
+        self.main.query_one(AlertsPane).show_page(page, self.clock.now(), self.tz)
+        self.main.show_tabs(self.tab_counts())
+        self._loaded_pane("alerts")
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        """New tail rows, if they are of the record asked for."""
+        if message.batch.record != self.main.query_state.history_record:
+            self.want("history")
+            return
+        self.main.query_one(HistoryPane).show_batch(message.batch, self.clock.now(), self.tz)
+        self._loaded_pane("history")
+
+    def on_tables_changed(self, message: TablesChanged) -> None:
+        """Keep an open learner detail live."""
+        if message.tables & DETAIL_TABLES:
+            for screen in self.screen_stack:
+                if isinstance(screen, DetailScreen):
+                    screen.reload()
+
+    def on_feed_failed(self, message: FeedFailed) -> None:
+        """Say that reading failed."""
+        self.show_hint(message.reason, style="bold red")
+
+    # ---- commands --------------------------------------------------------------------------
+
+    def send_command(self, kind: CommandKind, args: dict[str, Any], label: str) -> None:
+        """Queue a command for the daemon; the command line follows it to its result."""
+        self._enqueue(kind, args, label)
+
+    @work(group="commands", exit_on_error=False)
+    async def _enqueue(self, kind: CommandKind, args: dict[str, Any], label: str) -> None:
+        assert self.store is not None
+        try:
+            command_id = await commands.enqueue(self.store, kind, args, requested_by="tui")
+        except Exception as exc:
+            self.post_message(FeedFailed(f"{label}: could not queue the command: {exc}"))
+            return
+        self.post_message(CommandQueued(command_id, label))
+
+    def on_command_queued(self, message: CommandQueued) -> None:
+        """Follow the new command; read everything it touched now."""
+        self._hint = None
+        self._tracked[message.command_id] = message.label
+        while len(self._tracked) > TRACK_COMMANDS:
+            oldest = next(iter(self._tracked))
+            del self._tracked[oldest]
+            self._commands.pop(oldest, None)
+        self._show_command_line()
+        self._force = True
+        self._wake.set()
+
+    def on_commands_loaded(self, message: CommandsLoaded) -> None:
+        """The followed commands' states."""
+        for command in message.commands:
+            self._commands[command.id] = command
+        self._show_command_line()
+
+    def show_hint(self, text: str, *, style: str = "yellow") -> None:
+        """A one-line hint where command results show (a key that needs a selection, …)."""
+        self._hint = Text(text, style=style)
+        self._show_command_line()
+
+    def command_line(self) -> Text:
+        """The newest command's life (accepted → running → done/failed), or the hint."""
+        if self._hint is not None:
+            return self._hint
+        if not self._tracked:
+            return Text("ready · ctrl+p: all actions by name", style="dim")
+        newest = next(reversed(self._tracked))
+        label = self._tracked[newest]
+        command = self._commands.get(newest)
+        text = Text(f"#{newest} {label}: ")
+        if command is None or command.state == "pending":
+            if self.daemon_running():
+                text.append("accepted, waiting for the daemon to pick it up…", style="yellow")
+            else:
+                text.append(
+                    "waiting for the daemon — none is running (start `xerowatch run`)",
+                    style="bold yellow",
+                )
+        elif command.state == "running":
+            text.append("running…", style="bold yellow")
+        elif command.state == "done":
+            text.append("done", style="bold green")
+            text.append(f": {command.result}" if command.result else "")
+        else:
+            text.append("FAILED", style="bold red")
+            text.append(f": {command.result}" if command.result else "")
+        busy = sum(1 for i in self._tracked if i != newest and not _finished(self._commands.get(i)))
+        if busy:
+            text.append(f"  (+{busy} more in progress)", style="dim")
+        return text
+
+    def daemon_running(self) -> bool:
+        """A daemon (ours or another) can carry out commands."""
+        if self.host.mode == "embedded":
+            return True
+        return self.overview is not None and self.overview.daemon is not None
+
+    def refresh_command_line(self) -> None:
+        """Show the command line on whichever screen is open."""
+        self._show_command_line()
+
+    def _show_command_line(self) -> None:
+        line = self.command_line()
+        for screen in self.screen_stack:
+            for widget in screen.query(".command-line"):
+                if isinstance(widget, Lines):
+                    widget.show([line])
+
+    # ---- header, tenants, helpers for the screens -----------------------------------------
+
+    def tenant(self) -> TenantOverview | None:
+        """The organisation the header and quota pane show."""
+        if self.overview is None or not self.overview.tenants:
+            return None
+        return self.overview.tenants[self.tenant_index % len(self.overview.tenants)]
+
+    def next_tenant(self) -> None:
+        """Switch the header and quota pane to the next organisation."""
+        count = len(self.overview.tenants) if self.overview else 0
+        if count < 2:
+            self.show_hint("only one organisation is connected")
+            return
+        self.tenant_index = (self.tenant_index + 1) % count
+        self._show_header()
+
+    def _show_header(self) -> None:
+        view, tenant = self.overview, self.tenant()
+        count = len(view.tenants) if view else 0
+        lines = header_lines(
+            view, tenant, self.host, pid=self.pid, tenant_pos=(self.tenant_index, count), tz=self.tz
+        )
+        self.main.query_one("#header", Lines).show(lines)
+        quota = quota_lines(view, tenant, day_limit=self.settings.xero.daily_limit, tz=self.tz)
+        self.main.query_one("#quota", Lines).show(quota)
+
+    def tab_counts(self) -> dict[str, int]:
+        """The count each pane's tab shows."""
+        counts: dict[str, int] = {"alerts": self.alert_total}
+        if self.overview is not None:
+            counts["pending"] = self.overview.pending.total
+            counts["alerts"] = self.overview.open_alerts
+            counts["resyncs"] = sum(
+                1 for r in self.overview.resyncs if r.state in ("pending", "running", "paused")
+            )
+        return counts
+
+    def previewer(
+        self, tenant_id: str
+    ) -> Callable[[date, date, list[str]], Awaitable[ResyncPreview]]:
+        """What the resync dialog calls to cost a resync at the current budget."""
+
+        async def preview(date_from: date, date_to: date, types: list[str]) -> ResyncPreview:
+            assert self.store is not None
+            live = self.overview.live if self.overview else None
+            return await preview_resync(
+                self.store,
+                self.settings,
+                date_from=date_from,
+                date_to=date_to,
+                types=types,
+                tenant_id=tenant_id,
+                live=live,
+            )
+
+        return preview
+
+    def key_rows(self) -> list[tuple[str, str, str]]:
+        """(keys as shown, binding id, what it does) for every key, remapped ones included."""
+        keymap = self.settings.tui.keymap
+        rows: list[tuple[str, str, str]] = []
+        for binding in [*MainScreen.BINDINGS, *DetailScreen.BINDINGS]:
+            if not isinstance(binding, Binding) or binding.id is None:
+                continue
+            keys = keymap.get(binding.id, binding.key)
+            shown = ", ".join(
+                self.get_key_display(Binding(key.strip(), binding.action))
+                for key in keys.split(",")
+            )
+            rows.append((shown, binding.id, binding.tooltip or binding.description))
+        rows.append(("^p", "command_palette", "every action by name"))
+        return rows
+
+    async def on_unmount(self) -> None:
+        """Close our store connection."""
+        if self.store is not None:
+            await self.store.close()
+
+
+def _finished(command: Command | None) -> bool:
+    return command is not None and command.state in ("done", "failed")

@@ -1,0 +1,97 @@
+"""The event-alerts pane: open alerts under a filter, the selected one's message and fix."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from xerowatch.store.alerts import Alert
+from xerowatch.tui.feed import AlertPage
+from xerowatch.tui.text import number, shorten, when
+
+
+class AlertsPane(Vertical):
+    """Filter line, the alerts table, and the selected alert in full."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now: datetime | None = None
+        self._tz: tzinfo | None = None
+        self.rows: list[Alert] = []
+
+    def compose(self) -> ComposeResult:
+        """Summary, table, detail."""
+        yield Static(id="alerts-summary", classes="pane-summary")
+        table: DataTable[str | Text] = DataTable(id="alerts-table", cursor_type="row")
+        table.add_column("type", key="type", width=18)
+        table.add_column("record", key="record", width=12)
+        table.add_column("n", key="count", width=4)
+        table.add_column("last seen", key="last", width=12)
+        table.add_column("message", key="message")
+        yield table
+        yield Static(id="alerts-detail")
+
+    def show_page(self, page: AlertPage, now: datetime, tz: tzinfo | None) -> None:
+        """Replace the rows and the summary line."""
+        self._now, self._tz = now, tz
+        summary = Text()
+        summary.append(f"{number(page.total)} open", style="bold")
+        summary.append(f" · type: {page.type_ or 'all'} (f)")
+        summary.append(f" · search: {page.search or '—'} (/)")
+        if page.total > len(page.rows):
+            end = page.offset + len(page.rows)
+            summary.append(f" · rows {page.offset + 1:,}-{end:,} ([ ])")
+        self.query_one("#alerts-summary", Static).update(summary)
+        table: DataTable[str | Text] = self.query_one("#alerts-table", DataTable)
+        keep = self.selected()
+        table.clear()
+        self.rows = list(page.rows)
+        for alert in page.rows:
+            table.add_row(
+                shorten(alert.type, 18),
+                shorten(alert.record, 12),
+                str(alert.count),
+                when(alert.last_seen, now, tz),
+                shorten(alert.message, 300),
+                key=str(alert.id),
+            )
+        if not page.rows:
+            table.add_row("", "", "", "", Text("no open alerts match", style="dim"))
+        if keep is not None:
+            for index, alert in enumerate(self.rows):
+                if alert.id == keep.id:
+                    table.move_cursor(row=index, animate=False)
+                    break
+        self._show_detail()
+
+    def selected(self) -> Alert | None:
+        """The alert under the cursor."""
+        table: DataTable[str | Text] = self.query_one("#alerts-table", DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#alerts-table")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        alert = self.selected()
+        text = Text()
+        if alert is not None and self._now is not None:
+            text.append(f"{alert.type}", style="bold")
+            if alert.record:
+                text.append(f" · {alert.record}")
+            text.append(
+                f" · {alert.count} time(s) since {when(alert.first_seen, self._now, self._tz)}"
+            )
+            text.append(f"\n{alert.message}")
+            if alert.fix:
+                text.append("\nfix: ", style="bold green")
+                text.append(alert.fix)
+        self.query_one("#alerts-detail", Static).update(text)

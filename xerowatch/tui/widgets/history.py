@@ -1,0 +1,85 @@
+"""The integration-history pane: a live tail, newest at the bottom, filterable by record."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from xerowatch.store.history import HistoryEntry
+from xerowatch.tui.feed import HISTORY_KEEP, HistoryBatch
+from xerowatch.tui.text import shorten, when
+
+OUTCOME_STYLE = {"ok": "green", "error": "bold red", "retry": "yellow", "skipped": "dim"}
+DIRECTION = {
+    "to_xero": "→xero",
+    "from_xero": "←xero",
+    "to_source": "→src",
+    "from_source": "←src",
+    "system": "sys",
+}
+
+
+class HistoryPane(Vertical):
+    """Filter line and the tail (it follows new rows while the cursor is on the last one)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: list[HistoryEntry] = []
+
+    def compose(self) -> ComposeResult:
+        """Summary and table."""
+        yield Static(id="history-summary", classes="pane-summary")
+        table: DataTable[str | Text] = DataTable(id="history-table", cursor_type="row")
+        table.add_column("time", key="at", width=8)
+        table.add_column("dir", key="direction", width=5)
+        table.add_column("record", key="record", width=12)
+        table.add_column("outcome", key="outcome", width=7)
+        table.add_column("http", key="http", width=4)
+        table.add_column("correlation", key="correlation", width=12)
+        table.add_column("what", key="what")
+        yield table
+
+    def show_batch(self, batch: HistoryBatch, now: datetime, tz: tzinfo | None) -> None:
+        """Append new rows (or replace all after a filter change), trimming the oldest."""
+        table: DataTable[str | Text] = self.query_one("#history-table", DataTable)
+        follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        if batch.reset:
+            table.clear()
+            self.entries = []
+        for entry in batch.entries:
+            table.add_row(*self._cells(entry, now, tz), key=str(entry.id))
+        self.entries.extend(batch.entries)
+        excess = len(self.entries) - HISTORY_KEEP
+        if excess > 0:
+            for entry in self.entries[:excess]:
+                table.remove_row(str(entry.id))
+            self.entries = self.entries[excess:]
+        if follow and table.row_count:
+            table.move_cursor(row=table.row_count - 1, animate=False)
+        summary = Text(f"record: {batch.record or 'all'} (f or /)")
+        summary.append(f" · last {len(self.entries)} rows, newest at the bottom")
+        self.query_one("#history-summary", Static).update(summary)
+
+    @staticmethod
+    def _cells(entry: HistoryEntry, now: datetime, tz: tzinfo | None) -> list[str | Text]:
+        what = f"{entry.action}: {entry.message}" if entry.message else entry.action
+        return [
+            when(entry.at, now, tz),
+            DIRECTION.get(entry.direction, entry.direction),
+            shorten(entry.record, 12),
+            Text(entry.outcome, style=OUTCOME_STYLE.get(entry.outcome, "")),
+            str(entry.http_status or ""),
+            shorten(entry.correlation_id, 12),
+            shorten(what, 300),
+        ]
+
+    def selected(self) -> HistoryEntry | None:
+        """The row under the cursor."""
+        table: DataTable[str | Text] = self.query_one("#history-table", DataTable)
+        if not self.entries or not 0 <= table.cursor_row < len(self.entries):
+            return None
+        return self.entries[table.cursor_row]
