@@ -273,6 +273,7 @@ class DashboardApp(App[int]):
         self.tenant_index = min(self.tenant_index, max(0, len(view.tenants) - 1))
         self._show_header()
         main = self.main
+        main.pick_busy_bucket(view.pending)
         main.query_one(PendingPane).show_counts(
             view.pending, main.query_state.bucket, main.query_state.pending_offset
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,12 +27,11 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """The table of keys."""
-        table = Table(box=None, pad_edge=False, show_edge=False, expand=True)
-        table.add_column("key", style="bold", no_wrap=True)
-        table.add_column("id", no_wrap=True)
-        table.add_column("does")
-        for key, binding_id, text in self.rows:
-            table.add_row(key, binding_id, text)
+        table = Text()
+        table.append(f"{'key':<8}{'binding id':<18}does\n", style="bold underline")
+        for key, binding_id, does in self.rows:
+            table.append(f"{key:<8}", style="bold")
+            table.append(f"{binding_id:<18}{does}\n")
         with VerticalScroll(classes="dialog wide"):
             yield Static(Text("Keys", style="bold"), classes="dialog-title")
             yield Static(table, id="help-table")

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Static
 
+from xerowatch.store.overview import PendingCounts
 from xerowatch.store.panes import PENDING_BUCKETS
 from xerowatch.tui.feed import PAGE, Query
 from xerowatch.tui.screens.confirm import ConfirmScreen
@@ -93,6 +94,8 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.pane = "pending"
         self.query_state = Query()
+        self.bucket_chosen = False
+        """Until the operator picks a bucket, the pane shows the first one with learners."""
 
     @property
     def dashboard(self) -> DashboardApp:
@@ -144,6 +147,17 @@ class MainScreen(Screen[None]):
         """Change what the panes show and have the feed read them now."""
         self.query_state = query
         self.dashboard.want(*panes)
+
+    def pick_busy_bucket(self, counts: PendingCounts) -> None:
+        """Show the first non-empty bucket while the operator has not chosen one."""
+        if self.bucket_chosen or getattr(counts, self.query_state.bucket):
+            return
+        for bucket in PENDING_BUCKETS:
+            if getattr(counts, bucket):
+                self.set_query(
+                    replace(self.query_state, bucket=bucket, pending_offset=0), "pending"
+                )
+                return
 
     # ---- selection ---------------------------------------------------------------------
 
@@ -239,7 +253,9 @@ class MainScreen(Screen[None]):
                     app.send_command("resume_resync", {"id": run.id}, f"resume resync {run.id}")
                 else:
                     app.send_command("pause_resync", {"id": run.id}, f"pause resync {run.id}")
-                return
+            else:
+                app.show_hint("select an active resync (p pauses syncing from the other panes)")
+            return
         view, tenant = app.overview, app.tenant()
         if view is None:
             return
@@ -334,6 +350,7 @@ class MainScreen(Screen[None]):
         for chosen in PENDING_BUCKETS:
             if chosen != bucket:
                 continue
+            self.bucket_chosen = True
             self.set_query(replace(self.query_state, bucket=chosen, pending_offset=0), "pending")
 
     def action_detail(self) -> None:

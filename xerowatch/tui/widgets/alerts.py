@@ -13,6 +13,9 @@ from textual.widgets import DataTable, Static
 from xerowatch.store.alerts import Alert
 from xerowatch.tui.feed import AlertPage
 from xerowatch.tui.text import number, shorten, when
+from xerowatch.tui.widgets.fit import text_width
+
+FIXED = [18, 12, 4, 12]
 
 
 class AlertsPane(Vertical):
@@ -23,15 +26,24 @@ class AlertsPane(Vertical):
         self._now: datetime | None = None
         self._tz: tzinfo | None = None
         self.rows: list[Alert] = []
+        self._shown: tuple[AlertPage, datetime, tzinfo | None] | None = None
+
+    def on_resize(self) -> None:
+        """Refit the rows to the new width."""
+        if self._shown is not None:
+            self.show_page(*self._shown)
 
     def compose(self) -> ComposeResult:
         """Summary, table, detail."""
         yield Static(id="alerts-summary", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="alerts-table", cursor_type="row")
-        table.add_column("type", key="type", width=18)
-        table.add_column("record", key="record", width=12)
-        table.add_column("n", key="count", width=4)
-        table.add_column("last seen", key="last", width=12)
+        for label, key, width in zip(
+            ("type", "record", "n", "last seen"),
+            ("type", "record", "count", "last"),
+            FIXED,
+            strict=True,
+        ):
+            table.add_column(label, key=key, width=width)
         table.add_column("message", key="message")
         yield table
         yield Static(id="alerts-detail")
@@ -39,6 +51,7 @@ class AlertsPane(Vertical):
     def show_page(self, page: AlertPage, now: datetime, tz: tzinfo | None) -> None:
         """Replace the rows and the summary line."""
         self._now, self._tz = now, tz
+        self._shown = (page, now, tz)
         summary = Text()
         summary.append(f"{number(page.total)} open", style="bold")
         summary.append(f" · type: {page.type_ or 'all'} (f)")
@@ -49,6 +62,7 @@ class AlertsPane(Vertical):
         self.query_one("#alerts-summary", Static).update(summary)
         table: DataTable[str | Text] = self.query_one("#alerts-table", DataTable)
         keep = self.selected()
+        free = text_width(table, FIXED)
         table.clear()
         self.rows = list(page.rows)
         for alert in page.rows:
@@ -57,7 +71,7 @@ class AlertsPane(Vertical):
                 shorten(alert.record, 12),
                 str(alert.count),
                 when(alert.last_seen, now, tz),
-                shorten(alert.message, 300),
+                shorten(alert.message, free),
                 key=str(alert.id),
             )
         if not page.rows:

@@ -12,6 +12,9 @@ from textual.widgets import DataTable, Static
 from xerowatch.store.history import HistoryEntry
 from xerowatch.tui.feed import HISTORY_KEEP, HistoryBatch
 from xerowatch.tui.text import shorten, when
+from xerowatch.tui.widgets.fit import text_width
+
+FIXED = [8, 5, 12, 7, 4, 12]
 
 OUTCOME_STYLE = {"ok": "green", "error": "bold red", "retry": "yellow", "skipped": "dim"}
 DIRECTION = {
@@ -29,29 +32,43 @@ class HistoryPane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.entries: list[HistoryEntry] = []
+        self._clock: tuple[datetime, tzinfo | None] | None = None
+        self._record = ""
+
+    def on_resize(self) -> None:
+        """Refit every row to the new width."""
+        if self._clock is not None:
+            entries, self.entries = self.entries, []
+            table: DataTable[str | Text] = self.query_one("#history-table", DataTable)
+            table.clear()
+            self.show_batch(HistoryBatch(self._record, entries, reset=False), *self._clock)
 
     def compose(self) -> ComposeResult:
         """Summary and table."""
         yield Static(id="history-summary", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="history-table", cursor_type="row")
-        table.add_column("time", key="at", width=8)
-        table.add_column("dir", key="direction", width=5)
-        table.add_column("record", key="record", width=12)
-        table.add_column("outcome", key="outcome", width=7)
-        table.add_column("http", key="http", width=4)
-        table.add_column("correlation", key="correlation", width=12)
+        for label, key, width in zip(
+            ("time", "dir", "record", "outcome", "http", "correlation"),
+            ("at", "direction", "record", "outcome", "http", "correlation"),
+            FIXED,
+            strict=True,
+        ):
+            table.add_column(label, key=key, width=width)
         table.add_column("what", key="what")
         yield table
 
     def show_batch(self, batch: HistoryBatch, now: datetime, tz: tzinfo | None) -> None:
         """Append new rows (or replace all after a filter change), trimming the oldest."""
+        self._clock = (now, tz)
+        self._record = batch.record
         table: DataTable[str | Text] = self.query_one("#history-table", DataTable)
+        free = text_width(table, FIXED)
         follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         if batch.reset:
             table.clear()
             self.entries = []
         for entry in batch.entries:
-            table.add_row(*self._cells(entry, now, tz), key=str(entry.id))
+            table.add_row(*self._cells(entry, now, tz, free), key=str(entry.id))
         self.entries.extend(batch.entries)
         excess = len(self.entries) - HISTORY_KEEP
         if excess > 0:
@@ -65,7 +82,9 @@ class HistoryPane(Vertical):
         self.query_one("#history-summary", Static).update(summary)
 
     @staticmethod
-    def _cells(entry: HistoryEntry, now: datetime, tz: tzinfo | None) -> list[str | Text]:
+    def _cells(
+        entry: HistoryEntry, now: datetime, tz: tzinfo | None, free: int
+    ) -> list[str | Text]:
         what = f"{entry.action}: {entry.message}" if entry.message else entry.action
         return [
             when(entry.at, now, tz),
@@ -74,7 +93,7 @@ class HistoryPane(Vertical):
             Text(entry.outcome, style=OUTCOME_STYLE.get(entry.outcome, "")),
             str(entry.http_status or ""),
             shorten(entry.correlation_id, 12),
-            shorten(what, 300),
+            shorten(what, free),
         ]
 
     def selected(self) -> HistoryEntry | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import events
+from textual.binding import ActiveBinding, Binding
 from textual.widgets import Static
 
 
@@ -27,6 +28,13 @@ class KeyBar(Static):
         """Re-wrap for the new width."""
         self._render_keys()
 
+    def _in_order(self) -> list[ActiveBinding]:
+        """The screen's own keys in the order its BINDINGS list them, then the rest."""
+        declared = [b.action for b in type(self.screen).BINDINGS if isinstance(b, Binding)]
+        rank = {action: n for n, action in enumerate(declared)}
+        actives = list(self.screen.active_bindings.values())
+        return sorted(actives, key=lambda a: rank.get(a.binding.action, len(rank)))
+
     def _bindings_changed(self, _screen: object) -> None:
         self._render_keys()
 
@@ -34,7 +42,7 @@ class KeyBar(Static):
         width = max(20, self.size.width or 80)
         lines: list[Text] = [Text()]
         seen: set[str] = set()
-        for active in self.screen.active_bindings.values():
+        for active in self._in_order():
             binding = active.binding
             if not binding.show or binding.action in seen:
                 continue

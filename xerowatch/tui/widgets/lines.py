@@ -9,6 +9,10 @@ from textual.widgets import Static
 class Lines(Static):
     """Shows a list of Rich lines, each cut to the width (never wrapped)."""
 
+    DEFAULT_CSS = """
+    Lines { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
     def show(self, lines: list[Text]) -> None:
         """Replace the lines."""
         shown = []

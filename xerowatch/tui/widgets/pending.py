@@ -13,6 +13,7 @@ from xerowatch.store.overview import PendingCounts
 from xerowatch.store.panes import PENDING_BUCKETS, PendingBucket, PendingLearner
 from xerowatch.tui.feed import PAGE, PendingPage
 from xerowatch.tui.text import number, shorten, when
+from xerowatch.tui.widgets.fit import text_width
 
 BUCKET_LABELS: dict[PendingBucket, str] = {
     "queued": "queued",
@@ -23,17 +24,32 @@ BUCKET_LABELS: dict[PendingBucket, str] = {
 }
 
 
+FIXED = [12, 20, 3, 14]
+
+
 class PendingPane(Vertical):
     """Bucket counts on one line, the learners of the chosen bucket below."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[PendingPage, datetime, tzinfo | None] | None = None
+
+    def on_resize(self) -> None:
+        """Refit the rows to the new width."""
+        if self._shown is not None:
+            self.show_page(*self._shown)
 
     def compose(self) -> ComposeResult:
         """A summary line and the table."""
         yield Static(id="pending-summary", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="pending-table", cursor_type="row")
-        table.add_column("ref", key="ref", width=12)
-        table.add_column("name", key="name", width=20)
-        table.add_column("try", key="attempts", width=3)
-        table.add_column("next / updated", key="when", width=14)
+        for label, key, width in zip(
+            ("ref", "name", "try", "next / updated"),
+            ("ref", "name", "attempts", "when"),
+            FIXED,
+            strict=True,
+        ):
+            table.add_column(label, key=key, width=width)
         table.add_column("why", key="why")
         yield table
 
@@ -57,8 +73,10 @@ class PendingPane(Vertical):
 
     def show_page(self, page: PendingPage, now: datetime, tz: tzinfo | None) -> None:
         """Replace the rows, keeping the cursor on the same learner when it is still there."""
+        self._shown = (page, now, tz)
         table: DataTable[str | Text] = self.query_one("#pending-table", DataTable)
         keep = self.selected_ref()
+        free = text_width(table, FIXED)
         table.clear()
         for row in page.rows:
             moment = row.next_attempt_at if row.bucket == "retrying" else row.updated_at
@@ -68,7 +86,7 @@ class PendingPane(Vertical):
                 shorten(row.name, 20),
                 str(row.attempts) if row.attempts else "",
                 when(moment, now, tz),
-                shorten(why, 200),
+                shorten(why, free),
                 key=f"{row.tenant_id}\x1f{row.ref_internal}",
             )
         if not page.rows:

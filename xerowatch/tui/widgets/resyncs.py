@@ -72,8 +72,9 @@ class ResyncsPane(OptionList):
             )
             return
         self.add_options(Option(resync_text(run, tz), id=str(run.id)) for run in runs)
-        index = next((i for i, run in enumerate(runs) if keep and run.id == keep.id), 0)
-        self.highlighted = index
+        kept = [i for i, run in enumerate(runs) if keep is not None and run.id == keep.id]
+        active = [i for i, run in enumerate(runs) if run.state in ACTIVE_STATES]
+        self.highlighted = (kept or active or [0])[0]
 
     def selected(self) -> Resync | None:
         """The resync under the cursor."""

@@ -1,0 +1,108 @@
+"""The dashboard stays live: other writers' changes, commands' lives, attach and embed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.tui.helpers import WAIT_S, commands_in, dashboard, painted, rows, shown, until
+from xerowatch.clock import SystemClock
+from xerowatch.store import alerts, commands, runtime
+from xerowatch.store.db import open_store
+from xerowatch.store.history import HistoryEntry, record
+
+
+async def test_a_change_by_another_connection_shows_without_a_key(world: Path) -> None:
+    app = dashboard(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        other = await open_store(world)
+        try:
+            await alerts.raise_alert(other, "xero_auth", "Xero refused the token", fix="reconnect")
+            await record(other, HistoryEntry("DAU0001009", "create", "ok", "to_xero", "", "new"))
+        finally:
+            await other.close()
+        await until(pilot, lambda: "Alerts 5" in shown(app, "#tabs"), "the new alert")
+        await pilot.press("tab", "tab")
+        await until(
+            pilot, lambda: rows(app, "#history-table")[-1][2] == "DAU0001009", "the new row"
+        )
+
+
+async def test_a_command_shows_accepted_running_and_its_result(world: Path) -> None:
+    app = dashboard(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: "waiting for the daemon" in shown(app, "#command"), "accepted")
+        daemon = await open_store(world)  # what the daemon's command loop does
+        try:
+            claimed = await commands.claim_next(daemon)
+            assert claimed is not None and claimed.kind == "sync_now"
+            await until(pilot, lambda: "running…" in shown(app, "#command"), "running")
+            await commands.complete(daemon, claimed.id, ok=True, result="sync started")
+            await until(pilot, lambda: "done: sync started" in shown(app, "#command"), "done")
+            await runtime.set_paused(daemon, True)
+        finally:
+            await daemon.close()
+        await until(pilot, lambda: "paused" in shown(app, "#header"), "the pause")
+        await pilot.press("p")  # paused: p resumes
+        await until(pilot, lambda: len(commands_in(world)) == 2, "resume")
+        assert commands_in(world)[1][:2] == ("resume", {})
+
+
+async def test_a_failed_command_says_why(world: Path) -> None:
+    app = dashboard(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        await pilot.press("r")
+        daemon = await open_store(world)
+        try:
+            await until(pilot, lambda: len(commands_in(world)) == 1, "the retry")
+            claimed = await commands.claim_next(daemon)
+            assert claimed is not None
+            await commands.complete(daemon, claimed.id, ok=False, result="no learner DAU0001005")
+        finally:
+            await daemon.close()
+        await until(pilot, lambda: "FAILED: no learner" in shown(app, "#command"), "failed")
+
+
+async def test_attach_only_without_a_daemon_exits_1_saying_what_to_run(quiet_world: Path) -> None:
+    app = dashboard(quiet_world)
+    app.mode = "attach"
+    async with app.run_test() as pilot:
+        await pilot.pause()
+    assert app.return_code == 1
+    assert app.runner is None and app.host.mode == "starting"
+
+
+async def test_embedded_only_with_a_daemon_exits_3(world: Path) -> None:
+    app = dashboard(world)
+    app.mode = "embedded"
+    async with app.run_test() as pilot:
+        await pilot.pause()
+    assert app.return_code == 3
+
+
+async def test_embedded_daemon_runs_and_q_stops_it_cleanly(
+    quiet_world: Path, tmp_path: Path
+) -> None:
+    app = dashboard(quiet_world, log_file=tmp_path / "tui.log")
+    app.clock = SystemClock()  # the daemon's lease heartbeats on the real clock
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        await until(pilot, lambda: app.runner is not None, "the embedded daemon")
+        await until(pilot, lambda: "embedded (pid" in shown(app, "#header"), "the header")
+        await pilot.press("q")
+        await until(pilot, lambda: "stopping…" in shown(app, "#header") or app._exit, "stopping")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_S * 2
+        while not app._exit and loop.time() < deadline:
+            await pilot.pause(0.1)
+    assert app.return_code == 0
+    store = await open_store(quiet_world)
+    try:
+        lease = await store.fetchone("SELECT COUNT(*) FROM daemon_lease")
+        assert lease is not None and lease[0] == 0  # released: the next start may take it
+    finally:
+        await store.close()

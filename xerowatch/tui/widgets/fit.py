@@ -1,0 +1,17 @@
+"""Fitting a table's last (free-text) column to the width, so nothing scrolls sideways."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import DataTable
+
+SCROLLBAR = 2
+MIN_TEXT = 16
+
+
+def text_width(table: DataTable[Any], fixed: list[int]) -> int:
+    """Cells left for the last column after the fixed ones, their padding and a scrollbar."""
+    padding = 2 * table.cell_padding * (len(fixed) + 1)
+    width = table.size.width or table.app.size.width
+    return max(MIN_TEXT, width - sum(fixed) - padding - SCROLLBAR)
