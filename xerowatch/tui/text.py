@@ -33,6 +33,15 @@ def when(text: str | None, now: datetime, tz: tzinfo | None) -> str:
     return f"{there:%b %d %H:%M}"
 
 
+def stamp(text: str | None, now: datetime, tz: tzinfo | None) -> str:
+    """At most 8 cells: HH:MM:SS today, "Dec 01" on another day; "—" when absent."""
+    moment = parse_time(text)
+    if moment is None:
+        return "—"
+    there, today = local(moment, tz), local(now, tz)
+    return f"{there:%H:%M:%S}" if there.date() == today.date() else f"{there:%b %d}"
+
+
 def span(seconds: float) -> str:
     """A duration for people: "45 s", "12 min", "3 h 05 min", "2 d"."""
     seconds = max(0.0, seconds)

@@ -94,7 +94,8 @@ class DetailScreen(Screen[None]):
             body.update(Text(f"Nothing is known of a learner {self.ref}.", style="yellow"))
             return
         app = self.dashboard
-        body.update(detail_text(message.detail, app.clock.now(), app.tz))
+        names = {t.tenant_id: t.name for t in app.overview.tenants} if app.overview else {}
+        body.update(detail_text(message.detail, app.clock.now(), app.tz, names))
         name = ""
         if message.detail.learner is not None:
             learner = message.detail.learner.learner

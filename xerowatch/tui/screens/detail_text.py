@@ -53,8 +53,11 @@ def _fields(text: Text, learner: SourceLearner) -> None:
         text.append(f"{value}\n")
 
 
-def detail_text(detail: LearnerDetail, now: datetime, tz: tzinfo | None) -> Text:
-    """Every section of one learner's detail."""
+def detail_text(
+    detail: LearnerDetail, now: datetime, tz: tzinfo | None, names: dict[str, str] | None = None
+) -> Text:
+    """Every section of one learner's detail (`names`: organisation names by tenant id)."""
+    names = names or {}
     text = Text()
     stored = detail.learner
     _heading(text, "As read from the source")
@@ -80,7 +83,7 @@ def detail_text(detail: LearnerDetail, now: datetime, tz: tzinfo | None) -> Text
     if not detail.links:
         text.append("  no contact yet\n", style="dim")
     for link in detail.links:
-        text.append(f"  {shorten(link.tenant_id, 12)} · {link.state}")
+        text.append(f"  {names.get(link.tenant_id) or shorten(link.tenant_id, 12)} · {link.state}")
         if link.last_synced_at:
             text.append(f" · synced {when(link.last_synced_at, now, tz)}")
         text.append("\n")

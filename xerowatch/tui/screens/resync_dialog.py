@@ -13,11 +13,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, SelectionList, Static
+from textual.widgets import Button, Input, Label, Static
 
 from xerowatch.sync.resync import RESYNC_TYPES
 from xerowatch.sync.resync_preview import ResyncPreview, parse_resync_input
 from xerowatch.tui.text import number, span
+from xerowatch.tui.widgets.choices import Choices
 
 Previewer = Callable[[date, date, list[str]], Awaitable[ResyncPreview]]
 DEFAULT_TYPES = ("invoices",)
@@ -92,6 +93,7 @@ class ResyncDialog(ModalScreen[ResyncRequest | None]):
         """Range, types, preview, buttons."""
         with Vertical(classes="dialog", id="resync-dialog"):
             yield Static(f"Resync from Xero — {self.scope}", classes="dialog-title")
+            yield Static("tab: next field · space: toggle a type", classes="dialog-hint")
             with Horizontal(id="resync-range"):
                 yield Label("from ")
                 yield Input(
@@ -101,9 +103,7 @@ class ResyncDialog(ModalScreen[ResyncRequest | None]):
                 yield Input(
                     (self.today + timedelta(days=1)).isoformat(), id="resync-to", compact=True
                 )
-            yield SelectionList[str](
-                *((name, name, name in DEFAULT_TYPES) for name in RESYNC_TYPES), id="resync-types"
-            )
+            yield Choices(list(RESYNC_TYPES), set(DEFAULT_TYPES), id="resync-types")
             yield Static(id="resync-preview")
             with Horizontal(id="resync-buttons"):
                 yield Button(
@@ -120,11 +120,11 @@ class ResyncDialog(ModalScreen[ResyncRequest | None]):
         self._inputs_changed()
 
     @on(Input.Changed)
-    @on(SelectionList.SelectedChanged)
+    @on(Choices.Changed)
     def _inputs_changed(self) -> None:
         date_from = self.query_one("#resync-from", Input).value
         date_to = self.query_one("#resync-to", Input).value
-        types = list(self.query_one("#resync-types", SelectionList).selected)
+        types = self.query_one("#resync-types", Choices).selected
         self.request = None
         self.query_one("#resync-start", Button).disabled = True
         try:

@@ -12,10 +12,10 @@ from textual.widgets import DataTable, Static
 
 from xerowatch.store.alerts import Alert
 from xerowatch.tui.feed import AlertPage
-from xerowatch.tui.text import number, shorten, when
+from xerowatch.tui.text import number, shorten, stamp, when
 from xerowatch.tui.widgets.fit import text_width
 
-FIXED = [18, 12, 4, 12]
+FIXED = [16, 11, 3, 8]
 
 
 class AlertsPane(Vertical):
@@ -67,10 +67,10 @@ class AlertsPane(Vertical):
         self.rows = list(page.rows)
         for alert in page.rows:
             table.add_row(
-                shorten(alert.type, 18),
-                shorten(alert.record, 12),
+                shorten(alert.type, FIXED[0]),
+                shorten(alert.record, FIXED[1]),
                 str(alert.count),
-                when(alert.last_seen, now, tz),
+                stamp(alert.last_seen, now, tz),
                 shorten(alert.message, free),
                 key=str(alert.id),
             )

@@ -11,10 +11,21 @@ from textual.widgets import DataTable, Static
 
 from xerowatch.store.history import HistoryEntry
 from xerowatch.tui.feed import HISTORY_KEEP, HistoryBatch
-from xerowatch.tui.text import shorten, when
+from xerowatch.tui.text import shorten, stamp
 from xerowatch.tui.widgets.fit import text_width
 
-FIXED = [8, 5, 12, 7, 4, 12]
+COLUMNS = (
+    ("time", "at", 8),
+    ("dir", "direction", 5),
+    ("record", "record", 11),
+    ("out", "outcome", 5),
+    ("http", "http", 4),
+)
+CORRELATION_NARROW = 8
+CORRELATION_WIDE = 36
+"""A whole UUID correlation id from this table width up; its first 8 characters below."""
+WIDE_FROM = 110
+OUTCOME_SHORT = {"skipped": "skip"}
 
 OUTCOME_STYLE = {"ok": "green", "error": "bold red", "retry": "yellow", "skipped": "dim"}
 DIRECTION = {
@@ -35,11 +46,19 @@ class HistoryPane(Vertical):
         self._clock: tuple[datetime, tzinfo | None] | None = None
         self._record = ""
 
+        self._correlation = CORRELATION_NARROW
+
     def on_resize(self) -> None:
-        """Refit every row to the new width."""
+        """Refit every row to the new width (the correlation column widens on wide screens)."""
+        table: DataTable[str | Text] = self.query_one("#history-table", DataTable)
+        width = table.size.width or self.size.width
+        wanted = CORRELATION_WIDE if width >= WIDE_FROM else CORRELATION_NARROW
+        if wanted != self._correlation:
+            self._correlation = wanted
+            table.clear(columns=True)
+            self._add_columns(table)
         if self._clock is not None:
             entries, self.entries = self.entries, []
-            table: DataTable[str | Text] = self.query_one("#history-table", DataTable)
             table.clear()
             self.show_batch(HistoryBatch(self._record, entries, reset=False), *self._clock)
 
@@ -47,28 +66,30 @@ class HistoryPane(Vertical):
         """Summary and table."""
         yield Static(id="history-summary", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="history-table", cursor_type="row")
-        for label, key, width in zip(
-            ("time", "dir", "record", "outcome", "http", "correlation"),
-            ("at", "direction", "record", "outcome", "http", "correlation"),
-            FIXED,
-            strict=True,
-        ):
-            table.add_column(label, key=key, width=width)
-        table.add_column("what", key="what")
+        self._add_columns(table)
         yield table
+
+    def _add_columns(self, table: DataTable[str | Text]) -> None:
+        for label, key, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.add_column("correlation", key="correlation", width=self._correlation)
+        table.add_column("what", key="what")
+
+    def _fixed(self) -> list[int]:
+        return [width for _, _, width in COLUMNS] + [self._correlation]
 
     def show_batch(self, batch: HistoryBatch, now: datetime, tz: tzinfo | None) -> None:
         """Append new rows (or replace all after a filter change), trimming the oldest."""
         self._clock = (now, tz)
         self._record = batch.record
         table: DataTable[str | Text] = self.query_one("#history-table", DataTable)
-        free = text_width(table, FIXED)
+        free = text_width(table, self._fixed())
         follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         if batch.reset:
             table.clear()
             self.entries = []
         for entry in batch.entries:
-            table.add_row(*self._cells(entry, now, tz, free), key=str(entry.id))
+            table.add_row(*self._cells(entry, now, tz, free, self._correlation), key=str(entry.id))
         self.entries.extend(batch.entries)
         excess = len(self.entries) - HISTORY_KEEP
         if excess > 0:
@@ -83,16 +104,17 @@ class HistoryPane(Vertical):
 
     @staticmethod
     def _cells(
-        entry: HistoryEntry, now: datetime, tz: tzinfo | None, free: int
+        entry: HistoryEntry, now: datetime, tz: tzinfo | None, free: int, correlation: int
     ) -> list[str | Text]:
         what = f"{entry.action}: {entry.message}" if entry.message else entry.action
+        outcome = OUTCOME_SHORT.get(entry.outcome, entry.outcome)
         return [
-            when(entry.at, now, tz),
+            stamp(entry.at, now, tz),
             DIRECTION.get(entry.direction, entry.direction),
-            shorten(entry.record, 12),
-            Text(entry.outcome, style=OUTCOME_STYLE.get(entry.outcome, "")),
+            shorten(entry.record, 11),
+            Text(outcome, style=OUTCOME_STYLE.get(entry.outcome, "")),
             str(entry.http_status or ""),
-            shorten(entry.correlation_id, 12),
+            (entry.correlation_id or "")[:correlation],
             shorten(what, free),
         ]
 

@@ -21,7 +21,7 @@ STATE_STYLE = {
 }
 
 
-def resync_text(run: Resync, tz: tzinfo | None) -> Text:
+def resync_text(run: Resync, tz: tzinfo | None, width: int = 78) -> Text:
     """Two lines: what and state; progress, or the finished line with totals."""
     text = Text()
     text.append(f"#{run.id} ")
@@ -50,7 +50,9 @@ def resync_text(run: Resync, tz: tzinfo | None) -> Text:
         style=STATE_STYLE.get(run.state, ""),
     )
     if run.message:
-        text.append(f" — {shorten(run.message, 60)}")
+        room = width - len(text.plain.split("\n")[-1]) - 3
+        if room > 8:
+            text.append(f" — {shorten(run.message, room)}")
     return text
 
 
@@ -71,7 +73,8 @@ class ResyncsPane(OptionList):
                 Option(Text("no resyncs yet — y starts one", style="dim"), disabled=True)
             )
             return
-        self.add_options(Option(resync_text(run, tz), id=str(run.id)) for run in runs)
+        width = max(40, (self.size.width or self.app.size.width) - 4)
+        self.add_options(Option(resync_text(run, tz, width), id=str(run.id)) for run in runs)
         kept = [i for i, run in enumerate(runs) if keep is not None and run.id == keep.id]
         active = [i for i, run in enumerate(runs) if run.state in ACTIVE_STATES]
         self.highlighted = (kept or active or [0])[0]
