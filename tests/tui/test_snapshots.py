@@ -1,5 +1,8 @@
-"""SVG snapshots of the dashboard at 80×24 and 120×40 over the fixed store (plain `def` tests:
-snap_compare runs its own event loop). Regenerate with `pytest tests/tui --snapshot-update`."""
+"""SVG snapshots of the dashboard at 80x24 and 120x40 over the fixed store.
+
+Plain `def` tests: snap_compare runs its own event loop. After a deliberate change of the
+look, regenerate with `pytest tests/tui --snapshot-update` and commit the SVGs.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ SIZES = [(80, 24), (120, 40)]
 Snap = Callable[..., bool]
 
 
-def _then(*keys: str, wait_for: tuple[str, str] | None = None) -> Callable[[Pilot[Any]], Awaitable[None]]:
+def _then(
+    *keys: str, wait_for: tuple[str, str] | None = None
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
         await painted(pilot)
         await pilot.press(*keys)
