@@ -10,10 +10,9 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from datetime import date, tzinfo
+from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -25,11 +24,12 @@ from xerowatch.config import Settings
 from xerowatch.daemon.assembly import daemon_runner
 from xerowatch.daemon.runner import EXIT_LEASE_HELD, DaemonRunner
 from xerowatch.store import commands
-from xerowatch.store.commands import Command, CommandKind
+from xerowatch.store.commands import CommandKind
 from xerowatch.store.db import Store, StoreError, open_store
 from xerowatch.store.overview import Overview, TenantOverview, daemon_holder
-from xerowatch.sync.resync_preview import ResyncPreview, preview_resync
 from xerowatch.tui.feed import CLOCK, Feed, panes_to_read
+from xerowatch.tui.hosting import Mode, decide, lost_race
+from xerowatch.tui.keys import MAIN_BINDINGS, key_rows, keymap_problem
 from xerowatch.tui.messages import (
     AlertsLoaded,
     CommandQueued,
@@ -45,7 +45,9 @@ from xerowatch.tui.messages import (
 from xerowatch.tui.palette import DashboardCommands
 from xerowatch.tui.screens.detail import DetailScreen
 from xerowatch.tui.screens.main import MainScreen
+from xerowatch.tui.screens.resync_dialog import Previewer, store_previewer
 from xerowatch.tui.summary import HostState, header_lines, quota_lines
+from xerowatch.tui.tracker import CommandTracker
 from xerowatch.tui.widgets.alerts import AlertsPane
 from xerowatch.tui.widgets.history import HistoryPane
 from xerowatch.tui.widgets.lines import Lines
@@ -54,10 +56,8 @@ from xerowatch.tui.widgets.resyncs import ResyncsPane
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["auto", "attach", "embedded"]
 DETAIL_TABLES = frozenset({"contact_links", "jobs", "history", "alerts", "learners", "commands"})
-TRACK_COMMANDS = 20
-"""Commands sent from this dashboard whose life the command line follows."""
+ALL_BINDINGS = [*MAIN_BINDINGS, *DetailScreen.BINDINGS]
 
 
 class DashboardApp(App[int]):
@@ -94,9 +94,7 @@ class DashboardApp(App[int]):
         self.painted = asyncio.Event()
         """Set once the header, quota and every pane show data read from the store."""
         self._loaded: set[str] = set()
-        self._tracked: dict[int, str] = {}
-        self._commands: dict[int, Command] = {}
-        self._hint: Text | None = None
+        self.tracker = CommandTracker()
         self._wanted: set[str] = set()
         self._force = False
         self._wake = asyncio.Event()
@@ -112,6 +110,10 @@ class DashboardApp(App[int]):
 
     async def on_mount(self) -> None:
         """Open our own store connection, then attach to the daemon or host one."""
+        problem = keymap_problem(ALL_BINDINGS, self.settings.tui.keymap)
+        if problem:
+            self.exit(return_code=2, message=problem)
+            return
         self.set_keymap(self.settings.tui.keymap)
         try:
             self.store = await open_store(self.settings.store.path)
@@ -119,23 +121,12 @@ class DashboardApp(App[int]):
         except StoreError as exc:
             self.exit(return_code=2, message=f"xerowatch tui: {exc}")
             return
-        if holder is not None:
-            if self.mode == "embedded":
-                self.exit(
-                    return_code=EXIT_LEASE_HELD,
-                    message=f"xerowatch tui --embedded: a daemon already runs on this store "
-                    f"(pid {holder.pid} on {holder.host}); run `xerowatch tui` to attach to it",
-                )
-                return
-            self.host = HostState("attached")
-        elif self.mode == "attach":
-            self.exit(
-                return_code=1,
-                message=f"xerowatch tui --attach-only: no daemon is running on "
-                f"{self.settings.store.path}; start it (`xerowatch run` or the service), "
-                "or run `xerowatch tui` to run one inside the dashboard",
-            )
+        start = decide(self.mode, holder, self.settings.store.path)
+        if start.action == "exit":
+            self.exit(return_code=start.code, message=start.message)
             return
+        if start.action == "attach":
+            self.host = HostState("attached")
         else:
             self._embedding = True
             self._serve_embedded()
@@ -172,12 +163,9 @@ class DashboardApp(App[int]):
             self.exit(return_code=message.code, result=message.code)
             return
         if message.code == EXIT_LEASE_HELD:
-            if self.mode == "embedded":
-                self.exit(
-                    return_code=EXIT_LEASE_HELD,
-                    message="xerowatch tui --embedded: another daemon took this store's lease "
-                    "first; run `xerowatch tui` to attach to it",
-                )
+            start = lost_race(self.mode)
+            if start.action == "exit":
+                self.exit(return_code=start.code, message=start.message)
                 return
             self.host = HostState("attached")
         else:
@@ -252,9 +240,7 @@ class DashboardApp(App[int]):
             self.post_message(AlertsLoaded(await feed.alerts(query)))
         if "history" in panes:
             self.post_message(HistoryLoaded(await feed.history(query)))
-        open_ids = [
-            i for i in self._tracked if i not in self._commands or not _finished(self._commands[i])
-        ]
+        open_ids = self.tracker.open_ids()
         if open_ids and ("commands" in panes or "overview" in panes):
             self.post_message(CommandsLoaded(await feed.commands(open_ids)))
 
@@ -344,57 +330,24 @@ class DashboardApp(App[int]):
 
     def on_command_queued(self, message: CommandQueued) -> None:
         """Follow the new command; read everything it touched now."""
-        self._hint = None
-        self._tracked[message.command_id] = message.label
-        while len(self._tracked) > TRACK_COMMANDS:
-            oldest = next(iter(self._tracked))
-            del self._tracked[oldest]
-            self._commands.pop(oldest, None)
+        self.tracker.sent(message.command_id, message.label)
         self._show_command_line()
         self._force = True
         self._wake.set()
 
     def on_commands_loaded(self, message: CommandsLoaded) -> None:
         """The followed commands' states."""
-        for command in message.commands:
-            self._commands[command.id] = command
+        self.tracker.update(message.commands)
         self._show_command_line()
 
     def show_hint(self, text: str, *, style: str = "yellow") -> None:
         """A one-line hint where command results show (a key that needs a selection, …)."""
-        self._hint = Text(text, style=style)
+        self.tracker.hint = Text(text, style=style)
         self._show_command_line()
 
     def command_line(self) -> Text:
-        """The newest command's life (accepted → running → done/failed), or the hint."""
-        if self._hint is not None:
-            return self._hint
-        if not self._tracked:
-            return Text("ready · ctrl+p: all actions by name", style="dim")
-        newest = next(reversed(self._tracked))
-        label = self._tracked[newest]
-        command = self._commands.get(newest)
-        text = Text(f"#{newest} {label}: ")
-        if command is None or command.state == "pending":
-            if self.daemon_running():
-                text.append("accepted, waiting for the daemon to pick it up…", style="yellow")
-            else:
-                text.append(
-                    "waiting for the daemon — none is running (start `xerowatch run`)",
-                    style="bold yellow",
-                )
-        elif command.state == "running":
-            text.append("running…", style="bold yellow")
-        elif command.state == "done":
-            text.append("done", style="bold green")
-            text.append(f": {command.result}" if command.result else "")
-        else:
-            text.append("FAILED", style="bold red")
-            text.append(f": {command.result}" if command.result else "")
-        busy = sum(1 for i in self._tracked if i != newest and not _finished(self._commands.get(i)))
-        if busy:
-            text.append(f"  (+{busy} more in progress)", style="dim")
-        return text
+        """What the command line shows now."""
+        return self.tracker.line(daemon_running=self.daemon_running())
 
     def daemon_running(self) -> bool:
         """A daemon (ours or another) can carry out commands."""
@@ -451,47 +404,18 @@ class DashboardApp(App[int]):
             )
         return counts
 
-    def previewer(
-        self, tenant_id: str
-    ) -> Callable[[date, date, list[str]], Awaitable[ResyncPreview]]:
+    def previewer(self, tenant_id: str) -> Previewer:
         """What the resync dialog calls to cost a resync at the current budget."""
-
-        async def preview(date_from: date, date_to: date, types: list[str]) -> ResyncPreview:
-            assert self.store is not None
-            live = self.overview.live if self.overview else None
-            return await preview_resync(
-                self.store,
-                self.settings,
-                date_from=date_from,
-                date_to=date_to,
-                types=types,
-                tenant_id=tenant_id,
-                live=live,
-            )
-
-        return preview
+        assert self.store is not None
+        live = self.overview.live if self.overview else None
+        return store_previewer(self.store, self.settings, live, tenant_id)
 
     def key_rows(self) -> list[tuple[str, str, str]]:
         """(keys as shown, binding id, what it does) for every key, remapped ones included."""
-        keymap = self.settings.tui.keymap
-        rows: list[tuple[str, str, str]] = []
-        for binding in [*MainScreen.BINDINGS, *DetailScreen.BINDINGS]:
-            if not isinstance(binding, Binding) or binding.id is None:
-                continue
-            keys = keymap.get(binding.id, binding.key)
-            shown = ", ".join(
-                self.get_key_display(Binding(key.strip(), binding.action))
-                for key in keys.split(",")
-            )
-            rows.append((shown, binding.id, binding.tooltip or binding.description))
-        rows.append(("^p", "command_palette", "every action by name"))
-        return rows
+        rows = key_rows(ALL_BINDINGS, self.settings.tui.keymap, self.get_key_display)
+        return [*rows, ("^p", "command_palette", "every action by name")]
 
     async def on_unmount(self) -> None:
         """Close our store connection."""
         if self.store is not None:
             await self.store.close()
-
-
-def _finished(command: Command | None) -> bool:
-    return command is not None and command.state in ("done", "failed")

@@ -9,7 +9,8 @@ from pathlib import Path
 from xerowatch.clock import Clock
 from xerowatch.config import Settings
 from xerowatch.logs import setup_logging, stop_logging_to_file
-from xerowatch.tui.app import DashboardApp, Mode
+from xerowatch.tui.app import DashboardApp
+from xerowatch.tui.hosting import Mode
 
 LOG_NAME = "xerowatch-tui.log"
 

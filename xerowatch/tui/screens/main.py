@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from xerowatch.store.overview import PendingCounts
 from xerowatch.store.panes import PENDING_BUCKETS
 from xerowatch.tui.feed import PAGE, Query
+from xerowatch.tui.keys import MAIN_BINDINGS
 from xerowatch.tui.screens.confirm import ConfirmScreen
 from xerowatch.tui.screens.connection import ConnectionScreen
 from xerowatch.tui.screens.detail import DetailScreen
@@ -33,62 +33,11 @@ if TYPE_CHECKING:
 PANES = ("pending", "alerts", "history", "resyncs")
 PANE_TITLES = {"pending": "Pending", "alerts": "Alerts", "history": "History", "resyncs": "Resyncs"}
 
-BINDINGS: list[BindingType] = [
-    Binding("s", "sync_now", "sync", id="sync_now", tooltip="Wake every sync loop now"),
-    Binding("r", "retry", "retry", id="retry", tooltip="Retry the selected learner"),
-    Binding("R", "retry_all", "retry all", id="retry_all", tooltip="Retry every failed learner"),
-    Binding("a", "acknowledge", "ack", id="acknowledge", tooltip="Acknowledge the selected alert"),
-    Binding(
-        "A",
-        "acknowledge_all",
-        "ack shown",
-        id="acknowledge_all",
-        tooltip="Acknowledge every alert shown",
-    ),
-    Binding("y", "resync", "resync", id="resync", tooltip="Resync a date range from Xero"),
-    Binding(
-        "p",
-        "pause",
-        "pause",
-        id="pause",
-        tooltip="Pause or resume (the resync selected, else syncing)",
-    ),
-    Binding("x", "cancel_resync", "cancel resync", id="cancel_resync", show=False),
-    Binding(
-        "slash",
-        "search",
-        "search",
-        id="search",
-        tooltip="Search alerts, history by record, or open a learner",
-    ),
-    Binding(
-        "f", "filter", "filter", id="filter", tooltip="Alert type, pending bucket, history record"
-    ),
-    Binding(
-        "enter",
-        "detail",
-        "detail",
-        id="detail",
-        priority=True,
-        tooltip="The selected learner's detail",
-    ),
-    Binding("tab", "next_pane", "pane", id="next_pane", priority=True),
-    Binding(
-        "shift+tab", "previous_pane", "previous pane", id="previous_pane", show=False, priority=True
-    ),
-    Binding("right_square_bracket", "page(1)", "next page", id="next_page", show=False),
-    Binding("left_square_bracket", "page(-1)", "previous page", id="previous_page", show=False),
-    Binding("o", "next_tenant", "next organisation", id="next_tenant", show=False),
-    Binding("c", "connection", "connection", id="connection"),
-    Binding("question_mark", "help", "help", id="help"),
-    Binding("q", "app.quit", "quit", id="quit"),
-]
-
 
 class MainScreen(Screen[None]):
     """Shows what the app hands it; its actions turn keys into commands and view changes."""
 
-    BINDINGS = BINDINGS
+    BINDINGS = MAIN_BINDINGS
 
     def __init__(self) -> None:
         super().__init__()

@@ -15,12 +15,36 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from xerowatch.config import Settings
+from xerowatch.store.db import Store
+from xerowatch.store.live import LiveState
 from xerowatch.sync.resync import RESYNC_TYPES
-from xerowatch.sync.resync_preview import ResyncPreview, parse_resync_input
+from xerowatch.sync.resync_preview import ResyncPreview, parse_resync_input, preview_resync
 from xerowatch.tui.text import number, span
 from xerowatch.tui.widgets.choices import Choices
 
 Previewer = Callable[[date, date, list[str]], Awaitable[ResyncPreview]]
+
+
+def store_previewer(
+    store: Store, settings: Settings, live: LiveState | None, tenant_id: str
+) -> Previewer:
+    """Cost resyncs against `store` at the budget `live` reports (of one tenant, or all)."""
+
+    async def preview(date_from: date, date_to: date, types: list[str]) -> ResyncPreview:
+        return await preview_resync(
+            store,
+            settings,
+            date_from=date_from,
+            date_to=date_to,
+            types=types,
+            tenant_id=tenant_id,
+            live=live,
+        )
+
+    return preview
+
+
 DEFAULT_TYPES = ("invoices",)
 
 
