@@ -6,10 +6,12 @@ import asyncio
 from pathlib import Path
 
 from tests.tui.helpers import WAIT_S, commands_in, dashboard, painted, rows, shown, until
+from tests.tui.world import NOW, TENANT
 from xerowatch.clock import SystemClock
-from xerowatch.store import alerts, commands, runtime
+from xerowatch.store import alerts, commands, links, runtime
 from xerowatch.store.db import open_store
 from xerowatch.store.history import HistoryEntry, record
+from xerowatch.store.tenants import TenantInfo, upsert_tenants
 
 
 async def test_a_change_by_another_connection_shows_without_a_key(world: Path) -> None:
@@ -106,3 +108,57 @@ async def test_embedded_daemon_runs_and_q_stops_it_cleanly(
         assert lease is not None and lease[0] == 0  # released: the next start may take it
     finally:
         await store.close()
+
+
+async def test_several_organisations_switch_with_o_and_pause_one_at_a_time(world: Path) -> None:
+    store = await open_store(world)
+    try:
+        [cid] = [row[0] for row in await store.fetchall("SELECT id FROM connections")]
+        second = TenantInfo("t-second", "Second College", "ORGANISATION", None)
+        await upsert_tenants(store, cid, [second], now=NOW)
+    finally:
+        await store.close()
+    app = dashboard(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        assert "Demo RTO Pty Ltd (1/2, o: next)" in shown(app, "#header")
+        await pilot.press("o")
+        assert "Second College (2/2, o: next)" in shown(app, "#header")
+        assert "live figures not reported yet" in shown(app, "#quota")
+        await pilot.press("p")
+        await until(pilot, lambda: len(commands_in(world)) == 1, "the pause")
+        assert commands_in(world)[0][:2] == ("pause", {"tenant_id": "t-second"})
+
+
+async def test_brackets_page_through_a_long_bucket(world: Path) -> None:
+    store = await open_store(world)
+    try:
+        pairs = [(f"BULK{n:04d}", f"src-BULK{n:04d}") for n in range(230)]
+        await links.mark_many_pending(store, TENANT, pairs)
+    finally:
+        await store.close()
+    app = dashboard(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        assert "rows 1-100 of 231" in shown(app, "#pending-summary")
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await until(pilot, lambda: "rows 201-231" in shown(app, "#pending-summary"), "page 3")
+        assert len(rows(app, "#pending-table")) == 31
+        await pilot.press("right_square_bracket")  # the last page stays the last
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: "rows 101-200" in shown(app, "#pending-summary"), "page 2")
+
+
+async def test_a_keymap_typo_and_a_store_that_is_no_database_exit_2(
+    world: Path, tmp_path: Path
+) -> None:
+    app = dashboard(world, keymap={"retyr": "ctrl+r"})
+    async with app.run_test() as pilot:
+        await pilot.pause()
+    assert app.return_code == 2
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database at all " * 100)
+    app = dashboard(junk)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+    assert app.return_code == 2

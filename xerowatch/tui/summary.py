@@ -132,9 +132,10 @@ def quota_lines(
     quota = tenant.quota
     first = Text("Xero ", style="bold")
     if quota is None:
+        why = "not reported yet" if view.live is not None else "need a running daemon"
         first.append(
             f"{number(tenant.calls_per_minute[-1])} calls this minute · "
-            f"{number(tenant.day_calls_sampled)} in 24 h · live figures need a running daemon"
+            f"{number(tenant.day_calls_sampled)} in 24 h · live figures {why}"
         )
     else:
         first.append(f"minute {quota.minute_used}/{quota.minute_limit}")

@@ -65,7 +65,9 @@ class MainScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        """Focus the first pane."""
+        """Focus the first pane (unless the app is leaving before it was composed)."""
+        if not self.query("#tabs"):
+            return
         self.show_tabs({})
         self._focus_pane()
 
