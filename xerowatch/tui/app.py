@@ -233,7 +233,7 @@ class DashboardApp(App[int]):
             self.post_message(TablesChanged(changed))
         query = self.main.query_state
         if "overview" in panes:
-            self.post_message(OverviewLoaded(await feed.overview()))
+            self.post_message(OverviewLoaded(await feed.overview(changed)))
         if "pending" in panes:
             self.post_message(PendingLoaded(await feed.pending(query)))
         if "alerts" in panes:

@@ -6,17 +6,41 @@ read is one bounded page, and a pane is re-read only when a table behind it move
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from xerowatch.clock import Clock
-from xerowatch.store import commands, panes
+from xerowatch.store import alerts as alert_store
+from xerowatch.store import (
+    commands,
+    jobs,
+    learners,
+    links,
+    live,
+    panes,
+    resyncs,
+    runtime,
+    transactions,
+)
 from xerowatch.store.alerts import Alert
 from xerowatch.store.changes import ChangeTracker
 from xerowatch.store.commands import Command
 from xerowatch.store.db import Store
 from xerowatch.store.history import HistoryEntry
-from xerowatch.store.overview import Overview, read_overview
+from xerowatch.store.overview import (
+    LAST_CYCLE_KEY,
+    WRITEBACK_JOB,
+    Overview,
+    connection_rows,
+    cursor_rows,
+    daemon_holder,
+    jobs_by_state,
+    latest_quota_samples,
+    open_alerts_by_type,
+    pending_counts,
+    read_overview,
+    tenant_overviews,
+)
 from xerowatch.store.panes import PendingBucket, PendingLearner
 
 PAGE = 100
@@ -106,6 +130,7 @@ class Feed:
     _minute: datetime | None = None
     _history_record: str | None = None
     _history_last: int = 0
+    _overview: Overview | None = None
 
     def __post_init__(self) -> None:
         self.tracker = ChangeTracker(self.store)
@@ -119,9 +144,12 @@ class Feed:
             changed = changed | {CLOCK}
         return changed
 
-    async def overview(self) -> Overview:
-        """The shared overview as of now."""
-        return await read_overview(self.store, self.clock.now())
+    async def overview(self, changed: frozenset[str] | None = None) -> Overview:
+        """The shared overview as of now, re-reading only the parts whose tables moved."""
+        self._overview = await refresh_overview(
+            self.store, self.clock.now(), self._overview, changed
+        )
+        return self._overview
 
     async def pending(self, query: Query) -> PendingPage:
         """The page of the pending bucket the query names."""
@@ -160,3 +188,45 @@ class Feed:
         """The current state of the commands this dashboard sent."""
         found = [await commands.get(self.store, command_id) for command_id in ids]
         return [command for command in found if command is not None]
+
+
+async def refresh_overview(
+    store: Store, now: datetime, previous: Overview | None, changed: frozenset[str] | None
+) -> Overview:
+    """`read_overview`, but from `previous` only the parts whose tables moved are read again.
+
+    Counting 100,000 contact links or 10,000 alerts costs tens of milliseconds; the daemon
+    publishes its live state every second. Each field comes from the very function
+    `read_overview` uses, so the dashboard and `status --json` still cannot disagree.
+    """
+    if previous is None or changed is None:
+        return await read_overview(store, now)
+    moved = set(changed)
+    daemon = await daemon_holder(store, now)
+    state = await live.read(store) if daemon is not None else None
+    fields: dict[str, object] = {
+        "now": now,
+        "daemon": daemon,
+        "live": state,
+        "paused": await runtime.get(store, runtime.PAUSED_KEY, {}),
+        "tenants": await tenant_overviews(store, now, state),
+        "transactions": await transactions.counts(store),  # its table is not watched; cheap
+        "last_cycle": previous.last_cycle,
+        "quota_samples": await latest_quota_samples(store),
+        "connections": await connection_rows(store),
+        "cursors": await cursor_rows(store),
+        "resyncs": await resyncs.recent(store, limit=5),
+    }
+    if "runtime_state" in moved:
+        fields["last_cycle"] = await runtime.get(store, LAST_CYCLE_KEY)
+    if "learners" in moved:
+        fields["learners_total"] = await learners.count_learners(store)
+    if moved & {"contact_links", "jobs"}:
+        fields["contacts_by_state"] = await links.count_by_state(store)
+        fields["jobs_by_state"] = await jobs.depth_by_state(store)
+        fields["pending"] = await pending_counts(store)
+        fields["writeback_by_state"] = await jobs_by_state(store, WRITEBACK_JOB)
+    if "alerts" in moved:
+        fields["open_alerts"] = await alert_store.count_open(store)
+        fields["open_alerts_by_type"] = await open_alerts_by_type(store)
+    return replace(previous, **fields)  # type: ignore[arg-type]
