@@ -130,7 +130,7 @@ class DashboardApp(App[int]):
         else:
             self._embedding = True
             self._serve_embedded()
-        log.info("dashboard started (%s) on %s", self.host.mode, self.settings.store.path)
+        log.info("dashboard started (%s) on %s", start.action, self.settings.store.path)
         self._feed()
 
     @work(group="daemon", exclusive=True, exit_on_error=False)
