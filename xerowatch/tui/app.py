@@ -123,6 +123,7 @@ class DashboardApp(App[int]):
             return
         start = decide(self.mode, holder, self.settings.store.path)
         if start.action == "exit":
+            log.warning("%s", start.message)
             self.exit(return_code=start.code, message=start.message)
             return
         if start.action == "attach":

@@ -29,12 +29,14 @@ def run_dashboard(
     mode: Mode = "auto",
     clock: Clock | None = None,
     tz: tzinfo | None = None,
+    headless: bool = False,
 ) -> int:
     """Run the dashboard until `q`; return the exit code.
 
     auto: attach to the daemon holding the store's lease, else run one embedded · attach:
     exit 1 when none runs · embedded: exit 3 when one already runs. Logging goes to a file
-    (never the terminal Textual draws on) and back to stderr afterwards.
+    (never the terminal Textual draws on) and back to stderr afterwards. `headless` runs
+    without a terminal (tests).
     """
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     target = log_file(settings)
@@ -44,7 +46,7 @@ def run_dashboard(
     )
     app = DashboardApp(settings, config_path, mode=mode, clock=clock, tz=tz)
     try:
-        app.run()
+        app.run(headless=headless)
     finally:
         stop_logging_to_file(level=str(level))
     return app.return_code or 0
