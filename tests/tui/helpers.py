@@ -30,6 +30,13 @@ def shown(app: DashboardApp, selector: str) -> str:
     return str(app.screen.query_one(selector).render())
 
 
+def links(app: DashboardApp, selector: str) -> set[str]:
+    """The terminal hyperlinks a widget on the active screen shows."""
+    content = app.screen.query_one(selector).render()
+    spans = getattr(content, "spans", [])
+    return {span.style.link for span in spans if getattr(span.style, "link", None)}
+
+
 def rows(app: DashboardApp, selector: str) -> list[list[str]]:
     """A table's rows as plain text."""
     table: DataTable[Any] = app.screen.query_one(selector, DataTable)

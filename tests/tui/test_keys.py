@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.helpers import commands_in, dashboard, painted, rows, shown, until
-from tests.tui.world import DAEMON_HOST, DAEMON_PID, INVOICE_ID
+from tests.tui.helpers import commands_in, dashboard, links, painted, rows, shown, until
+from tests.tui.world import CONTACT_ID, DAEMON_HOST, DAEMON_PID, INVOICE_ID, TENANT
 from xerowatch.tui.screens.confirm import ConfirmScreen
 from xerowatch.tui.screens.detail import DetailScreen
 from xerowatch.tui.screens.main import MainScreen
@@ -157,12 +157,16 @@ async def test_enter_opens_the_learner_detail_with_its_keys(world: Path) -> None
         assert "https://go.xero.com/Contacts/View/3c4d5e6f" in body
         assert "invoice INV-0042 · AUTHORISED" in body and "✓ written back" in body
         assert "corr c0ffee03" in body
+        assert links(app, "#detail-body") == {
+            f"https://go.xero.com/Contacts/View/{CONTACT_ID}",
+            f"https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={INVOICE_ID}",
+        }
         await pilot.press("u", "r")
         await until(pilot, lambda: len(commands_in(world)) == 2, "fetch and retry")
         fetch, retry = commands_in(world)
         assert fetch[:2] == (
             "fetch_online_url",
-            {"invoice_id": INVOICE_ID, "tenant_id": fetch[1]["tenant_id"]},
+            {"invoice_id": INVOICE_ID, "tenant_id": TENANT},
         )
         assert retry[:2] == ("retry", {"ref": "DAU0001001"})
         await pilot.press("escape")
