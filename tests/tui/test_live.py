@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from tests.tui import helpers
 from tests.tui.helpers import WAIT_S, commands_in, dashboard, painted, rows, shown, until
-from tests.tui.world import NOW, TENANT
+from tests.tui.world import CONTACT_ID, NOW, TENANT
 from xerowatch.clock import SystemClock
 from xerowatch.store import alerts, commands, links, runtime
 from xerowatch.store.db import open_store
@@ -162,3 +163,27 @@ async def test_a_keymap_typo_and_a_store_that_is_no_database_exit_2(
     async with app.run_test() as pilot:
         await pilot.pause()
     assert app.return_code == 2
+
+
+async def test_an_alert_about_a_learner_with_a_contact_links_to_it_in_xero(world: Path) -> None:
+    store = await open_store(world)
+    try:
+        await alerts.raise_alert(
+            store,
+            "xero_validation",
+            "Xero refused the phone number",
+            record="DAU0001001",
+            tenant_id=TENANT,
+            fix="Correct the phone number in Wisenet",
+        )
+    finally:
+        await store.close()
+    app = dashboard(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        await pilot.press("tab", "slash", *"DAU0001001", "enter")
+        await until(pilot, lambda: len(rows(app, "#alerts-table")) == 1, "the search")
+        await until(pilot, lambda: "Xero: https://" in shown(app, "#alerts-detail"), "the link")
+        assert helpers.links(app, "#alerts-detail") == {
+            f"https://go.xero.com/Contacts/View/{CONTACT_ID}"
+        }

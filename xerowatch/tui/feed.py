@@ -109,6 +109,8 @@ class AlertPage:
     offset: int
     rows: list[Alert]
     total: int
+    contacts: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Xero ContactID by (tenant, record) for the alerts about a learner with a contact."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,21 @@ class Feed:
             self.store, type_=type_, search=search, offset=query.alert_offset, limit=PAGE
         )
         total = await panes.count_alerts(self.store, type_=type_, search=search)
-        return AlertPage(type_, search, query.alert_offset, rows, total)
+        by_tenant: dict[str, list[str]] = {}
+        for alert in rows:
+            if alert.tenant_id and alert.record:
+                by_tenant.setdefault(alert.tenant_id, []).append(alert.record)
+        contacts: dict[tuple[str, str], str] = {}
+        for tenant_id, refs in by_tenant.items():
+            found = await links.links_by_ref(self.store, tenant_id, refs)
+            contacts.update(
+                {
+                    (tenant_id, ref): link.contact_id
+                    for ref, link in found.items()
+                    if link.contact_id
+                }
+            )
+        return AlertPage(type_, search, query.alert_offset, rows, total, contacts)
 
     async def history(self, query: Query) -> HistoryBatch:
         """The tail afresh when the record filter changed, else only the rows newer than shown."""

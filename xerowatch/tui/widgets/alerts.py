@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from xerowatch.store.alerts import Alert
 from xerowatch.tui.feed import AlertPage
 from xerowatch.tui.text import number, shorten, stamp, when
 from xerowatch.tui.widgets.fit import text_width
+from xerowatch.xero.links import contact_url
 
 FIXED = [16, 11, 3, 8]
 
@@ -26,6 +28,7 @@ class AlertsPane(Vertical):
         self._now: datetime | None = None
         self._tz: tzinfo | None = None
         self.rows: list[Alert] = []
+        self.contacts: dict[tuple[str, str], str] = {}
         self._shown: tuple[AlertPage, datetime, tzinfo | None] | None = None
 
     def on_resize(self) -> None:
@@ -65,6 +68,7 @@ class AlertsPane(Vertical):
         free = text_width(table, FIXED)
         table.clear()
         self.rows = list(page.rows)
+        self.contacts = page.contacts
         for alert in page.rows:
             table.add_row(
                 shorten(alert.type, FIXED[0]),
@@ -104,6 +108,11 @@ class AlertsPane(Vertical):
             text.append(
                 f" · {alert.count} time(s) since {when(alert.first_seen, self._now, self._tz)}"
             )
+            contact = self.contacts.get((alert.tenant_id, alert.record))
+            if contact:
+                url = contact_url(contact)
+                text.append(" · Xero: ")
+                text.append(url, style=Style(link=url, underline=True))
             text.append(f"\n{alert.message}")
             if alert.fix:
                 text.append("\nfix: ", style="bold green")
