@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from tests.tui.helpers import commands_in, dashboard, links, painted, rows, shown, until
 from tests.tui.world import CONTACT_ID, DAEMON_HOST, DAEMON_PID, INVOICE_ID, TENANT
 from xerowatch.tui.screens.confirm import ConfirmScreen
@@ -231,3 +233,25 @@ async def test_every_action_is_in_the_command_palette(world: Path) -> None:
         await pilot.press("ctrl+p", *"sync", "enter")
         await until(pilot, lambda: len(commands_in(world)) == 1, "the palette's sync")
         assert commands_in(world)[0][0] == "sync_now"
+
+
+async def test_a_resize_refits_every_table_to_the_new_width(world: Path) -> None:
+    app = dashboard(world)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await painted(pilot)
+        await pilot.press("tab", "tab")
+        wide = rows(app, "#history-table")[0]
+        assert wide[5] == "c0ffee01" and len(wide[6]) > 40  # the full text fits
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        narrow = rows(app, "#history-table")[0]
+        for keys, selector in (
+            ((), "#history"),
+            (("tab", "tab"), "#pending"),
+            (("tab",), "#alerts"),
+        ):
+            await pilot.press(*keys)  # each pane in turn, refitted as it is shown
+            await pilot.pause(0.1)
+            table = app.main.query_one(f"{selector}-table", DataTable)
+            assert table.virtual_size.width <= app.size.width, selector  # no sideways scroll
+        assert narrow[6].endswith("…") and len(narrow[6]) < len(wide[6])

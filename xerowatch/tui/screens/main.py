@@ -92,6 +92,8 @@ class MainScreen(Screen[None]):
         pane = self.query_one(f"#{self.pane}")
         target = pane if isinstance(pane, ResyncsPane) else pane.query_one(DataTable)
         target.focus()
+        if isinstance(pane, PendingPane | AlertsPane | HistoryPane):
+            self.call_after_refresh(pane.refit)  # the width may have changed while hidden
         self.show_tabs(self.dashboard.tab_counts())
 
     def set_query(self, query: Query, *panes: str) -> None:

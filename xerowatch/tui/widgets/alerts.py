@@ -14,10 +14,17 @@ from textual.widgets import DataTable, Static
 from xerowatch.store.alerts import Alert
 from xerowatch.tui.feed import AlertPage
 from xerowatch.tui.text import number, shorten, stamp, when
-from xerowatch.tui.widgets.fit import text_width
+from xerowatch.tui.widgets.fit import Columns, reset_columns, text_width
 from xerowatch.xero.links import contact_url
 
-FIXED = [16, 11, 3, 8]
+COLUMNS: Columns = [
+    ("type", "type", 16),
+    ("record", "record", 11),
+    ("n", "count", 3),
+    ("last seen", "last", 8),
+    ("message", "message", None),
+]
+FIXED = [width or 0 for _, _, width in COLUMNS[:-1]]
 
 
 class AlertsPane(Vertical):
@@ -33,6 +40,10 @@ class AlertsPane(Vertical):
 
     def on_resize(self) -> None:
         """Refit the rows to the new width."""
+        self.refit()
+
+    def refit(self) -> None:
+        """Show the rows again, fitted to the width the pane has now."""
         if self._shown is not None:
             self.show_page(*self._shown)
 
@@ -40,14 +51,7 @@ class AlertsPane(Vertical):
         """Summary, table, detail."""
         yield Static(id="alerts-summary", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="alerts-table", cursor_type="row")
-        for label, key, width in zip(
-            ("type", "record", "n", "last seen"),
-            ("type", "record", "count", "last"),
-            FIXED,
-            strict=True,
-        ):
-            table.add_column(label, key=key, width=width)
-        table.add_column("message", key="message")
+        reset_columns(table, COLUMNS)
         yield table
         yield Static(id="alerts-detail")
 
@@ -66,7 +70,7 @@ class AlertsPane(Vertical):
         table: DataTable[str | Text] = self.query_one("#alerts-table", DataTable)
         keep = self.selected()
         free = text_width(table, FIXED)
-        table.clear()
+        reset_columns(table, COLUMNS)
         self.rows = list(page.rows)
         self.contacts = page.contacts
         for alert in page.rows:

@@ -15,3 +15,15 @@ def text_width(table: DataTable[Any], fixed: list[int]) -> int:
     padding = 2 * table.cell_padding * (len(fixed) + 1)
     width = table.size.width or table.app.size.width
     return max(MIN_TEXT, width - sum(fixed) - padding - SCROLLBAR)
+
+
+Columns = list[tuple[str, str, int | None]]
+"""(label, key, width) of each column; None: as wide as its widest cell."""
+
+
+def reset_columns(table: DataTable[Any], columns: Columns) -> None:
+    """Empty the table and lay its columns out afresh (DataTable never narrows a column that
+    once held a wider cell, so a refit to a narrower screen needs new columns)."""
+    table.clear(columns=True)
+    for label, key, width in columns:
+        table.add_column(label, key=key, width=width)

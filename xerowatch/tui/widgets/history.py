@@ -12,15 +12,15 @@ from textual.widgets import DataTable, Static
 from xerowatch.store.history import HistoryEntry
 from xerowatch.tui.feed import HISTORY_KEEP, HistoryBatch
 from xerowatch.tui.text import shorten, stamp
-from xerowatch.tui.widgets.fit import text_width
+from xerowatch.tui.widgets.fit import Columns, reset_columns, text_width
 
-COLUMNS = (
+COLUMNS: Columns = [
     ("time", "at", 8),
     ("dir", "direction", 5),
     ("record", "record", 11),
     ("out", "outcome", 5),
     ("http", "http", 4),
-)
+]
 CORRELATION_NARROW = 8
 CORRELATION_WIDE = 36
 """A whole UUID correlation id from this table width up; its first 8 characters below."""
@@ -49,34 +49,35 @@ class HistoryPane(Vertical):
         self._correlation = CORRELATION_NARROW
 
     def on_resize(self) -> None:
-        """Refit every row to the new width (the correlation column widens on wide screens)."""
+        """Refit every row to the new width."""
+        self.refit()
+
+    def refit(self) -> None:
+        """Show the rows again, fitted to the width (the correlation id widens on wide ones)."""
         table: DataTable[str | Text] = self.query_one("#history-table", DataTable)
         width = table.size.width or self.size.width
-        wanted = CORRELATION_WIDE if width >= WIDE_FROM else CORRELATION_NARROW
-        if wanted != self._correlation:
-            self._correlation = wanted
-            table.clear(columns=True)
-            self._add_columns(table)
+        self._correlation = CORRELATION_WIDE if width >= WIDE_FROM else CORRELATION_NARROW
+        reset_columns(table, self._columns())
         if self._clock is not None:
             entries, self.entries = self.entries, []
-            table.clear()
             self.show_batch(HistoryBatch(self._record, entries, reset=False), *self._clock)
 
     def compose(self) -> ComposeResult:
         """Summary and table."""
         yield Static(id="history-summary", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="history-table", cursor_type="row")
-        self._add_columns(table)
+        reset_columns(table, self._columns())
         yield table
 
-    def _add_columns(self, table: DataTable[str | Text]) -> None:
-        for label, key, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        table.add_column("correlation", key="correlation", width=self._correlation)
-        table.add_column("what", key="what")
+    def _columns(self) -> Columns:
+        return [
+            *COLUMNS,
+            ("correlation", "correlation", self._correlation),
+            ("what", "what", None),
+        ]
 
     def _fixed(self) -> list[int]:
-        return [width for _, _, width in COLUMNS] + [self._correlation]
+        return [width or 0 for _, _, width in COLUMNS] + [self._correlation]
 
     def show_batch(self, batch: HistoryBatch, now: datetime, tz: tzinfo | None) -> None:
         """Append new rows (or replace all after a filter change), trimming the oldest."""
@@ -86,7 +87,7 @@ class HistoryPane(Vertical):
         free = text_width(table, self._fixed())
         follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         if batch.reset:
-            table.clear()
+            reset_columns(table, self._columns())
             self.entries = []
         for entry in batch.entries:
             table.add_row(*self._cells(entry, now, tz, free, self._correlation), key=str(entry.id))

@@ -13,7 +13,7 @@ from xerowatch.store.overview import PendingCounts
 from xerowatch.store.panes import PENDING_BUCKETS, PendingBucket, PendingLearner
 from xerowatch.tui.feed import PAGE, PendingPage
 from xerowatch.tui.text import number, shorten, when
-from xerowatch.tui.widgets.fit import text_width
+from xerowatch.tui.widgets.fit import Columns, reset_columns, text_width
 
 BUCKET_LABELS: dict[PendingBucket, str] = {
     "queued": "queued",
@@ -24,7 +24,14 @@ BUCKET_LABELS: dict[PendingBucket, str] = {
 }
 
 
-FIXED = [12, 20, 3, 14]
+COLUMNS: Columns = [
+    ("ref", "ref", 12),
+    ("name", "name", 20),
+    ("try", "attempts", 3),
+    ("next / updated", "when", 14),
+    ("why", "why", None),
+]
+FIXED = [width or 0 for _, _, width in COLUMNS[:-1]]
 
 
 class PendingPane(Vertical):
@@ -36,6 +43,10 @@ class PendingPane(Vertical):
 
     def on_resize(self) -> None:
         """Refit the rows to the new width."""
+        self.refit()
+
+    def refit(self) -> None:
+        """Show the rows again, fitted to the width the pane has now."""
         if self._shown is not None:
             self.show_page(*self._shown)
 
@@ -43,14 +54,7 @@ class PendingPane(Vertical):
         """A summary line and the table."""
         yield Static(id="pending-summary", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="pending-table", cursor_type="row")
-        for label, key, width in zip(
-            ("ref", "name", "try", "next / updated"),
-            ("ref", "name", "attempts", "when"),
-            FIXED,
-            strict=True,
-        ):
-            table.add_column(label, key=key, width=width)
-        table.add_column("why", key="why")
+        reset_columns(table, COLUMNS)
         yield table
 
     def show_counts(self, counts: PendingCounts, bucket: PendingBucket, offset: int) -> None:
@@ -77,7 +81,7 @@ class PendingPane(Vertical):
         table: DataTable[str | Text] = self.query_one("#pending-table", DataTable)
         keep = self.selected_ref()
         free = text_width(table, FIXED)
-        table.clear()
+        reset_columns(table, COLUMNS)
         for row in page.rows:
             moment = row.next_attempt_at if row.bucket == "retrying" else row.updated_at
             why = row.last_error or row.link_state
