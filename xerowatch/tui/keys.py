@@ -26,7 +26,14 @@ MAIN_BINDINGS: list[BindingType] = [
         id="pause",
         tooltip="Pause or resume (the resync selected, else syncing)",
     ),
-    Binding("x", "cancel_resync", "cancel resync", id="cancel_resync", show=False),
+    Binding(
+        "x",
+        "cancel_resync",
+        "cancel resync",
+        id="cancel_resync",
+        show=False,
+        tooltip="Cancel the selected resync (Resyncs pane)",
+    ),
     Binding(
         "slash",
         "search",
@@ -45,16 +52,52 @@ MAIN_BINDINGS: list[BindingType] = [
         priority=True,
         tooltip="The selected learner's detail",
     ),
-    Binding("tab", "next_pane", "pane", id="next_pane", priority=True),
+    Binding(
+        "tab",
+        "next_pane",
+        "pane",
+        id="next_pane",
+        priority=True,
+        tooltip="Next pane: Pending, Alerts, History, Resyncs",
+    ),
     Binding(
         "shift+tab", "previous_pane", "previous pane", id="previous_pane", show=False, priority=True
     ),
-    Binding("right_square_bracket", "page(1)", "next page", id="next_page", show=False),
-    Binding("left_square_bracket", "page(-1)", "previous page", id="previous_page", show=False),
-    Binding("o", "next_tenant", "next organisation", id="next_tenant", show=False),
-    Binding("c", "connection", "connection", id="connection"),
-    Binding("question_mark", "help", "help", id="help"),
-    Binding("q", "app.quit", "quit", id="quit"),
+    Binding(
+        "right_square_bracket",
+        "page(1)",
+        "next page",
+        id="next_page",
+        show=False,
+        tooltip="Next page of the pending or alerts list",
+    ),
+    Binding(
+        "left_square_bracket",
+        "page(-1)",
+        "previous page",
+        id="previous_page",
+        show=False,
+        tooltip="Previous page of the pending or alerts list",
+    ),
+    Binding(
+        "o",
+        "next_tenant",
+        "next organisation",
+        id="next_tenant",
+        show=False,
+        tooltip="Next organisation in the header and quota pane",
+    ),
+    Binding(
+        "c", "connection", "connection", id="connection", tooltip="Connections and how to reconnect"
+    ),
+    Binding("question_mark", "help", "help", id="help", tooltip="This list of keys"),
+    Binding(
+        "q",
+        "app.quit",
+        "quit",
+        id="quit",
+        tooltip="Quit (an embedded daemon stops gracefully first)",
+    ),
 ]
 
 

@@ -30,9 +30,17 @@ class DetailScreen(Screen[None]):
     """The detail of learner `ref`; escape goes back."""
 
     BINDINGS = [
-        Binding("escape,backspace", "back", "back", id="detail.back"),
-        Binding("r", "retry", "retry", id="detail.retry"),
-        Binding("u", "fetch_links", "fetch invoice links", id="detail.fetch_links"),
+        Binding(
+            "escape,backspace", "back", "back", id="detail.back", tooltip="Back to the dashboard"
+        ),
+        Binding("r", "retry", "retry", id="detail.retry", tooltip="Retry this learner"),
+        Binding(
+            "u",
+            "fetch_links",
+            "fetch invoice links",
+            id="detail.fetch_links",
+            tooltip="Fetch the online-invoice links this learner's invoices lack",
+        ),
     ]
 
     class Loaded(Message):

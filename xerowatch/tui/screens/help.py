@@ -28,10 +28,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """The table of keys."""
         table = Text()
-        table.append(f"{'key':<8}{'binding id':<18}does\n", style="bold underline")
+        table.append(f"{'key':<11}{'binding id':<21}does\n", style="bold underline")
         for key, binding_id, does in self.rows:
-            table.append(f"{key:<8}", style="bold")
-            table.append(f"{binding_id:<18}{does}\n")
+            table.append(f"{key:<10} ", style="bold")
+            table.append(f"{binding_id:<20} {does}\n")
         with VerticalScroll(classes="dialog wide"):
             yield Static(Text("Keys", style="bold"), classes="dialog-title")
             yield Static(table, id="help-table")

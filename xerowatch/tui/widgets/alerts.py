@@ -21,7 +21,7 @@ COLUMNS: Columns = [
     ("type", "type", 16),
     ("record", "record", 11),
     ("n", "count", 3),
-    ("last seen", "last", 8),
+    ("seen", "last", 8),
     ("message", "message", None),
 ]
 FIXED = [width or 0 for _, _, width in COLUMNS[:-1]]
