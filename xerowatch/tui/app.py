@@ -63,7 +63,12 @@ ALL_BINDINGS = [*MAIN_BINDINGS, *DetailScreen.BINDINGS]
 class DashboardApp(App[int]):
     """xerowatch's live dashboard, attached to a running daemon or hosting one."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = [  # each screen's style beside its module; the app loads them all at start
+        "app.tcss",
+        "screens/main.tcss",
+        "screens/detail.tcss",
+        "screens/dialogs.tcss",
+    ]
     TITLE = "xerowatch"
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [Binding("ctrl+q", "quit", "quit", show=False, priority=True, id="app.quit")]
