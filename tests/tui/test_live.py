@@ -187,3 +187,23 @@ async def test_an_alert_about_a_learner_with_a_contact_links_to_it_in_xero(world
         assert helpers.links(app, "#alerts-detail") == {
             f"https://go.xero.com/Contacts/View/{CONTACT_ID}"
         }
+
+
+async def test_a_second_q_stops_the_embedded_daemon_at_once(
+    quiet_world: Path, tmp_path: Path
+) -> None:
+    app = dashboard(quiet_world, log_file=tmp_path / "tui.log")
+    app.clock = SystemClock()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        await until(pilot, lambda: app.runner is not None, "the embedded daemon")
+        runner = app.runner
+        assert runner is not None
+        await pilot.press("q", "q")
+        assert runner.stop_requested
+        assert app.host.note.startswith("now") or app._exit
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_S
+        while not app._exit and loop.time() < deadline:
+            await pilot.pause(0.1)
+    assert app.return_code == 0
