@@ -207,3 +207,25 @@ async def test_a_second_q_stops_the_embedded_daemon_at_once(
         while not app._exit and loop.time() < deadline:
             await pilot.pause(0.1)
     assert app.return_code == 0
+
+
+async def test_a_page_emptied_from_under_the_cursor_goes_back_to_the_first(world: Path) -> None:
+    store = await open_store(world)
+    try:
+        pairs = [(f"BULK{n:04d}", f"src-BULK{n:04d}") for n in range(120)]
+        await links.mark_many_pending(store, TENANT, pairs)
+    finally:
+        await store.close()
+    app = dashboard(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await painted(pilot)
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: "rows 101-121" in shown(app, "#pending-summary"), "page 2")
+        other = await open_store(world)
+        try:
+            for n in range(120):
+                await links.mark(other, TENANT, f"BULK{n:04d}", f"src-BULK{n:04d}", "dead")
+        finally:
+            await other.close()
+        await until(pilot, lambda: app.main.query_state.pending_offset == 0, "the first page")
+        await until(pilot, lambda: rows(app, "#pending-table")[0][0] == "DAU0001005", "its rows")

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from dataclasses import replace
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -279,6 +280,9 @@ class DashboardApp(App[int]):
         query, page = self.main.query_state, message.page
         if (page.bucket, page.offset) != (query.bucket, query.pending_offset):
             return
+        if not page.rows and page.offset > 0:  # the list shrank under this page
+            self.main.set_query(replace(query, pending_offset=0), "pending")
+            return
         pane = self.main.query_one(PendingPane)
         if self.overview is not None:
             pane.show_counts(self.overview.pending, query.bucket, query.pending_offset)
@@ -293,6 +297,9 @@ class DashboardApp(App[int]):
             query.alert_search,
             query.alert_offset,
         ):
+            return
+        if not page.rows and page.offset > 0:  # acknowledged or resolved from under this page
+            self.main.set_query(replace(query, alert_offset=0), "alerts")
             return
         self.alert_total = page.total
         self.main.query_one(AlertsPane).show_page(page, self.clock.now(), self.tz)
