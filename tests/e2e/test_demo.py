@@ -24,6 +24,7 @@ def test_demo_syncs_and_stops_cleanly(tmp_path: Path) -> None:
             "-m",
             "xerowatch",
             "demo",
+            "--headless",
             "--dir",
             str(tmp_path / "demo"),
             "--learners",
@@ -63,7 +64,7 @@ def test_demo_syncs_and_stops_cleanly(tmp_path: Path) -> None:
 
 def test_ctrl_c_while_the_demo_is_still_connecting_stops_it_cleanly(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "xerowatch", "demo", "--dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "xerowatch", "demo", "--headless", "--dir", str(tmp_path / "demo")],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -46,6 +46,7 @@ def _register() -> None:
         demo_cmds,
         store_cmds,
         sync_cmds,
+        tui_cmds,
         wisenet_cmds,
     )
 
@@ -56,6 +57,7 @@ def _register() -> None:
     demo_cmds.register(cli)
     store_cmds.register(cli)
     wisenet_cmds.register(cli)
+    tui_cmds.register(cli)
 
 
 _register()

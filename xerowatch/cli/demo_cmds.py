@@ -15,6 +15,7 @@ import click
 from xerowatch.cli.context import CliContext
 from xerowatch.cli.params import LEARNER_COUNT
 from xerowatch.cli.status import collect_status
+from xerowatch.cli.terminal import require_terminal
 from xerowatch.config import load_settings
 from xerowatch.daemon.assembly import daemon_runner
 from xerowatch.daemon.runner import DaemonRunner
@@ -144,20 +145,49 @@ async def _run(world: DemoWorld, http_port: int) -> int:
     metavar="N",
     help="Learners in the Wisenet simulator.",
 )
+@click.option(
+    "--headless",
+    is_flag=True,
+    help="No dashboard: run the daemon and print a status line every few seconds.",
+)
 @click.pass_obj
-def demo_command(obj: CliContext, world_dir: Path, learners: int) -> None:
-    """Run the daemon against built-in Xero and Wisenet simulators (no accounts needed)."""
+def demo_command(obj: CliContext, world_dir: Path, learners: int, headless: bool) -> None:
+    """Open the live dashboard over the daemon and built-in Xero and Wisenet simulators.
+
+    No accounts needed; everything stays on 127.0.0.1. The demo starts afresh each time:
+    DIR is wiped first.
+    """
     from xerowatch.sim.demo import demo_world
 
-    setup_logging(level=obj.log_level)
+    if not headless:
+        require_terminal("use `xerowatch demo --headless` for a status line instead")
     if world_dir.exists():
         shutil.rmtree(world_dir)
     http_port = _free_port()
     with demo_world(world_dir.resolve(), learners=learners, http_port=http_port) as world:
-        code = anyio.run(_run, world, http_port)
+        if headless:
+            setup_logging(level=obj.log_level)
+            code = anyio.run(_run, world, http_port)
+        else:
+            setup_logging(level=obj.log_level_or("INFO"))  # to a file once the dashboard starts
+            code = _dashboard(world)
     click.echo(f"demo stopped (exit code {code}); its store and config stay in {world_dir}")
     if code:
         raise click.exceptions.Exit(code)
+
+
+def _dashboard(world: DemoWorld) -> int:
+    """Connect to the simulated organisation, then open the dashboard with the daemon inside."""
+    from xerowatch.tui import run_dashboard
+
+    settings = load_settings(world.config)
+
+    async def connect() -> None:
+        async with open_runtime(settings) as rt:
+            await connect_custom_connection(rt)
+
+    anyio.run(connect)
+    return run_dashboard(settings, world.config, mode="embedded")
 
 
 def register(group: click.Group) -> None:

@@ -70,7 +70,7 @@ class AlertsPane(Vertical):
         table: DataTable[str | Text] = self.query_one("#alerts-table", DataTable)
         keep = self.selected()
         free = text_width(table, FIXED)
-        reset_columns(table, COLUMNS)
+        reset_columns(table, COLUMNS, last_width=free)
         self.rows = list(page.rows)
         self.contacts = page.contacts
         for alert in page.rows:

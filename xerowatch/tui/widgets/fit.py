@@ -21,9 +21,17 @@ Columns = list[tuple[str, str, int | None]]
 """(label, key, width) of each column; None: as wide as its widest cell."""
 
 
-def reset_columns(table: DataTable[Any], columns: Columns) -> None:
+def reset_columns(
+    table: DataTable[Any], columns: Columns, *, last_width: int | None = None
+) -> None:
     """Empty the table and lay its columns out afresh (DataTable never narrows a column that
-    once held a wider cell, so a refit to a narrower screen needs new columns)."""
+    once held a wider cell, so a refit to a narrower screen needs new columns).
+
+    `last_width` fixes the free-text column's width: an auto-sized column takes its width
+    only when the table next measures its cells, so a screen drawn in between shows it cut.
+    """
     table.clear(columns=True)
-    for label, key, width in columns:
+    for index, (label, key, width) in enumerate(columns):
+        if index == len(columns) - 1 and last_width is not None:
+            width = last_width
         table.add_column(label, key=key, width=width)

@@ -87,7 +87,7 @@ class HistoryPane(Vertical):
         free = text_width(table, self._fixed())
         follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         if batch.reset:
-            reset_columns(table, self._columns())
+            reset_columns(table, self._columns(), last_width=free)
             self.entries = []
         for entry in batch.entries:
             table.add_row(*self._cells(entry, now, tz, free, self._correlation), key=str(entry.id))

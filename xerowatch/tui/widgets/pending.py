@@ -81,7 +81,7 @@ class PendingPane(Vertical):
         table: DataTable[str | Text] = self.query_one("#pending-table", DataTable)
         keep = self.selected_ref()
         free = text_width(table, FIXED)
-        reset_columns(table, COLUMNS)
+        reset_columns(table, COLUMNS, last_width=free)
         for row in page.rows:
             moment = row.next_attempt_at if row.bucket == "retrying" else row.updated_at
             why = row.last_error or row.link_state
