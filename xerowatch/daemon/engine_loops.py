@@ -34,7 +34,7 @@ from xerowatch.store.commands import Command
 from xerowatch.store.db import Store, utc_now_iso
 from xerowatch.sync.commands import execute
 from xerowatch.sync.directory_sync import refresh_directory
-from xerowatch.sync.housekeeping import QuotaSampler, prune_old_rows
+from xerowatch.sync.housekeeping import QuotaSampler, check_stranded, prune_old_rows
 from xerowatch.wiring import Runtime
 from xerowatch.xero.transport import TenantRef
 
@@ -217,6 +217,8 @@ class EngineLoops:
                 sampler.append(QuotaSampler(rt.store, rt.quota))
             await sampler[0].sample(rt.clock.now())
             await _drop_events_of_strangers(rt.store)
+            if await check_stranded(rt.store):
+                self.context.wake("write_back")
             if rt.clock.monotonic() - last_prune[0] >= PRUNE_EVERY_S:
                 last_prune[0] = rt.clock.monotonic()
                 await prune_old_rows(rt.store, settings.store.retention_days, rt.clock.now())

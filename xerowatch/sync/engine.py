@@ -12,6 +12,7 @@ from xerowatch.store.db import utc_now_iso
 from xerowatch.store.overview import LAST_CYCLE_KEY
 from xerowatch.sync.commands import process_pending
 from xerowatch.sync.context import EngineContext
+from xerowatch.sync.housekeeping import check_stranded
 from xerowatch.sync.ingest import IngestSummary, apply_learner, ingest
 from xerowatch.sync.online_urls import fetch_spare_online_urls
 from xerowatch.sync.pull import PullSummary, pull_transactions
@@ -234,6 +235,7 @@ class SyncEngine:
                         f"xero {tenant.tenant_id}: {cycle.error} — {cycle.fix or 'see the alerts'}"
                     )
             summary.resyncs = await self.run_resyncs()
+            await check_stranded(self.ctx.store)
             summary.writeback = await self.write_back()
         end_calls = self.ctx.calls.snapshot()
         summary.calls = {
