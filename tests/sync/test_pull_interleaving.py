@@ -74,7 +74,7 @@ async def test_pages_read_after_a_push_linked_the_contact_are_matched_and_writte
     assert pulled.total("read") == INVOICES
     assert sorted(tx.xero_id for tx in source.written) == sorted(ids)
     assert {tx.ref_internal for tx in source.written} == {"R1"}
-    assert (await rt.store.fetchone("SELECT COUNT(*) FROM transactions WHERE matched = 0"))[0] == 0
+    assert await rt.store.fetchall("SELECT xero_id FROM transactions WHERE matched = 0") == []
 
 
 async def test_housekeeping_repairs_a_stranded_transaction_and_raises_an_alert(
