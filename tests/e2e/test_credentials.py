@@ -29,9 +29,9 @@ class World:
     config: Path
     tenant_id: str
 
-    def run(self, *args: str) -> Any:
+    def run(self, *args: str, code: int = 0) -> Any:
         result = CliRunner().invoke(cli, ["--config", str(self.config), *args])
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == code, result.output
         return json.loads(result.stdout) if "--json" in args else result.stdout
 
     def open_alerts(self) -> list[dict[str, Any]]:
@@ -73,8 +73,9 @@ def test_a_rotated_wisenet_key_pauses_write_backs_with_one_alert_and_they_resume
 
     puts_before = world.invoice_puts()
     for _ in range(3):
-        summary = world.run("sync", "--once", "--json")
+        summary = world.run("sync", "--once", "--json", code=1)  # the source refused us
         assert summary["writeback"]["written"] == 0
+        assert summary["writeback"]["failed"] == 0
     status = world.run("status", "--json")
 
     alerts = world.open_alerts()
