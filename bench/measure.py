@@ -102,7 +102,8 @@ def minute_limit_estimate(result: PhaseResult) -> dict[str, float]:
     }
 
 
-def _source_key(method: str, path: str) -> str:
+def source_key(method: str, path: str) -> str:
+    """A Wisenet request's endpoint with its id folded: "PUT /invoices/{id}"."""
     return method + " " + _ID_SEGMENT.sub(r"\1/{id}", path)
 
 
@@ -155,7 +156,7 @@ class Meter:
             xero_log = self._xero_sim.requests[self._xero_log_start :]
         throttled = sum(1 for entry in xero_log if entry.status == 429)
         source_log = self._wisenet_sim.requests[self._source_log_start :]
-        source = Counter(_source_key(r.method, r.path) for r in source_log)
+        source = Counter(source_key(r.method, r.path) for r in source_log)
         return PhaseResult(
             scenario=scenario,
             phase=phase,

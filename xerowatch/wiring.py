@@ -19,6 +19,7 @@ from xerowatch.store.tenants import Tenant, tenants_of_connection, upsert_tenant
 from xerowatch.sync.backoff import JobBackoff
 from xerowatch.sync.context import SOURCE_WORDS, CallCounter, EngineContext
 from xerowatch.sync.engine import SyncEngine
+from xerowatch.sync.quota_journal import StoreWindowJournal, restore_windows
 from xerowatch.xero.auth import XeroTokenManager
 from xerowatch.xero.client import XeroClient
 from xerowatch.xero.connections import XeroConnectionsClient
@@ -96,7 +97,11 @@ async def open_runtime(
         )
         stack.push_async_callback(http.aclose)
         tokens = XeroTokenManager(store=store, settings=settings.xero, http=http, clock=clock)
-        quota = QuotaScheduler(QuotaLimits.from_settings(settings.xero), clock)
+        quota = QuotaScheduler(
+            QuotaLimits.from_settings(settings.xero), clock, StoreWindowJournal(store)
+        )
+        # A call can last a timeout per attempt; a restarted process charges unanswered ones.
+        await restore_windows(store, quota, max_call_s=settings.xero.timeout_seconds + 10.0)
         calls = CallCounter()
 
         def count(call: CallRecord) -> None:

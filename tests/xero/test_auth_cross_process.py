@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -210,6 +212,27 @@ async def test_a_claim_left_by_a_crashed_process_is_taken_over_when_its_lease_en
     assert token == "access-1"
     assert identity.refresh_tokens_sent() == ["refresh-0"]
     assert lease_end <= clock.now() < lease_end + timedelta(seconds=60)
+
+
+async def test_a_claim_of_a_process_of_this_host_that_has_exited_is_taken_over_at_once(
+    stores, clock, identity
+):
+    daemon_store, cli_store = stores
+    cid = await seed(daemon_store, clock, seconds_left=-1)
+    exited = await anyio.run_process([sys.executable, "-c", "import os; print(os.getpid())"])
+    holder = f"{socket.gethostname()}/pid{int(exited.stdout.decode())}-0123456789ab"
+    # The daemon claimed the refresh and was SIGKILLed; its lease still runs for 90 s.
+    await claim_refresh(daemon_store, cid, holder=holder, now=clock.now(), lease_s=90)
+    await mark_refresh_started(daemon_store, cid, clock.now())
+    lease_end = clock.now() + timedelta(seconds=90)
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(TOKEN_URL).mock(side_effect=identity.handler)
+        async with httpx.AsyncClient() as http:
+            cli = XeroTokenManager(store=cli_store, settings=SETTINGS, http=http, clock=clock)
+            token = await cli.access_token(cid)
+    assert token == "access-1"
+    assert identity.refresh_tokens_sent() == ["refresh-0"]
+    assert clock.now() < lease_end - timedelta(seconds=60)
 
 
 async def test_a_process_finding_another_refreshing_serves_its_still_valid_token_at_once(

@@ -28,14 +28,15 @@ from xerowatch.daemon.metrics import CallMetrics
 from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import DaemonContext
 from xerowatch.daemon.supervisor import LoopSpec
-from xerowatch.source.port import SourceError
+from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, links, runtime
 from xerowatch.store.commands import Command
 from xerowatch.store.db import Store, utc_now_iso
 from xerowatch.sync.commands import execute
 from xerowatch.sync.directory_sync import refresh_directory
-from xerowatch.sync.housekeeping import QuotaSampler, prune_old_rows
+from xerowatch.sync.housekeeping import QuotaSampler, check_stranded, prune_old_rows
 from xerowatch.wiring import Runtime
+from xerowatch.xero.errors import XeroAuthError
 from xerowatch.xero.transport import TenantRef
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,14 @@ class EngineLoops:
             rt = await self.rt()
             if await runtime.is_paused(rt.store, tenant_id):
                 return None
-            return await body(rt)
+            try:
+                return await body(rt)
+            except XeroAuthError as exc:
+                if not tenant_id:
+                    raise
+                # One alert for the organisation, not a failing loop each: retried each turn.
+                await rt.engine.xero_auth_failed(tenant_id, exc)
+                return None
 
         return run
 
@@ -116,8 +124,8 @@ class EngineLoops:
             try:
                 await rt.engine.poke_learner(record_id)
             except SourceError as exc:
-                if exc.transient:
-                    raise  # the source is down: keep it pending, the loop backs off
+                if exc.transient or isinstance(exc, SourceAuthError):
+                    raise  # the source is down or refuses us: keep it pending, back off
                 # Unreadable for good (bad data, a 400): retrying would block every poke
                 # behind it. The next poll reads the learner and alerts on what is wrong.
                 log.warning("learner %s from a Wisenet webhook cannot be read: %s", record_id, exc)
@@ -217,6 +225,8 @@ class EngineLoops:
                 sampler.append(QuotaSampler(rt.store, rt.quota))
             await sampler[0].sample(rt.clock.now())
             await _drop_events_of_strangers(rt.store)
+            if await check_stranded(rt.store):
+                self.context.wake("write_back")
             if rt.clock.monotonic() - last_prune[0] >= PRUNE_EVERY_S:
                 last_prune[0] = rt.clock.monotonic()
                 await prune_old_rows(rt.store, settings.store.retention_days, rt.clock.now())

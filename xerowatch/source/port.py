@@ -167,6 +167,16 @@ class SourceError(Exception):
         self.transient = transient
 
 
+class SourceAuthError(SourceError):
+    """The source refused our credential: a property of the connection, not of one record.
+
+    Writes pause (no attempt is spent, nothing goes dead) until the credential works again.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message, transient=transient)
+
+
 @runtime_checkable
 class SourcePort(Protocol):
     """What the sync engine needs from a source system."""

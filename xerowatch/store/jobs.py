@@ -115,6 +115,18 @@ async def schedule_retry(
     )
 
 
+async def hold(
+    conn: aiosqlite.Connection, tenant_id: str, kind: str, keys: list[str], *, error: str
+) -> None:
+    """Inside a transaction: the call never had a chance (a refused credential): back to
+    pending without spending an attempt, so nothing goes dead while a credential is wrong."""
+    await conn.executemany(
+        "UPDATE jobs SET state = 'pending', attempts = MAX(attempts - 1, 0), last_error = ?, "
+        "next_attempt_at = NULL, updated_at = ? WHERE tenant_id = ? AND kind = ? AND key = ?",
+        [(error[:2000], utc_now_iso(), tenant_id, kind, key) for key in keys],
+    )
+
+
 async def drop(conn: aiosqlite.Connection, tenant_id: str, kind: str, keys: list[str]) -> None:
     """Inside a transaction: remove jobs that ended in a permanent failure (now an alert)."""
     await conn.executemany(

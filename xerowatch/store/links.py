@@ -54,6 +54,33 @@ async def links_by_ref(store: Store, tenant_id: str, refs: list[str]) -> dict[st
     return found
 
 
+async def links_for_contacts(
+    conn: aiosqlite.Connection, tenant_id: str, contact_ids: list[str], numbers: list[str]
+) -> list[ContactLink]:
+    """Inside a transaction: the links of these ContactIDs, or of learners with these numbers.
+
+    Read in the same transaction that stores what they match, so a link committed by a push
+    while a pull was reading is always seen by the pages stored after it.
+    """
+    found: dict[tuple[str, str], ContactLink] = {}
+    for column, values, collate in (
+        ("contact_id", contact_ids, ""),
+        ("ref_internal", numbers, " COLLATE NOCASE"),
+    ):
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = await conn.execute(
+                f"SELECT * FROM contact_links WHERE tenant_id = ? AND contact_id IS NOT NULL "
+                f"AND {column}{collate} IN ({marks})",
+                (tenant_id, *chunk),
+            )
+            for row in await cursor.fetchall():
+                link = _link(row)
+                found[(link.ref_internal, link.contact_id or "")] = link
+    return list(found.values())
+
+
 async def ref_for_contact(store: Store, tenant_id: str, contact_id: str) -> ContactLink | None:
     """Return the link pointing at a Xero ContactID, if any."""
     row = await store.fetchone(

@@ -36,3 +36,11 @@ async def set_paused(store: Store, paused: bool, tenant_id: str = "") -> None:
     state: dict[str, bool] = await get(store, PAUSED_KEY, {})
     state[tenant_id or "*"] = paused
     await put(store, PAUSED_KEY, {k: v for k, v in state.items() if v})
+
+
+async def get_prefixed(store: Store, prefix: str) -> dict[str, Any]:
+    """Return every JSON value whose key starts with `prefix`, keyed by the rest of the key."""
+    rows = await store.fetchall(
+        "SELECT key, value FROM runtime_state WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+    )
+    return {str(row[0])[len(prefix) :]: json.loads(row[1]) for row in rows}

@@ -8,11 +8,14 @@ been lost", and the stored refresh token is the one to retry with.
 Processes sharing the store take turns through a refresh claim: `claim_refresh` (holder and
 lease expiry, decided in one BEGIN IMMEDIATE transaction) before deciding to refresh,
 `release_refresh` when done; `commit_rotation`, `replace_tokens` and `mark_needs_reconnect`
-clear it with the tokens they write. A claim whose lease ran out belongs to nobody.
+clear it with the tokens they write. A claim whose lease ran out belongs to nobody, and so does
+one whose holder ran on this host and has exited.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,12 +69,14 @@ class StoredConnection:
         return self.refresh_started_at is not None
 
     def refresh_claimed_by_other(self, holder: str, now: datetime) -> bool:
-        """True while a holder other than `holder` has a refresh claim whose lease runs."""
+        """True while a holder other than `holder` has a refresh claim whose lease runs (and,
+        if it ran on this host, whose process is still alive)."""
         return (
             self.refresh_holder is not None
             and self.refresh_holder != holder
             and self.refresh_lease_until is not None
             and self.refresh_lease_until > now
+            and not holder_exited(self.refresh_holder)
         )
 
     def seconds_left(self, now: datetime) -> float:
@@ -79,6 +84,30 @@ class StoredConnection:
         if self.access_token is None or self.access_expires_at is None:
             return float("-inf")
         return (self.access_expires_at - now).total_seconds()
+
+
+def claim_holder() -> str:
+    """A refresh-claim holder name for this process: host, pid and a random part."""
+    return f"{socket.gethostname()}/pid{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def holder_exited(holder: str) -> bool:
+    """True when the holder ran on this host and its process is gone (a SIGKILL or a crash).
+
+    Its claim need not be waited out then: a restarted daemon refreshes at once. Holders of
+    another host, or named otherwise, are taken to be alive until their lease runs out.
+    """
+    host, sep, rest = holder.rpartition("/pid")
+    pid_text = rest.split("-", 1)[0]
+    if not sep or host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
 
 
 @dataclass(frozen=True)

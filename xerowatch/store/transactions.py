@@ -163,6 +163,20 @@ async def match_contacts(
     return matched
 
 
+async def stranded(conn: aiosqlite.Connection) -> dict[str, dict[str, LearnerRef]]:
+    """Inside a transaction: tenant → {ContactID: learner} of unmatched transactions whose
+    contact is linked (which must never happen; see `sync.housekeeping.check_stranded`)."""
+    cursor = await conn.execute(
+        "SELECT DISTINCT t.tenant_id, t.contact_id, l.ref_internal, l.source_id "
+        "FROM transactions AS t JOIN contact_links AS l "
+        "ON l.tenant_id = t.tenant_id AND l.contact_id = t.contact_id WHERE t.matched = 0"
+    )
+    found: dict[str, dict[str, LearnerRef]] = {}
+    for tenant_id, contact_id, ref, source_id in await cursor.fetchall():
+        found.setdefault(tenant_id, {})[contact_id] = LearnerRef(ref, source_id)
+    return found
+
+
 async def pending_writes(
     store: Store, *, limit: int = 500, tenant_id: str | None = None, due_at: str | None = None
 ) -> list[PendingWrite]:

@@ -6,24 +6,31 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from xerowatch.source.port import SourceError
+from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime
 from xerowatch.store.db import utc_now_iso
 from xerowatch.store.overview import LAST_CYCLE_KEY
 from xerowatch.sync.commands import process_pending
 from xerowatch.sync.context import EngineContext
+from xerowatch.sync.housekeeping import check_stranded
 from xerowatch.sync.ingest import IngestSummary, apply_learner, ingest
 from xerowatch.sync.online_urls import fetch_spare_online_urls
 from xerowatch.sync.pull import PullSummary, pull_transactions
 from xerowatch.sync.push import PushSummary, push_contacts
 from xerowatch.sync.resync import run_resync
-from xerowatch.sync.writeback import WritebackSummary, write_back
+from xerowatch.sync.writeback import (
+    SOURCE_AUTH_ALERT,
+    WritebackSummary,
+    source_auth_failed,
+    write_back,
+)
 from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited
 from xerowatch.xero.transport import TenantRef
 
 log = logging.getLogger(__name__)
 
 SOURCE_DOWN_ALERT = "source_unavailable"
+XERO_AUTH_ALERT = "xero_auth"
 XERO_ERROR_ALERT = "xero_error"
 
 
@@ -117,8 +124,26 @@ class SyncEngine:
         return await push_contacts(self.ctx, tenant)
 
     async def pull(self, tenant: TenantRef) -> PullSummary:
-        """Pull changed transactions of one tenant."""
-        return await pull_transactions(self.ctx, tenant)
+        """Pull changed transactions of one tenant (its success proves the token works)."""
+        summary = await pull_transactions(self.ctx, tenant)
+        await alerts.resolve_alerts(
+            self.ctx.store, record="", tenant_id=tenant.tenant_id, types=(XERO_AUTH_ALERT,)
+        )
+        return summary
+
+    async def xero_auth_failed(self, tenant_id: str, exc: XeroAuthError) -> None:
+        """The one alert for Xero refusing a tenant's token; its writes wait without cost."""
+        log.warning("Xero refused the token of %s: %s", tenant_id, exc)
+        await alerts.raise_alert(
+            self.ctx.store,
+            XERO_AUTH_ALERT,
+            str(exc),
+            fix=(
+                "Run `xerowatch connect` to reconnect this organisation; pending writes wait "
+                "and resume by themselves"
+            ),
+            tenant_id=tenant_id,
+        )
 
     async def write_back(self) -> WritebackSummary:
         """Write changed matched transactions to the source."""
@@ -163,13 +188,7 @@ class SyncEngine:
         except XeroAuthError as exc:
             result.error = f"auth: {exc}"
             result.fix = "run `xerowatch connect` to reconnect this organisation"
-            await alerts.raise_alert(
-                self.ctx.store,
-                "xero_auth",
-                str(exc),
-                fix="Run `xerowatch connect` to reconnect this organisation",
-                tenant_id=tenant.tenant_id,
-            )
+            await self.xero_auth_failed(tenant.tenant_id, exc)
         except XeroRateLimited as exc:
             result.error = f"rate limited ({exc.problem}): {exc}"
             result.fix = "wait for the limit to reset; the next cycle carries on"
@@ -191,6 +210,13 @@ class SyncEngine:
         name = self.ctx.source_label
         try:
             summary = await self.ingest_source()
+        except SourceAuthError as exc:
+            failure = f"{name} refused the credential: {exc}"
+            if failure != self.source_failure:  # once per problem, not once per poll
+                log.warning("%s", failure)
+            self.source_failure = failure
+            await source_auth_failed(self.ctx, exc)
+            return IngestSummary()
         except SourceError as exc:
             fix = source_error_fix(self.ctx.source.name, exc)
             failure = f"could not read learners from {name}: {exc} — {fix}"
@@ -207,7 +233,9 @@ class SyncEngine:
         if self.source_failure is not None:
             log.warning("reading learners from %s works again", name)
         self.source_failure = None
-        await alerts.resolve_alerts(self.ctx.store, record="", types=(SOURCE_DOWN_ALERT,))
+        await alerts.resolve_alerts(
+            self.ctx.store, record="", types=(SOURCE_DOWN_ALERT, SOURCE_AUTH_ALERT)
+        )
         return summary
 
     async def run_cycle(self) -> CycleSummary:
@@ -234,6 +262,7 @@ class SyncEngine:
                         f"xero {tenant.tenant_id}: {cycle.error} — {cycle.fix or 'see the alerts'}"
                     )
             summary.resyncs = await self.run_resyncs()
+            await check_stranded(self.ctx.store)
             summary.writeback = await self.write_back()
         end_calls = self.ctx.calls.snapshot()
         summary.calls = {

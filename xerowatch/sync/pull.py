@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import aiosqlite
+
 from xerowatch.source.port import TransactionKind
 from xerowatch.store import alerts, cursors, links
 from xerowatch.store.links import ContactLink
@@ -101,14 +103,26 @@ def _status(tx: XeroTransaction) -> str:
 class Matcher:
     """Finds the learner of a transaction through its contact (ContactID, then ContactNumber)."""
 
-    def __init__(self, by_contact: dict[str, ContactLink]) -> None:
-        self._by_contact = by_contact
-        self._by_ref = {link.ref_internal.casefold(): link for link in by_contact.values()}
+    def __init__(self, found: list[ContactLink]) -> None:
+        self._by_contact = {link.contact_id: link for link in found if link.contact_id}
+        self._by_ref = {link.ref_internal.casefold(): link for link in found}
 
     @classmethod
-    async def load(cls, ctx: EngineContext, tenant_id: str) -> Matcher:
-        """Load the tenant's links."""
-        return cls(await links.contact_map(ctx.store, tenant_id))
+    async def for_page(
+        cls, conn: aiosqlite.Connection, tenant_id: str, items: list[XeroTransaction]
+    ) -> Matcher:
+        """Inside the transaction that stores the page: the links of the page's contacts now."""
+        ids: set[str] = set()
+        numbers: set[str] = set()
+        for tx in items:
+            contact = transaction_contact(tx)
+            if contact is None:
+                continue
+            if contact.contact_id:
+                ids.add(str(contact.contact_id))
+            if (contact.contact_number or "").strip():
+                numbers.add((contact.contact_number or "").strip())
+        return cls(await links.links_for_contacts(conn, tenant_id, sorted(ids), sorted(numbers)))
 
     def match(self, tx: XeroTransaction) -> tuple[str | None, ContactLink | None]:
         """Return the transaction's ContactID and the learner link, if it is one of ours."""
@@ -127,32 +141,40 @@ async def store_page(
     tenant_id: str,
     stream: Stream,
     items: list[XeroTransaction],
-    matcher: Matcher,
     summary: StreamSummary,
 ) -> None:
-    """Map and store one page of a stream."""
-    rows: list[TransactionRow] = []
+    """Map and store one page of a stream, matched against the links as they are now.
+
+    The links are read in the transaction that stores the page: a push that links a contact
+    commits either before it (and the page is matched here) or after it (and its re-match of
+    stored transactions finds the page), so no interleaving strands a transaction.
+    """
+    kept = [
+        tx
+        for tx in items
+        if is_receivable(tx) and _status(tx) in SYNCED_STATUSES and transaction_id(tx)
+    ]
+    summary.read += len(items)
+    summary.ignored += len(items) - len(kept)
     names: dict[str, str] = {}
-    for tx in items:
-        summary.read += 1
-        if not is_receivable(tx) or _status(tx) not in SYNCED_STATUSES or not transaction_id(tx):
-            summary.ignored += 1
-            continue
-        contact_id, link = matcher.match(tx)
-        if link is None:
-            summary.unmatched += 1
-        else:
-            summary.matched += 1
-        mapped = to_source_transaction(
-            tx,
-            learner_source_id=link.source_id if link else "",
-            ref_internal=link.ref_internal if link else "",
-        )
-        rows.append(TransactionRow(tenant_id, contact_id, link is not None, mapped))
-        if link is None:
-            contact = transaction_contact(tx)
-            names[mapped.xero_id] = (contact.name if contact else None) or contact_id or "?"
     async with ctx.store.transaction() as conn:
+        matcher = await Matcher.for_page(conn, tenant_id, kept)
+        rows: list[TransactionRow] = []
+        for tx in kept:
+            contact_id, link = matcher.match(tx)
+            if link is None:
+                summary.unmatched += 1
+            else:
+                summary.matched += 1
+            mapped = to_source_transaction(
+                tx,
+                learner_source_id=link.source_id if link else "",
+                ref_internal=link.ref_internal if link else "",
+            )
+            rows.append(TransactionRow(tenant_id, contact_id, link is not None, mapped))
+            if link is None:
+                contact = transaction_contact(tx)
+                names[mapped.xero_id] = (contact.name if contact else None) or contact_id or "?"
         unmatched = [(r.tx.kind, r.tx.xero_id) for r in rows if not r.matched]
         left = await matched_before(conn, tenant_id, unmatched) if unmatched else {}
         ours = await upsert_transactions(conn, [r for r in rows if r.matched])
@@ -185,7 +207,6 @@ async def pull_stream(
     ctx: EngineContext,
     tenant: TenantRef,
     stream: Stream,
-    matcher: Matcher,
     *,
     lane: Lane = Lane.INCREMENTAL,
 ) -> StreamSummary:
@@ -198,7 +219,7 @@ async def pull_stream(
     seen: list[datetime | None] = []
     async for page in ctx.xero.iter_pages(stream.endpoint, query, tenant=tenant, lane=lane):
         summary.pages += 1
-        await store_page(ctx, tenant.tenant_id, stream, page.items, matcher, summary)
+        await store_page(ctx, tenant.tenant_id, stream, page.items, summary)
         seen.extend(tx.updated_date_utc for tx in page.items)
     moved = mark.after_read(seen, started_at=started).dump()
     if moved != stored:
@@ -214,12 +235,11 @@ async def pull_transactions(
     lane: Lane = Lane.INCREMENTAL,
 ) -> PullSummary:
     """Pull every stream (or the given kinds) of a tenant."""
-    matcher = await Matcher.load(ctx, tenant.tenant_id)
     summary = PullSummary()
     for stream in STREAMS:
         if kinds is not None and stream.kind not in kinds:
             continue
-        summary.streams[stream.kind] = await pull_stream(ctx, tenant, stream, matcher, lane=lane)
+        summary.streams[stream.kind] = await pull_stream(ctx, tenant, stream, lane=lane)
     if summary.total("changed"):
         log.info(
             "pull %s: %d changed, %d matched, %d unmatched",

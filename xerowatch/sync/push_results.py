@@ -65,6 +65,7 @@ async def apply_results(
     saved: list[DirectoryContact] = []
     owners: dict[str, LearnerRef] = {}
     retry: list[tuple[PlannedWrite, XeroError]] = []
+    held: list[PlannedWrite] = []
     rejected: list[tuple[PlannedWrite, tuple[str, ...]]] = []
     async with ctx.store.transaction() as conn:
         for write, result in zip(batch, results, strict=True):
@@ -123,7 +124,13 @@ async def apply_results(
                 )
             else:
                 error = result.error or XeroError("no answer for this contact")
-                retry.append((write, error))
+                if isinstance(error, XeroAuthError):
+                    # The connection's fault, not the contact's: spend no attempt, go on once
+                    # the token works again (one `xero_auth` alert, raised by the caller).
+                    held.append(write)
+                    await jobs.hold(conn, tenant_id, JOB_KIND, [write.ref], error=str(error))
+                else:
+                    retry.append((write, error))
                 if isinstance(error, XeroAuthError | XeroRateLimited):
                     stop = error
         if saved:
@@ -146,7 +153,7 @@ async def apply_results(
         )
         summary.rejected += 1
     for write in batch:
-        if any(write is w for w, _ in retry + rejected):
+        if any(write is w for w, _ in retry + rejected) or any(write is w for w in held):
             continue
         await alerts.resolve_alerts(
             ctx.store, record=write.ref, tenant_id=tenant_id, types=CONTACT_ALERTS

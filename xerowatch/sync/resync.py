@@ -20,7 +20,7 @@ from xerowatch.store import alerts, resyncs
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.resyncs import Resync
 from xerowatch.sync.context import EngineContext
-from xerowatch.sync.pull import STREAM_BY_KIND, Matcher, StreamSummary, date_range, store_page
+from xerowatch.sync.pull import STREAM_BY_KIND, StreamSummary, date_range, store_page
 from xerowatch.sync.resync_learners import resync_learners
 from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited, XeroTransientError
 from xerowatch.xero.paging import ListQuery
@@ -181,7 +181,6 @@ async def _resync_kind(
         where=date_range(date.fromisoformat(run.date_from), date.fromisoformat(run.date_to)),
         statuses=stream.statuses,
     )
-    matcher = await Matcher.load(ctx, tenant.tenant_id)
     summary = StreamSummary()
     counted_total = False
     async for page in ctx.xero.iter_pages(stream.endpoint, query, tenant=tenant, lane=Lane.BULK):
@@ -193,7 +192,7 @@ async def _resync_kind(
         elif page.pagination is None or page.pagination.item_count is None:
             progress.total += len(page.items)
         before = (summary.changed_matched, summary.matched)
-        await store_page(ctx, tenant.tenant_id, stream, page.items, matcher, summary)
+        await store_page(ctx, tenant.tenant_id, stream, page.items, summary)
         written = summary.changed_matched - before[0]
         progress.done += len(page.items)
         progress.read += len(page.items)

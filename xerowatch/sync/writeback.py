@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from xerowatch.source.port import SourceError
+from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, jobs, transactions
 from xerowatch.store.history import HistoryEntry, add_entries
 from xerowatch.store.transactions import PendingWrite
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 JOB_KIND = "writeback"
 WRITEBACK_ALERT = "writeback_failed"
+SOURCE_AUTH_ALERT = "source_auth"
 
 
 @dataclass
@@ -24,6 +25,8 @@ class WritebackSummary:
     written: int = 0
     retrying: int = 0
     failed: int = 0
+    paused: str | None = None
+    """Why the pass stopped early: the source refused the credential."""
 
 
 async def write_back(ctx: EngineContext, *, chunk: int = 500) -> WritebackSummary:
@@ -34,8 +37,25 @@ async def write_back(ctx: EngineContext, *, chunk: int = 500) -> WritebackSummar
         pending = await transactions.pending_writes(ctx.store, limit=chunk, due_at=due)
         for item in pending:
             await _write_one(ctx, item, summary)
+            if summary.paused:  # every other write would be refused the same way
+                return summary
+            if summary.written == 1:
+                await alerts.resolve_alerts(ctx.store, record="", types=(SOURCE_AUTH_ALERT,))
         if len(pending) < chunk:
             return summary
+
+
+async def source_auth_failed(ctx: EngineContext, exc: SourceAuthError) -> None:
+    """The one alert for a refused source credential (however many records wait on it)."""
+    await alerts.raise_alert(
+        ctx.store,
+        SOURCE_AUTH_ALERT,
+        str(exc),
+        fix=(
+            f"Correct the {ctx.source_label} credential in the config (or its environment "
+            "variable) and reload; reads and write-backs are paused and resume by themselves"
+        ),
+    )
 
 
 async def _write_one(ctx: EngineContext, item: PendingWrite, summary: WritebackSummary) -> None:
@@ -46,6 +66,13 @@ async def _write_one(ctx: EngineContext, item: PendingWrite, summary: WritebackS
         )
     try:
         await ctx.source.write_transaction(item.tx)
+    except SourceAuthError as exc:
+        async with ctx.store.transaction() as conn:
+            await jobs.hold(conn, item.tenant_id, JOB_KIND, [key], error=str(exc))
+        log.warning("write-backs paused: %s", exc)
+        await source_auth_failed(ctx, exc)
+        summary.paused = str(exc)
+        return
     except SourceError as exc:
         await _failed(ctx, item, key, exc, exc.transient)
         summary.retrying += int(exc.transient)

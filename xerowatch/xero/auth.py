@@ -17,8 +17,6 @@ the refresh retried with the same refresh token.
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
@@ -34,6 +32,7 @@ from xerowatch.store.tokens import (
     RefreshClaim,
     StoredConnection,
     TokenStoreError,
+    claim_holder,
     claim_refresh,
     commit_rotation,
     create_connection,
@@ -95,7 +94,7 @@ class XeroTokenManager:
         self._clock = clock
         self._cache: dict[str, StoredConnection] = {}
         self._locks: dict[str, anyio.Lock] = {}
-        self._holder = f"pid{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._holder = claim_holder()
         # Renewed before every retry, so it need only outlast one request and one back-off.
         self._lease_s = settings.timeout_seconds + _MAX_BACKOFF_S + CLAIM_MARGIN_S
 

@@ -4,30 +4,47 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import TYPE_CHECKING
 
 import anyio
 
 from xerowatch.clock import Clock
 from xerowatch.xero.errors import XeroRateLimited
+from xerowatch.xero.quota_model import (
+    _EPSILON_S,
+    WINDOW_S,
+    QuotaLimits,
+    QuotaSnapshot,
+    RecentCalls,
+    TenantQuotaState,
+    WindowJournal,
+    _SlidingMinute,
+)
 
-if TYPE_CHECKING:
-    from xerowatch.config import XeroSettings
+__all__ = [
+    "Lane",
+    "QuotaLimits",
+    "QuotaScheduler",
+    "QuotaSnapshot",
+    "RecentCalls",
+    "TenantQuotaState",
+    "WindowJournal",
+]
 
-WINDOW_S = 60.0
+log = logging.getLogger(__name__)
+
 DAY_S = 86_400.0
 DEFAULT_MINUTE_PAUSE_S = 60.0
 """Pause after a minute/app-minute 429 without Retry-After: no Xero minute window is longer."""
 DAY_PROBE_S = 900.0
 """When our own count says the day is spent but Xero never told us when it resets, let one call
 through this often: its headers (or a day-429's Retry-After) correct our estimate."""
-_EPSILON_S = 1e-3  # wake just after a call leaves the window, never a float-rounding hair before
 
 
 class Lane(IntEnum):
@@ -37,96 +54,6 @@ class Lane(IntEnum):
     INCREMENTAL = 1
     BULK = 2
     BACKGROUND = 3
-
-
-@dataclass(frozen=True)
-class QuotaLimits:
-    """The limits the scheduler enforces (Xero's defaults)."""
-
-    concurrent: int = 5
-    per_minute: int = 60
-    per_day: int = 5000
-    app_per_minute: int = 10_000
-    reserve_share: float = 0.2
-
-    @classmethod
-    def from_settings(cls, s: XeroSettings) -> QuotaLimits:
-        """Build limits from the `[xero]` settings section."""
-        return cls(
-            concurrent=s.concurrent_limit,
-            per_minute=s.minute_limit,
-            per_day=s.daily_limit,
-            app_per_minute=s.app_minute_limit,
-            reserve_share=s.reserve_share,
-        )
-
-    @property
-    def day_reserve(self) -> int:
-        """Daily calls kept for OPERATOR and INCREMENTAL work."""
-        return round(self.per_day * self.reserve_share)
-
-
-@dataclass(frozen=True)
-class TenantQuotaState:
-    """One tenant's quota as seen by the scheduler, for the dashboard and metrics."""
-
-    tenant_id: str
-    in_flight: int
-    minute_used: int
-    minute_remaining: int
-    day_used: int
-    day_remaining: int
-    day_resets_at: datetime | None
-    parked_until: datetime | None
-    paused_until: datetime | None
-    last_problem: str | None
-
-
-@dataclass(frozen=True)
-class QuotaSnapshot:
-    """All tenants' quota plus the app-wide minute budget at one instant."""
-
-    tenants: dict[str, TenantQuotaState]
-    app_minute_used: int
-    app_minute_remaining: int
-    taken_at: datetime
-
-
-class _SlidingMinute:
-    """Calls charged to a per-minute limit: those in flight plus those that ended < 60 s ago.
-
-    A call is charged until 60 s after it *finished*, so however long the network took, two calls
-    a limit apart reach Xero ≥ 60 s apart and no fixed window, whenever it starts, holds more.
-    """
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-        self._ended: deque[float] = deque()
-
-    def used(self, now: float) -> int:
-        while self._ended and self._ended[0] <= now - WINDOW_S:
-            self._ended.popleft()
-        return self.in_flight + len(self._ended)
-
-    def start(self) -> None:
-        self.in_flight += 1
-
-    def finish(self, now: float) -> None:
-        self.in_flight -= 1
-        self._ended.append(now)
-
-    def charge(self, calls: int, now: float) -> None:
-        """Count calls someone else made (Xero says fewer remain than we know of)."""
-        self._ended.extend([now] * calls)
-
-    def delay(self, limit: int, now: float) -> float | None:
-        """Seconds until one more call fits (0: now; None: only a call finishing frees room)."""
-        excess = self.used(now) - limit + 1
-        if excess <= 0:
-            return 0.0
-        if excess > len(self._ended):
-            return None
-        return self._ended[excess - 1] + WINDOW_S - now + _EPSILON_S
 
 
 @dataclass(order=True)
@@ -148,6 +75,8 @@ class _Tenant:
     parked_until: float = 0.0
     last_problem: str | None = None
     queue: list[_Waiter] = field(default_factory=list)
+    started: deque[float] = field(default_factory=deque)
+    """Start times of the calls in flight, oldest first (for the journal)."""
 
     def head(self) -> _Waiter | None:
         while self.queue and self.queue[0].gone:
@@ -167,9 +96,13 @@ class _Tenant:
 class QuotaScheduler:
     """Hands out request slots so that no Xero limit is hit; waiters are served by lane."""
 
-    def __init__(self, limits: QuotaLimits, clock: Clock) -> None:
+    def __init__(
+        self, limits: QuotaLimits, clock: Clock, journal: WindowJournal | None = None
+    ) -> None:
         self._limits = limits
         self._clock = clock
+        self._journal = journal
+        self._journal_failed = False
         self._tenants: dict[str, _Tenant] = {}
         self._app = _SlidingMinute()
         self._app_paused_until = 0.0
@@ -184,10 +117,13 @@ class QuotaScheduler:
         tenant = self._tenant(tenant_id)
         await self._acquire(tenant, lane)
         try:
+            await self._write_ahead(tenant_id)
             yield
         finally:  # synchronous, so it also runs to the end under cancellation
             now = self._clock.monotonic()
             tenant.minute.finish(now)
+            if tenant.started:
+                tenant.started.popleft()
             app_was_full = self._app.in_flight >= self._limits.app_per_minute
             self._app.finish(now)
             tenant.wake_head()
@@ -247,6 +183,7 @@ class QuotaScheduler:
 
     def _grant(self, tenant: _Tenant, now: float) -> None:
         tenant.minute.start()
+        tenant.started.append(now)
         self._app.start()
         tenant.day_used += 1
         if tenant.day_ends is None:
@@ -343,6 +280,57 @@ class QuotaScheduler:
         elif kind == "minute" or retry_after is not None:
             wait = DEFAULT_MINUTE_PAUSE_S if retry_after is None else retry_after
             tenant.paused_until = max(tenant.paused_until, now + wait)
+
+    async def _write_ahead(self, tenant_id: str) -> None:
+        """Journal the window before the call goes out, so a crash cannot hide it from a restart.
+
+        A journal that cannot write (a full disk) must not stop the sync: the call goes ahead
+        and the failure is logged once.
+        """
+        if self._journal is None:
+            return
+        try:
+            await self._journal.save(tenant_id, self.recent(tenant_id))
+        except Exception as exc:
+            if not self._journal_failed:
+                log.warning("could not record Xero calls for a restart (%s); continuing", exc)
+            self._journal_failed = True
+        else:
+            self._journal_failed = False
+
+    def recent(self, tenant_id: str) -> RecentCalls:
+        """The tenant's calls still charged to its minute, in wall time."""
+        now = self._clock.monotonic()
+        tenant = self._tenant(tenant_id)
+        wall = self._clock.now()
+
+        def at(moment: float) -> datetime:
+            return wall - timedelta(seconds=now - moment)
+
+        return RecentCalls(
+            ended=tuple(at(t) for t in tenant.minute.ended_since(now - WINDOW_S)),
+            started=tuple(at(t) for t in tenant.started),
+            paused_until=at(tenant.paused_until) if tenant.paused_until > now else None,
+        )
+
+    def restore(self, tenant_id: str, recent: RecentCalls, *, max_call_s: float) -> None:
+        """Charge calls a previous process made (from its journal) to this process's window.
+
+        An unanswered call is charged as ending when it must have ended at the latest: its
+        start plus the longest a call can take, or now (its process is gone).
+        """
+        now = self._clock.monotonic()
+        wall = self._clock.now()
+        tenant = self._tenant(tenant_id)
+
+        def mono(moment: datetime) -> float:
+            return now - (wall - moment).total_seconds()
+
+        ended = [mono(t) for t in recent.ended]
+        ended += [min(now, mono(t) + max_call_s) for t in recent.started]
+        tenant.minute.restore([t for t in ended if t > now - WINDOW_S])
+        if recent.paused_until is not None:
+            tenant.paused_until = max(tenant.paused_until, mono(recent.paused_until))
 
     def snapshot(self) -> QuotaSnapshot:
         """Return the current state of every tenant and of the app-wide minute budget."""

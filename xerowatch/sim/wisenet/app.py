@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,7 @@ class WisenetSim:
         timezone: str = "Australia/Sydney",
         per_second: int = 10,
         daily_quota: int = 10_000,
+        seed: int | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
         self.api_key = api_key
@@ -75,6 +77,12 @@ class WisenetSim:
         self.audit_logs_status = 200
         """Set to 403 or 404 to simulate a licence without the audit log."""
         self._faults: list[tuple[str, int]] = []
+        self.fault_rate = 0.0
+        """The share of authorised requests answered 503 at random (chaos runs)."""
+        self.faults_injected = 0
+        self._rng = random.Random(seed)
+        self.invoice_writes: list[tuple[str, dict[str, Any]]] = []
+        """Every accepted invoice PUT in order: (InvoiceId, body), to check exactly-once."""
         self.app = Starlette(routes=self._routes())
 
     def seed_awkward(self) -> dict[str, int]:
@@ -134,6 +142,9 @@ class WisenetSim:
             if fault_path == path:
                 del self._faults[index]
                 return _error(status, "simulated failure")
+        if self.fault_rate and self._rng.random() < self.fault_rate:
+            self.faults_injected += 1
+            return _error(503, "simulated failure")
         return None
 
     def _authorised(self, request: Request) -> bool:
@@ -194,6 +205,7 @@ class WisenetSim:
         if not any(body["LearnerId"] in learners for learners in self.data.learners.values()):
             return _error(400, f"Learner {body['LearnerId']} does not exist.")
         self.data.invoices[invoice_id] = {**body, "InvoiceId": invoice_id}
+        self.invoice_writes.append((invoice_id, body))
         return JSONResponse(self.data.invoices[invoice_id])
 
 

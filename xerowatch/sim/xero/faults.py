@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import random
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +42,8 @@ class Fault:
     delay: float = 5.0
     skip: int = 0
     """Let this many matching requests through before the fault starts."""
+    rate: float = 1.0
+    """The share of matching requests it hits, at random (chaos runs); 1.0 = every one."""
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -63,8 +66,9 @@ class Fault:
 class FaultPlan:
     """The faults waiting for requests, applied first-added first."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int | None = None) -> None:
         self._faults: list[Fault] = []
+        self._rng = random.Random(seed)
 
     def add(
         self,
@@ -76,13 +80,16 @@ class FaultPlan:
         retry_after: float | None = None,
         delay: float = 5.0,
         skip: int = 0,
+        rate: float = 1.0,
     ) -> Fault:
         """Plan a fault for requests matching `match` (e.g. "PUT /Contacts")."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         if kind == "status" and not 400 <= status <= 599:
             raise ValueError(f"a status fault needs an error status, got {status}")
-        fault = Fault(kind, match, times, status, retry_after, delay, skip)
+        if not 0.0 < rate <= 1.0:
+            raise ValueError(f"a fault's rate must be in (0, 1], got {rate}")
+        fault = Fault(kind, match, times, status, retry_after, delay, skip, rate)
         self._faults.append(fault)
         return fault
 
@@ -93,6 +100,8 @@ class FaultPlan:
                 continue
             if fault.skip > 0:
                 fault.skip -= 1
+                continue
+            if fault.rate < 1.0 and self._rng.random() >= fault.rate:
                 continue
             fault.hits += 1
             return fault

@@ -92,7 +92,7 @@ class XeroSim:
         self.identity = IdentityServer(self.config, self.clock, self.tenant_ids)
         self.limits = RateLimiter(self.config, self.clock)
         self.idempotency = IdempotencyCache(self.config.idempotency_ttl, self.clock)
-        self.faults = FaultPlan()
+        self.faults = FaultPlan(self.config.seed)
         self.requests: list[LoggedRequest] = []
         self.app = build_app(self)
 

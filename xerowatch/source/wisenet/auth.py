@@ -11,7 +11,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from xerowatch.source.port import SourceError
+from xerowatch.source.port import SourceAuthError
 
 
 class WisenetAuth(Protocol):
@@ -47,10 +47,9 @@ class ApiKeyAuth:
         """Return the x-api-key header."""
         key = self._api_key.get_secret_value().strip() if self._api_key else ""
         if not key:
-            raise SourceError(
+            raise SourceAuthError(
                 "no Wisenet API key: set [wisenet] api_key or XEROWATCH_WISENET__API_KEY "
-                "(LRM > Settings > Integration > API Keys)",
-                transient=False,
+                "(LRM > Settings > Integration > API Keys)"
             )
         return {"x-api-key": key}
 
@@ -61,6 +60,6 @@ class ApiKeyAuth:
     def unauthorized_hint(self) -> str:
         """Point the admin at the key setting."""
         return (
-            "Wisenet rejected the API key: check [wisenet] api_key (or XEROWATCH_WISENET__API_KEY) "
-            "against LRM > Settings > Integration > API Keys"
+            "Wisenet rejected the API key — set [wisenet] api_key (or XEROWATCH_WISENET__API_KEY) "
+            "to the key in LRM > Settings > Integration > API Keys"
         )

@@ -20,7 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from xerowatch import __version__
 from xerowatch.clock import Clock
 from xerowatch.logs import redact
-from xerowatch.source.port import SourceError
+from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.source.wisenet.auth import WisenetAuth
 from xerowatch.source.wisenet.budget import Purpose, RequestBudget
 
@@ -38,6 +38,13 @@ class WisenetHTTPError(SourceError):
     def __init__(self, message: str, *, status: int) -> None:
         super().__init__(message, transient=False)
         self.status = status
+
+
+class WisenetAuthError(WisenetHTTPError, SourceAuthError):
+    """Wisenet answered 401: the API key or token is wrong, revoked or rotated."""
+
+    def __init__(self, message: str) -> None:
+        WisenetHTTPError.__init__(self, message, status=401)
 
 
 class _Retryable(Exception):
@@ -213,7 +220,7 @@ class WisenetClient:
         if status >= 500:
             raise _Retryable(f"HTTP {status}", retry_after=_retry_after(response))
         if status == 401:
-            raise WisenetHTTPError(f"{self._auth.unauthorized_hint()} (HTTP 401)", status=401)
+            raise WisenetAuthError(f"{self._auth.unauthorized_hint()} (HTTP 401)")
         detail = _excerpt(response)
         raise WisenetHTTPError(f"Wisenet {method} {path}: HTTP {status}{detail}", status=status)
 

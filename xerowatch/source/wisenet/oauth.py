@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from xerowatch.clock import Clock
 from xerowatch.config import WisenetSettings
-from xerowatch.source.port import SourceError
+from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store.db import Store
 from xerowatch.store.tokens import (
     IssuedTokens,
@@ -287,9 +287,7 @@ class OAuthAuth:
             self._store, current.connection_id, reason, now=self._clock.now()
         )
         self._current = None
-        return SourceError(
-            f"Wisenet authorisation lost ({reason}): {RECONNECT_FIX}", transient=False
-        )
+        return SourceAuthError(f"Wisenet authorisation lost ({reason}): {RECONNECT_FIX}")
 
     async def _load(self) -> StoredConnection:
         connections = await list_connections(self._store, provider=PROVIDER)
@@ -300,9 +298,8 @@ class OAuthAuth:
         stored = await load_connection(self._store, connections[0].connection_id)
         if stored is None or stored.status == "needs_reconnect":
             reason = stored.status_reason if stored else "connection removed"
-            raise SourceError(
-                f"Wisenet connection needs reconnecting ({reason}): {RECONNECT_FIX}",
-                transient=False,
+            raise SourceAuthError(
+                f"Wisenet connection needs reconnecting ({reason}): {RECONNECT_FIX}"
             )
         self._current = stored
         return stored
