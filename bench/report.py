@@ -53,6 +53,8 @@ def problems(results: list[PhaseResult]) -> list[str]:
             )
         if r.xero_429:
             found.append(f"{where}: {r.xero_429} answers of 429 from Xero")
+        if r.source_429:
+            found.append(f"{where}: {r.source_429} answers of 429 from Wisenet")
         for key in ("writeback_failed", "contacts_rejected"):
             if r.details.get(key):
                 found.append(f"{where}: {key} = {r.details[key]}")
@@ -91,7 +93,7 @@ def console_report(results: list[PhaseResult]) -> str:
             f"   Xero: {r.xero_total} calls ({r.xero_writes} writes, {r.xero_429} answered 429): "
             f"{_calls(r.xero_calls)}"
         )
-        lines.append(f"   Wisenet: {_calls(r.source_requests)}")
+        lines.append(f"   Wisenet ({r.source_429} answered 429): {_calls(r.source_requests)}")
         shown = {k: v for k, v in r.details.items() if v not in (0, "")}
         if shown:
             lines.append("   " + ", ".join(f"{k} {v}" for k, v in shown.items()))
