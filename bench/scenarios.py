@@ -6,7 +6,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
-from bench import existing_org, initial_sync, pull_writeback, rate_limit, real_limit_sync
+from bench import (
+    existing_org,
+    initial_sync,
+    memory,
+    pull_writeback,
+    rate_limit,
+    real_limit_sync,
+)
 from bench.measure import PhaseResult
 
 
@@ -54,9 +61,14 @@ SCENARIOS: dict[str, Scenario] = {
             partial(existing_org.run, 10_000, 2_000, 20_000, name="real-10k"),
         ),
         Scenario(
-            "real-100k",
-            "first sync of 100,000 learners at real limits, for memory (RSS); several minutes",
-            partial(existing_org.run, 100_000, 2_000, 2_000, name="real-100k"),
+            "memory-10k",
+            "first sync of 10,000 learners, simulators in another process: xerowatch's own RSS",
+            partial(memory.run, 10_000),
+        ),
+        Scenario(
+            "memory-100k",
+            "first sync of 100,000 learners, simulators in another process (several minutes)",
+            partial(memory.run, 100_000),
             default=False,
         ),
         Scenario(
