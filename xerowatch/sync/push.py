@@ -211,10 +211,7 @@ async def push_contacts(
     """
     summary = PushSummary()
     store = ctx.store
-    new = await learners.unlinked_for_tenant(store, tenant.tenant_id)
-    if new:
-        await links.mark_many_pending(store, tenant.tenant_id, new)
-    del new
+    await links.queue_unlinked(store, tenant.tenant_id)
     refs = await _due_refs(ctx, tenant.tenant_id)
     before = ctx.calls.total
     directory_read = False
