@@ -24,7 +24,7 @@ async def test_pending_write_backs_come_from_an_index_in_age_order(tmp_path: Pat
         statements: list[str] = []
         await store.conn.set_trace_callback(statements.append)
         await transactions.pending_writes(store, limit=500, due_at="2026-11-02T09:00:00+00:00")
-        await store.conn.set_trace_callback(None)
+        await store.conn.set_trace_callback(None)  # type: ignore[arg-type]  # None stops tracing
         plan = await plans_of(store, statements, "SELECT")
         assert any("transactions_pending_by_age" in step for step in plan), plan
         assert not any("TEMP B-TREE" in step for step in plan), plan  # no sort of the backlog
@@ -39,7 +39,7 @@ async def test_resolving_a_records_alerts_does_not_scan_every_alert(tmp_path: Pa
         await store.conn.set_trace_callback(statements.append)
         await alerts.resolve_alerts(store, record="DAU0000001")
         await alerts.resolve_alerts(store, record="DAU0000001", types=("learner_invalid",))
-        await store.conn.set_trace_callback(None)
+        await store.conn.set_trace_callback(None)  # type: ignore[arg-type]  # None stops tracing
         plan = await plans_of(store, statements, "UPDATE")
         assert len(plan) >= 2
         assert all(step.startswith("SEARCH") for step in plan), plan

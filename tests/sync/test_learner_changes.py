@@ -88,6 +88,6 @@ async def test_a_page_of_learners_is_stored_in_one_commit(env: Env) -> None:
     statements: list[str] = []
     await env.rt.store.conn.set_trace_callback(statements.append)
     summary = await env.rt.engine.ingest_source()
-    await env.rt.store.conn.set_trace_callback(None)
+    await env.rt.store.conn.set_trace_callback(None)  # type: ignore[arg-type]  # None stops tracing
     assert summary.changed == 20
     assert statements.count("COMMIT") == 1  # 20 learners, their links and the cursor

@@ -7,6 +7,8 @@ import pytest
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
 from xerowatch.store import learners
+from xerowatch.store.db import Store
+from xerowatch.store.learners import StoredLearner
 from xerowatch.sync import push
 
 
@@ -19,7 +21,7 @@ async def test_due_learners_are_read_a_chunk_at_a_time_and_batches_stay_full(
     read_sizes: list[int] = []
     real_get_many = learners.get_many_by_ref
 
-    async def counting_get_many(store, refs):  # type: ignore[no-untyped-def]
+    async def counting_get_many(store: Store, refs: list[str]) -> dict[str, StoredLearner]:
         read_sizes.append(len(refs))
         return await real_get_many(store, refs)
 
