@@ -47,7 +47,7 @@ def problems(results: list[PhaseResult]) -> list[str]:
     found: list[str] = []
     for r in results:
         where = f"{r.scenario} / {r.phase}"
-        if r.phase == NO_CHANGE_PHASE and (r.xero_writes or r.source_writes):
+        if r.phase.startswith(NO_CHANGE_PHASE) and (r.xero_writes or r.source_writes):
             found.append(
                 f"{where}: {r.xero_writes} Xero and {r.source_writes} Wisenet writes (expected 0)"
             )

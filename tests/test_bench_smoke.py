@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from bench import existing_org, initial_sync, memory, pull_writeback, rate_limit
@@ -66,6 +67,8 @@ async def test_first_sync_into_an_existing_organisation_at_real_limits() -> None
     assert again.xero_calls == STREAM_READS
     assert again.virtual_s == 0
     assert problems([first, again]) == []
+    wrote = dataclasses.replace(again, xero_calls={"POST /Contacts": 1})
+    assert problems([wrote])  # a cycle started right after is still a no-change cycle
 
 
 async def test_memory_scenario_runs_the_simulators_in_another_process() -> None:
