@@ -49,6 +49,8 @@ class PhaseResult:
     peak_rss_mb: float
     """The process's resident-set high-water mark so far (simulators included)."""
     details: dict[str, Detail] = field(default_factory=dict)
+    source_429: int = 0
+    """429 answers the Wisenet simulator gave during the phase (each costs a quota unit)."""
     computed: dict[str, float] = field(default_factory=dict)
     """Figures derived from call counts rather than measured (labelled as such in reports)."""
 
@@ -157,6 +159,7 @@ class Meter:
         throttled = sum(1 for entry in xero_log if entry.status == 429)
         source_log = self._wisenet_sim.requests[self._source_log_start :]
         source = Counter(source_key(r.method, r.path) for r in source_log)
+        source_throttled = sum(1 for r in source_log if r.status == 429)
         return PhaseResult(
             scenario=scenario,
             phase=phase,
@@ -170,4 +173,5 @@ class Meter:
             source_requests=dict(sorted(source.items())),
             peak_rss_mb=peak_rss_mb(),
             details=dict(details or {}),
+            source_429=source_throttled,
         )

@@ -47,12 +47,14 @@ def problems(results: list[PhaseResult]) -> list[str]:
     found: list[str] = []
     for r in results:
         where = f"{r.scenario} / {r.phase}"
-        if r.phase == NO_CHANGE_PHASE and (r.xero_writes or r.source_writes):
+        if r.phase.startswith(NO_CHANGE_PHASE) and (r.xero_writes or r.source_writes):
             found.append(
                 f"{where}: {r.xero_writes} Xero and {r.source_writes} Wisenet writes (expected 0)"
             )
         if r.xero_429:
             found.append(f"{where}: {r.xero_429} answers of 429 from Xero")
+        if r.source_429:
+            found.append(f"{where}: {r.source_429} answers of 429 from Wisenet")
         for key in ("writeback_failed", "contacts_rejected"):
             if r.details.get(key):
                 found.append(f"{where}: {key} = {r.details[key]}")
@@ -91,7 +93,7 @@ def console_report(results: list[PhaseResult]) -> str:
             f"   Xero: {r.xero_total} calls ({r.xero_writes} writes, {r.xero_429} answered 429): "
             f"{_calls(r.xero_calls)}"
         )
-        lines.append(f"   Wisenet: {_calls(r.source_requests)}")
+        lines.append(f"   Wisenet ({r.source_429} answered 429): {_calls(r.source_requests)}")
         shown = {k: v for k, v in r.details.items() if v not in (0, "")}
         if shown:
             lines.append("   " + ", ".join(f"{k} {v}" for k, v in shown.items()))

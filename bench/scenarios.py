@@ -6,7 +6,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
-from bench import chaos, initial_sync, pull_writeback, rate_limit, real_limit_sync
+from bench import (
+    chaos,
+    existing_org,
+    initial_sync,
+    memory,
+    pull_writeback,
+    rate_limit,
+    real_limit_sync,
+)
 from bench.measure import PhaseResult
 
 
@@ -42,6 +50,27 @@ SCENARIOS: dict[str, Scenario] = {
             "real-limits-5000",
             "first sync of 5,000 learners under Xero's and Wisenet's real limits, virtual time",
             partial(real_limit_sync.run, 5000),
+        ),
+        Scenario(
+            "real-300-links",
+            "first sync of 300 learners (300 contacts, 300 invoices, links on) at real limits",
+            partial(existing_org.run, 300, 300, 300, name="real-300-links"),
+        ),
+        Scenario(
+            "real-10k",
+            "first sync of 10,000 learners into 2,000 contacts and 20,000 invoices at real limits",
+            partial(existing_org.run, 10_000, 2_000, 20_000, name="real-10k"),
+        ),
+        Scenario(
+            "memory-10k",
+            "first sync of 10,000 learners, simulators in another process: xerowatch's own RSS",
+            partial(memory.run, 10_000),
+        ),
+        Scenario(
+            "memory-100k",
+            "first sync of 100,000 learners, simulators in another process (several minutes)",
+            partial(memory.run, 100_000),
+            default=False,
         ),
         Scenario(
             "limit-virtual",

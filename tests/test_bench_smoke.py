@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
-from bench import initial_sync, pull_writeback, rate_limit
+from bench import existing_org, initial_sync, memory, pull_writeback, rate_limit
 from bench.report import console_report, problems, result_from_json, result_to_json
 
 STREAM_READS = {
@@ -51,3 +52,29 @@ async def test_contact_writes_at_the_real_minute_limit_in_virtual_time() -> None
     assert result.xero_calls == {"GET /Contacts": 1, **STREAM_READS, "POST /Contacts": 8}
     assert result.xero_429 == 0
     assert result.records == 8
+
+
+async def test_first_sync_into_an_existing_organisation_at_real_limits() -> None:
+    first, again = await existing_org.run(30, 10, 40, name="toy")
+    assert first.clock == "virtual"
+    assert first.xero_calls["GET /Invoices"] == 1
+    assert first.source_requests["PUT /invoices/{id}"] == 40  # every invoice written back
+    links = first.xero_calls.get("GET /Invoices/{id}/OnlineInvoice", 0)
+    assert links == 40  # a quiet minute has room for all of them: taken without a wait
+    assert first.details["contacts_updated"] == 10
+    assert first.details["write_back_left"] == 0
+    assert (first.xero_429, first.source_429) == (0, 0)
+    assert again.xero_calls == STREAM_READS
+    assert again.virtual_s == 0
+    assert problems([first, again]) == []
+    wrote = dataclasses.replace(again, xero_calls={"POST /Contacts": 1})
+    assert problems([wrote])  # a cycle started right after is still a no-change cycle
+
+
+async def test_memory_scenario_runs_the_simulators_in_another_process() -> None:
+    [result] = await memory.run(40)
+    created = int(result.details["contacts_created"])
+    assert created > 0
+    assert result.details["contacts_in_xero"] == created
+    assert result.xero_calls["POST /Contacts"] == math.ceil(created / 50)
+    assert problems([result]) == []

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -221,3 +222,38 @@ async def test_the_source_saves_its_count_when_closed(sim: WisenetSim, clock: Fa
         await source.aclose()
     assert used > 0
     assert sum(count for _, count in ledger.state["minutes"]) == used
+
+
+async def test_a_request_holds_its_place_until_a_window_after_its_answer() -> None:
+    clock = FakeClock()
+    budget = make(clock)
+    for _ in range(9):
+        await budget.acquire()
+    async with budget.request("write"):
+        clock.advance(0.5)  # the answer takes half a second
+    async with budget.request("write"):  # the first nine left the window at 1.0 s
+        assert clock.monotonic() == pytest.approx(1.0)
+    for _ in range(8):
+        await budget.acquire()
+    async with budget.request("write"):  # the slow one counts until 0.5 + 1.0 s
+        assert clock.monotonic() == pytest.approx(1.5)
+
+
+async def test_a_full_window_of_requests_in_flight_waits_for_an_answer() -> None:
+    clock = FakeClock()
+    budget = make(clock, rps=2)
+    order: list[str] = []
+
+    async def slow(name: str) -> None:
+        async with budget.request():
+            order.append(name)
+            await clock.sleep(5)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(slow, "a")
+        group.start_soon(slow, "b")
+        await anyio.wait_all_tasks_blocked()
+        await budget.acquire()  # both in flight: room only a window after the first answer
+        order.append("third")
+    assert order == ["a", "b", "third"]
+    assert clock.monotonic() >= 5 + 1.0

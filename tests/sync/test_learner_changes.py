@@ -81,3 +81,13 @@ async def test_a_ref_internal_of_a_deleted_learner_goes_to_the_learner_holding_i
     link = await links.get_link(env.rt.store, env.tenant_id, "R5")
     assert link is not None and (link.state, link.source_id) == ("synced", "src-new")
     assert sorted(c["ContactNumber"] for c in env.sim.contacts(env.tenant_id)) == ["R5", "R9"]
+
+
+async def test_a_page_of_learners_is_stored_in_one_commit(env: Env) -> None:
+    env.source.put(*(learner(f"P{i}") for i in range(20)))
+    statements: list[str] = []
+    await env.rt.store.conn.set_trace_callback(statements.append)
+    summary = await env.rt.engine.ingest_source()
+    await env.rt.store.conn.set_trace_callback(None)  # type: ignore[arg-type]  # None stops tracing
+    assert summary.changed == 20
+    assert statements.count("COMMIT") == 1  # 20 learners, their links and the cursor

@@ -7,6 +7,7 @@ from collections import Counter
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
 from xerowatch.store import commands, resyncs
+from xerowatch.xero.quota import QuotaLimits
 
 
 async def synced_contact(env: Env, ref: str) -> str:
@@ -151,3 +152,23 @@ async def test_one_cycle_writes_back_more_than_one_chunk(env: Env) -> None:
     summary = await env.rt.engine.run_cycle()
     assert summary.writeback.written == 620
     assert env.sim.calls("GET", "/Invoices") == 2  # pages of 1,000: nothing re-read
+
+
+async def test_background_links_take_only_free_room_and_never_wait(env: Env) -> None:
+    cid = await synced_contact(env, "R8")
+    for _ in range(80):
+        env.sim.add_invoice(env.tenant_id, cid, Total=5)
+    env.clock.advance(60)
+    started = env.clock.monotonic()
+    first = await env.rt.engine.run_cycle()
+    assert env.clock.monotonic() == started  # no wait on Xero's minute window
+    room = QuotaLimits.from_settings(env.settings.xero).background_minute_room  # 48 of 60
+    assert sum(first.calls.values()) == room  # links filled the free room, no more
+    assert 0 < first.tenants[env.tenant_id].online_urls < 80
+    assert first.writeback.written >= 80  # the write-back did not queue behind the links
+    again = await env.rt.engine.run_cycle()  # right after: the minute has no free room
+    assert again.tenants[env.tenant_id].online_urls == 0
+    assert env.clock.monotonic() == started
+    env.clock.advance(61)
+    later = await env.rt.engine.run_cycle()
+    assert later.tenants[env.tenant_id].online_urls > 0

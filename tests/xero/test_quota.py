@@ -74,23 +74,52 @@ async def test_an_operator_waiter_goes_before_earlier_bulk_waiters() -> None:
         await release(slot)
 
 
-async def test_background_never_runs_while_anything_else_waits() -> None:
-    quota, _ = scheduler()
+async def test_background_is_refused_at_once_while_the_tenant_is_saturated() -> None:
+    quota, clock = scheduler()
     held = await hold(quota, 5)
-    served: list[Lane] = []
+    with pytest.raises(XeroRateLimited) as caught:
+        await call(quota, lane=Lane.BACKGROUND)
+    assert caught.value.problem == "busy"
+    assert clock.monotonic() == 0.0  # no wait: background work takes only room free now
+    for slot in held:
+        await release(slot)
 
-    async def waiter(lane: Lane) -> None:
-        async with quota.slot(T, lane):
-            served.append(lane)
+
+async def test_background_never_jumps_ahead_of_waiting_work() -> None:
+    quota, clock = scheduler()
+    held = await hold(quota, 5)
+    served: list[str] = []
+
+    async def incremental() -> None:
+        async with quota.slot(T, Lane.INCREMENTAL):
+            served.append("incremental")
 
     async with anyio.create_task_group() as group:
-        for lane in (Lane.BACKGROUND, Lane.BULK, Lane.BACKGROUND, Lane.INCREMENTAL):
-            group.start_soon(waiter, lane)
-            await anyio.wait_all_tasks_blocked()
-        await release(held[0])
-    assert served == [Lane.INCREMENTAL, Lane.BULK, Lane.BACKGROUND, Lane.BACKGROUND]
+        group.start_soon(incremental)
+        await anyio.wait_all_tasks_blocked()
+        await release(held[0])  # a slot is free, but the incremental call is first in line
+        with pytest.raises(XeroRateLimited) as caught:
+            await call(quota, lane=Lane.BACKGROUND)
+        assert caught.value.problem == "busy"
+    assert served == ["incremental"]
+    assert clock.monotonic() == 0.0
     for slot in held[1:]:
         await release(slot)
+
+
+async def test_background_takes_free_minute_room_and_leaves_headroom() -> None:
+    quota, clock = scheduler(per_minute=10, reserve_share=0.2)
+    for _ in range(8):  # 10 a minute, 2 kept for foreground work
+        await call(quota, lane=Lane.BACKGROUND)
+    with pytest.raises(XeroRateLimited) as caught:
+        await call(quota, lane=Lane.BACKGROUND)
+    assert caught.value.problem == "busy"
+    assert caught.value.retry_after is None
+    await call(quota)  # foreground work still goes now: nothing waits behind the background
+    await call(quota, lane=Lane.OPERATOR)
+    assert clock.monotonic() == 0.0
+    clock.advance(61)
+    await call(quota, lane=Lane.BACKGROUND)  # the next window has room again
 
 
 async def test_bulk_is_refused_inside_the_reserve_and_operators_are_not() -> None:

@@ -71,6 +71,7 @@ class Store:
         self._write_lock = anyio.Lock()
         self.source_label = GENERIC_SOURCE
         """How alerts name the source in use ("Wisenet"); set by the composition root."""
+        self._batch_task: int | None = None  # the task whose batch() holds the transaction
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -93,8 +94,29 @@ class Store:
         return int(row[0]) if row else 0
 
     @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """One transaction (one commit, one fsync) around this task's `transaction()` blocks.
+
+        Inside, `transaction()` joins the batch: an error that leaves the batch rolls all of it
+        back, and nothing is durable until it commits. Other tasks wait for the batch to end.
+        """
+        task = anyio.get_current_task().id
+        if self._batch_task == task:
+            yield  # already inside this task's batch
+            return
+        async with self.transaction():
+            self._batch_task = task
+            try:
+                yield
+            finally:
+                self._batch_task = None
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, serialised within this process; rolled back on error."""
+        if self._batch_task is not None and self._batch_task == anyio.get_current_task().id:
+            yield self._conn  # part of this task's batch: it commits or rolls back as a whole
+            return
         async with self._write_lock:
             with self._damage_refused():
                 # Shielded: cancelling the await does not stop aiosqlite's thread from running

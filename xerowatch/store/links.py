@@ -150,6 +150,28 @@ async def mark(
     )
 
 
+async def queue_unlinked(store: Store, tenant_id: str) -> int:
+    """Mark every syncable learner with no link in this tenant yet pending; return how many.
+
+    One statement inside SQLite: a first sync of 100,000 learners builds no list of them.
+    """
+    async with store.transaction() as conn:
+        cursor = await conn.execute(
+            """
+            INSERT INTO contact_links (tenant_id, ref_internal, source_id, state, updated_at)
+            SELECT ?, l.ref_internal, l.source_id, 'pending', ? FROM learners AS l
+            WHERE l.sync_to_xero = 1 AND l.deleted_at IS NULL AND NOT EXISTS (
+                SELECT 1 FROM contact_links AS c
+                WHERE c.tenant_id = ? AND c.ref_internal = l.ref_internal)
+            ON CONFLICT (tenant_id, ref_internal) DO UPDATE SET
+                source_id = excluded.source_id, state = 'pending', last_error = NULL,
+                updated_at = excluded.updated_at
+            """,
+            (tenant_id, utc_now_iso(), tenant_id),
+        )
+        return cursor.rowcount
+
+
 async def mark_many_pending(store: Store, tenant_id: str, pairs: list[tuple[str, str]]) -> None:
     """Mark (ref_internal, source_id) pairs pending in one transaction."""
     now = utc_now_iso()

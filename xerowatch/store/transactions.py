@@ -186,7 +186,9 @@ async def pending_writes(
     """
     sql = (
         "SELECT t.tenant_id, t.kind, t.xero_id, t.content_hash, t.data_json "
-        "FROM transactions AS t "
+        # The partial index lists exactly the pending rows in age order: the query reads one
+        # chunk of it instead of sorting the whole backlog for every chunk.
+        "FROM transactions AS t INDEXED BY transactions_pending_by_age "
         "LEFT JOIN jobs AS j ON j.tenant_id = t.tenant_id AND j.kind = 'writeback' "
         "AND j.key = t.kind || ':' || t.xero_id "
         "WHERE t.matched = 1 AND (t.written_hash IS NULL OR t.written_hash != t.content_hash)"

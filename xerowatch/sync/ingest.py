@@ -127,7 +127,14 @@ async def _requeue_remaining_holders(store: Store, ref: str, tenants: list[str])
 async def apply_batch(
     store: Store, batch: LearnerBatch, tenants: list[str], summary: IngestSummary
 ) -> None:
-    """Apply one page of source changes, then commit its cursor."""
+    """Apply one page of source changes and its cursor in one transaction (one fsync)."""
+    async with store.batch():
+        await _apply_page(store, batch, tenants, summary)
+
+
+async def _apply_page(
+    store: Store, batch: LearnerBatch, tenants: list[str], summary: IngestSummary
+) -> None:
     for learner in batch.learners:
         await apply_learner(store, learner, tenants, summary)
     for problem in batch.problems:

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["JOB_KIND", "PushSummary", "push_contacts"]
 
+PUSH_CHUNK = 1000
+"""Due learners read, checked and planned at a time: bounds the push's memory."""
+
 
 @dataclass
 class _Plan:
@@ -200,27 +203,54 @@ async def _block(
 async def push_contacts(
     ctx: EngineContext, tenant: TenantRef, *, lane: Lane = Lane.INCREMENTAL
 ) -> PushSummary:
-    """Write every due learner of a tenant to Xero in batches of up to 50 per call."""
+    """Write every due learner of a tenant to Xero in batches of up to 50 per call.
+
+    The due learners are read, checked and planned PUSH_CHUNK at a time, so memory stays flat
+    however many are due; planned writes carry over between chunks, so every call but the last
+    is a full batch.
+    """
     summary = PushSummary()
     store = ctx.store
-    new = await learners.unlinked_for_tenant(store, tenant.tenant_id)
-    if new:
-        await links.mark_many_pending(store, tenant.tenant_id, new)
+    await links.queue_unlinked(store, tenant.tenant_id)
     refs = await _due_refs(ctx, tenant.tenant_id)
-    if not refs:
-        return summary
-    valid = await _validate_pending(ctx, tenant.tenant_id, refs, summary)
-    valid = await _skip_unchanged(ctx, tenant.tenant_id, valid, summary)
-    if not valid:
-        return summary
     before = ctx.calls.total
-    await refresh_directory(ctx, tenant, lane=lane)
-    plan = await _plan(ctx, tenant.tenant_id, valid, summary)
+    directory_read = False
+    carried: list[PlannedWrite] = []
+    for start in range(0, len(refs), PUSH_CHUNK):
+        valid = await _validate_pending(
+            ctx, tenant.tenant_id, refs[start : start + PUSH_CHUNK], summary
+        )
+        valid = await _skip_unchanged(ctx, tenant.tenant_id, valid, summary)
+        if not valid:
+            continue
+        if not directory_read:
+            await refresh_directory(ctx, tenant, lane=lane)
+            directory_read = True
+        carried.extend((await _plan(ctx, tenant.tenant_id, valid, summary)).writes)
+        full = len(carried) - len(carried) % ctx.settings.batch_size
+        if not await _write(ctx, tenant, carried[:full], summary, lane):
+            summary.retrying += len(carried) - full + max(0, len(refs) - start - PUSH_CHUNK)
+            break
+        carried = carried[full:]
+    else:
+        await _write(ctx, tenant, carried, summary, lane)
+    summary.calls = ctx.calls.total - before
+    return summary
+
+
+async def _write(
+    ctx: EngineContext,
+    tenant: TenantRef,
+    writes: list[PlannedWrite],
+    summary: PushSummary,
+    lane: Lane,
+) -> bool:
+    """Send planned writes in batches; False when an error stopped the push (the rest retry)."""
     size = ctx.settings.batch_size
-    for start in range(0, len(plan.writes), size):
-        batch = plan.writes[start : start + size]
+    for start in range(0, len(writes), size):
+        batch = writes[start : start + size]
         scope = _scope(tenant.tenant_id, batch)
-        async with store.transaction() as conn:
+        async with ctx.store.transaction() as conn:
             await jobs.begin_attempts(
                 conn,
                 tenant.tenant_id,
@@ -238,11 +268,9 @@ async def push_contacts(
         stop = await apply_results(ctx, tenant.tenant_id, batch, results, summary)
         if stop is not None:
             summary.stopped_by = str(stop)
-            remaining = plan.writes[start + size :]
             log.warning("push to %s stopped: %s", tenant.tenant_id, stop)
             if isinstance(stop, XeroAuthError):
                 raise stop
-            summary.retrying += len(remaining)
-            break
-    summary.calls = ctx.calls.total - before
-    return summary
+            summary.retrying += max(0, len(writes) - start - size)
+            return False
+    return True

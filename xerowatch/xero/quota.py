@@ -131,6 +131,9 @@ class QuotaScheduler:
                 self._wake_every_head()
 
     async def _acquire(self, tenant: _Tenant, lane: Lane) -> None:
+        if lane is Lane.BACKGROUND:
+            self._take_free_room(tenant, lane)
+            return
         waiter = _Waiter(lane, next(self._seq))
         heapq.heappush(tenant.queue, waiter)
         try:
@@ -146,6 +149,29 @@ class QuotaScheduler:
         finally:
             waiter.gone = True
             tenant.wake_head()  # the next waiter may be able to go too
+
+    def _take_free_room(self, tenant: _Tenant, lane: Lane) -> None:
+        """Grant a BACKGROUND slot only if one is free now and nobody waits; never queue.
+
+        Waiting on a minute window would hold up whatever the caller does next (the write-back
+        runs after the online links), and what background work takes now no one waits behind:
+        part of every minute stays free for foreground work.
+        """
+        now = self._clock.monotonic()
+        self._refuse_if_out_of_budget(tenant, lane, now)
+        free = (
+            tenant.head() is None
+            and tenant.minute.used(now) < self._limits.background_minute_room
+            and self._delay(tenant, now) == 0.0
+        )
+        if not free:
+            raise XeroRateLimited(
+                "background work takes only free call room and there is none this minute",
+                problem="busy",
+                retry_after=None,
+                status=None,
+            )
+        self._grant(tenant, now)
 
     def _refuse_if_out_of_budget(self, tenant: _Tenant, lane: Lane, now: float) -> None:
         self._settle_day(tenant, now)

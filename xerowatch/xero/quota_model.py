@@ -40,6 +40,11 @@ class QuotaLimits:
         """Daily calls kept for OPERATOR and INCREMENTAL work."""
         return round(self.per_day * self.reserve_share)
 
+    @property
+    def background_minute_room(self) -> int:
+        """Calls of a minute BACKGROUND work may use; the rest stays free for foreground work."""
+        return self.per_minute - round(self.per_minute * self.reserve_share)
+
 
 @dataclass(frozen=True)
 class TenantQuotaState:

@@ -38,7 +38,7 @@ MAX_INLINE_WAIT_S = 300.0
 caller, whose job queue can come back later without holding a worker."""
 MAX_RETRY_AFTER_S = 86_400.0
 """No Xero limit window is longer than a day, so no Retry-After is taken to mean longer."""
-NO_RETRY_PROBLEMS = frozenset({"day", "reserve"})
+NO_RETRY_PROBLEMS = frozenset({"day", "reserve", "busy"})
 _MAX_MESSAGE = 300
 
 

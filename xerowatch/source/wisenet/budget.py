@@ -1,8 +1,10 @@
 """Wisenet request budget: at most 10 requests in any second, and a rolling daily quota.
 
-The rate limit is a sliding window (a log of the last N send times) rather than a token bucket
+The rate limit is a sliding window (a log of the last N requests) rather than a token bucket
 with a burst of N: a full bucket followed by its refill puts up to 2N requests into one second,
-which a server counting per second answers with 429s.
+which a server counting per second answers with 429s. A request sent through `request()` is
+charged from its send until one window after its answer arrived: the server saw it somewhere in
+between, so however the network delays each request, no N+1 of them reach it within a window.
 
 Wisenet does not say when its daily quota resets, so the quota is counted over a rolling 24 hours:
 whatever the server's boundary, the requests it has counted "today" are never more than the
@@ -19,6 +21,8 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Literal, Protocol
 
 import anyio
@@ -70,7 +74,9 @@ class RequestBudget:
         self._min_poll_seconds = min_poll_seconds
         self._window_size = max(1, int(requests_per_second))
         self._window_seconds = self._window_size / requests_per_second
-        self._sent: deque[float] = deque()  # monotonic send times within the last window
+        self._sent: deque[float] = deque()  # when each request of the last window ended
+        self._in_flight = 0
+        self._answered = anyio.Event()  # set when a request in flight gets its answer
         self._lock = anyio.Lock()
         self._minutes: deque[tuple[int, int]] = deque()  # (epoch minute, requests in it)
         self._used = 0
@@ -86,7 +92,24 @@ class RequestBudget:
         return self._used
 
     async def acquire(self, purpose: Purpose = "read") -> None:
-        """Wait for room in the rate window, then count one request; SourceError if over budget."""
+        """Wait for room in the rate window, then count one request; SourceError if over budget.
+
+        The request is charged from now; use `request()` when the answer's arrival is known.
+        """
+        await self._take(purpose, in_flight=False)
+
+    @asynccontextmanager
+    async def request(self, purpose: Purpose = "read") -> AsyncIterator[None]:
+        """Hold one request's place in the window from its send until a window after its answer."""
+        await self._take(purpose, in_flight=True)
+        try:
+            yield
+        finally:  # synchronous: runs to the end under cancellation too
+            self._in_flight -= 1
+            self._sent.append(self._clock.monotonic())
+            self._answered.set()
+
+    async def _take(self, purpose: Purpose, *, in_flight: bool) -> None:
         async with self._lock:
             if not self._loaded:
                 await self._load()
@@ -95,11 +118,19 @@ class RequestBudget:
                 now = self._clock.monotonic()
                 while self._sent and now - self._sent[0] >= self._window_seconds:
                     self._sent.popleft()
-                if len(self._sent) < self._window_size:
+                if self._in_flight + len(self._sent) < self._window_size:
                     break
+                if self._in_flight >= self._window_size:
+                    self._answered = anyio.Event()  # only an answer can make room
+                    await self._answered.wait()
+                    continue
                 # The floor keeps float rounding from producing sleeps too small to move time.
-                await self._clock.sleep(max(1e-3, self._window_seconds - (now - self._sent[0])))
-            self._sent.append(self._clock.monotonic())
+                oldest = self._sent[self._in_flight + len(self._sent) - self._window_size]
+                await self._clock.sleep(max(1e-3, self._window_seconds - (now - oldest)))
+            if in_flight:
+                self._in_flight += 1
+            else:
+                self._sent.append(self._clock.monotonic())
             if self._count() or self._unsaved >= SAVE_EVERY:
                 await self._save()
 

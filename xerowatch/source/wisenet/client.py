@@ -186,30 +186,30 @@ class WisenetClient:
         body: JsonObject | None,
         purpose: Purpose,
     ) -> httpx.Response:
-        await self.budget.acquire(purpose)
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": f"xerowatch/{__version__}",
-            **await self._auth.headers(),
-        }
-        self.requests_sent += 1
-        try:
-            return await self._http.request(
-                method,
-                self._base_url + path,
-                params=dict(params) if params else None,
-                json=body,
-                headers=headers,
-            )
-        except httpx.TimeoutException:
-            raise _Retryable(
-                f"timed out at {self._base_url}{path} (check [wisenet] base_url)"
-            ) from None
-        except httpx.TransportError as exc:
-            raise _Retryable(
-                f"cannot reach Wisenet at {self._base_url}{path} ({type(exc).__name__}): "
-                "check [wisenet] base_url"
-            ) from None
+        async with self.budget.request(purpose):
+            headers = {
+                "Accept": "application/json",
+                "User-Agent": f"xerowatch/{__version__}",
+                **await self._auth.headers(),
+            }
+            self.requests_sent += 1
+            try:
+                return await self._http.request(
+                    method,
+                    self._base_url + path,
+                    params=dict(params) if params else None,
+                    json=body,
+                    headers=headers,
+                )
+            except httpx.TimeoutException:
+                raise _Retryable(
+                    f"timed out at {self._base_url}{path} (check [wisenet] base_url)"
+                ) from None
+            except httpx.TransportError as exc:
+                raise _Retryable(
+                    f"cannot reach Wisenet at {self._base_url}{path} ({type(exc).__name__}): "
+                    "check [wisenet] base_url"
+                ) from None
 
     def _check(self, response: httpx.Response, method: str, path: str) -> httpx.Response:
         status = response.status_code
