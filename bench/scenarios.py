@@ -8,6 +8,7 @@ from functools import partial
 
 from bench import (
     chaos,
+    dashboard,
     existing_org,
     initial_sync,
     memory,
@@ -15,6 +16,7 @@ from bench import (
     rate_limit,
     real_limit_sync,
 )
+from bench.big_store import StoreSize
 from bench.measure import PhaseResult
 
 
@@ -71,6 +73,12 @@ SCENARIOS: dict[str, Scenario] = {
             "first sync of 100,000 learners, simulators in another process (several minutes)",
             partial(memory.run, 100_000),
             default=False,
+        ),
+        Scenario(
+            "dashboard-100k",
+            "the dashboard over 100,000 learners, 10,000 alerts and 1,000,000 history rows: "
+            "first paint, a change made visible, paging, idle CPU, RSS (attached and embedded)",
+            partial(dashboard.run, StoreSize()),
         ),
         Scenario(
             "limit-virtual",

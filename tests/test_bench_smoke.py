@@ -78,3 +78,17 @@ async def test_memory_scenario_runs_the_simulators_in_another_process() -> None:
     assert result.details["contacts_in_xero"] == created
     assert result.xero_calls["POST /Contacts"] == math.ceil(created / 50)
     assert problems([result]) == []
+
+
+async def test_the_dashboard_benchmark_measures_attached_on_a_small_store() -> None:
+    from bench import dashboard
+    from bench.big_store import StoreSize
+
+    # Attached only: the embedded run waits for a daemon whose loops back off without a network
+    # (the dashboard tests cover embedding).
+    [attached] = await dashboard.run(StoreSize(300, 40, 2_000), idle_s=0.2, embedded=False)
+    assert attached.records == 300
+    for key in ("first_paint_s", "change_visible_s", "page_ms", "idle_cpu_pct"):
+        assert float(attached.details[key]) >= 0, key
+    assert attached.xero_calls == {}
+    assert problems([attached]) == []

@@ -227,7 +227,7 @@ class TuiSettings(Section):
 
     keymap: dict[str, str] = Field(default_factory=dict)
     """Key overrides: binding id = "keys" (e.g. retry = "ctrl+r"); `?` lists the ids."""
-    refresh_seconds: float = Field(1.0, ge=0.2, le=10)
+    refresh_seconds: float = Field(0.5, ge=0.2, le=10)
     """How often the dashboard checks the store for changes."""
     log_file: Path | None = None
     """Where the embedded daemon logs while the dashboard owns the terminal (default: beside

@@ -85,6 +85,7 @@ async def test_the_publisher_writes_only_when_something_changed(world: EngineWor
     figures = {"minute_used": 3}
     health = {
         "write_back": LoopHealth("write_back", "", True, False, None, 0, 0, None),
+        "commands": LoopHealth("commands", "", True, False, None, 0, 0, None),
     }
     publisher = LivePublisher(
         world.store,
@@ -97,6 +98,8 @@ async def test_the_publisher_writes_only_when_something_changed(world: EngineWor
     )
     assert await publisher.publish() is True
     assert await publisher.publish() is False  # same figures: no write, nothing to re-read
+    health["commands"] = LoopHealth("commands", "", True, True, datetime.now(UTC), 0, 0, None)
+    assert await publisher.publish() is False  # the 4-a-second command poll is no news
     figures["minute_used"] = 4
     assert await publisher.publish() is True
     state = await live.read(world.store)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from xerowatch.config import Settings
+from xerowatch.daemon.commands_loop import COMMAND_LOOP_NAME
 from xerowatch.daemon.supervisor import LoopHealth
 from xerowatch.source.port import SourceBudget
 from xerowatch.store import live
@@ -20,6 +21,9 @@ from xerowatch.xero.quota import QuotaSnapshot
 
 PUBLISH_EVERY_S = 1.0
 PUBLISHER_LOOP = "publish_live"
+UNPUBLISHED_LOOPS = frozenset({PUBLISHER_LOOP, COMMAND_LOOP_NAME})
+"""Loops that run every second or faster: their clocks would make every second a change (and
+every attached dashboard re-read), while their health shows elsewhere (commands' own rows)."""
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -68,7 +72,7 @@ def build_live_state(
                 last_error=h.last_error,
             )
             for name, h in sorted(health.items())
-            if name != PUBLISHER_LOOP  # its own clock would make every second a change
+            if name not in UNPUBLISHED_LOOPS
         },
     )
 
