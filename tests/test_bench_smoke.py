@@ -86,8 +86,8 @@ async def test_the_dashboard_benchmark_measures_attached_on_a_small_store() -> N
 
     # Attached only: the embedded run waits for a daemon whose loops back off without a network
     # (the dashboard tests cover embedding).
-    [attached] = await dashboard.run(StoreSize(300, 40, 2_000), idle_s=0.2, embedded=False)
-    assert attached.records == 300
+    [attached] = await dashboard.run(StoreSize(6_000, 40, 2_000), idle_s=0.2, embedded=False)
+    assert attached.records == 6_000
     for key in ("first_paint_s", "change_visible_s", "page_ms", "idle_cpu_pct"):
         assert float(attached.details[key]) >= 0, key
     assert attached.xero_calls == {}
