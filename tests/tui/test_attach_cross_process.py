@@ -1,0 +1,132 @@
+"""The dashboard attached to a real daemon in another process: it sees the daemon's changes,
+its keys go through the daemon, and its figures are `xerowatch status --json`'s."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli_full_cycle import write_config
+from tests.e2e.test_daemon_e2e import cli, wait_for
+from tests.tui.helpers import commands_in, shown
+from xerowatch.config import load_settings
+from xerowatch.sim.server import serve_in_thread
+from xerowatch.sim.wisenet import WisenetSim
+from xerowatch.sim.xero import XeroSim, XeroSimConfig
+from xerowatch.tui.app import DashboardApp
+from xerowatch.tui.widgets.history import HistoryPane
+
+WAIT_S = 45.0
+
+
+@dataclass
+class World:
+    """Both simulators on loopback, a connected store, and `xerowatch run` on it."""
+
+    wisenet: WisenetSim
+    config: Path
+    daemon: subprocess.Popen[str]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    xero = XeroSim(XeroSimConfig(seed=7))
+    xero.add_tenant("Attach RTO")
+    wisenet = WisenetSim()
+    wisenet.seed_awkward()  # learners that fail validation: something to retry
+    wisenet.seed_learners(20)
+    with serve_in_thread(xero.app) as xs, serve_in_thread(wisenet.app) as ws:
+        config = tmp_path / "xerowatch.toml"
+        write_config(config, xs, ws, tmp_path / "xerowatch.db")
+        config.write_text(
+            config.read_text().replace("poll_seconds = 60", "poll_seconds = 1"), encoding="utf-8"
+        )
+        assert cli(config, "connect", "--all-tenants").returncode == 0
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "xerowatch", "--config", str(config), "run"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            yield World(wisenet, config, daemon)
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+                daemon.wait(timeout=10)
+
+
+def _status(config: Path) -> dict[str, object]:
+    done = cli(config, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    data: dict[str, object] = json.loads(done.stdout)
+    return data
+
+
+async def _until(check: object, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while not check():  # type: ignore[operator]
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+def test_attached_dashboard_sees_the_daemon_and_its_retry_goes_through(world: World) -> None:
+    wait_for(lambda: _status(world.config)["daemon"] is not None, "the daemon's lease")
+    wait_for(
+        lambda: dict(_status(world.config)["pending"])["failed"] > 0,  # type: ignore[call-overload]
+        "the awkward learners to fail validation",
+    )
+    settings = load_settings(world.config)
+    app = DashboardApp(settings, world.config, mode="auto")
+
+    async def drive() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await asyncio.wait_for(app.painted.wait(), WAIT_S)
+            header = shown(app, "#header")
+            assert f"attached to pid {world.daemon.pid}" in header, header
+
+            # The same figures as `xerowatch status --json`, read at the same moment.
+            await _until(lambda: app.overview is not None, "the overview")
+            status = _status(world.config)
+            assert app.overview is not None
+            assert json.loads(json.dumps(app.overview.to_json()["pending"])) == status["pending"]
+            assert app.overview.learners_total == status["learners"]
+
+            # A change the daemon makes shows up: a new learner is read and pushed to Xero.
+            new_id = world.wisenet.data.add_learner(
+                first_name="Nadia", last_name="Okafor", email="nadia.okafor@example.com"
+            )
+            new_ref = f"DAU{new_id:07d}"
+            await pilot.press("tab", "tab")  # the history pane: a live tail
+            pane = app.screen.query_one(HistoryPane)
+            await _until(
+                lambda: any(e.record == new_ref for e in pane.entries), "the new learner's push"
+            )
+
+            # r on a failed learner: the daemon carries the retry out and the screen says so.
+            await pilot.press("shift+tab", "shift+tab")  # back to the pending pane
+            await pilot.press("r")
+            await _until(
+                lambda: any(kind == "retry" for kind, _, _ in commands_in(settings.store.path)),
+                "the retry command",
+            )
+            await _until(lambda: "done" in shown(app, "#command"), "the retry to be done")
+            assert "queued for its next push" in shown(app, "#command")
+            await pilot.press("q")  # attached: the daemon keeps running
+
+    asyncio.run(drive())
+    assert world.daemon.poll() is None, "quitting an attached dashboard stopped the daemon"
+    world.daemon.send_signal(signal.SIGTERM)
+    assert world.daemon.wait(timeout=20) == 0
