@@ -66,3 +66,13 @@ async def painted(pilot: Pilot[Any]) -> None:
     assert isinstance(app, DashboardApp)
     await asyncio.wait_for(app.painted.wait(), WAIT_S)
     await pilot.pause()
+
+
+async def wait_until(check: Callable[[], bool], what: str, seconds: float = 45.0) -> None:
+    """Wait (outside a pilot) until `check()` holds, e.g. for another process."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)

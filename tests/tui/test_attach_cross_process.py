@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.test_cli_full_cycle import write_config
 from tests.e2e.test_daemon_e2e import cli, wait_for
-from tests.tui.helpers import commands_in, shown
+from tests.tui.helpers import commands_in, shown, wait_until
 from xerowatch.config import load_settings
 from xerowatch.sim.server import serve_in_thread
 from xerowatch.sim.wisenet import WisenetSim
@@ -73,15 +73,6 @@ def _status(config: Path) -> dict[str, object]:
     return data
 
 
-async def _until(check: object, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while not check():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
 def test_attached_dashboard_sees_the_daemon_and_its_retry_goes_through(world: World) -> None:
     wait_for(lambda: _status(world.config)["daemon"] is not None, "the daemon's lease")
     wait_for(
@@ -98,7 +89,7 @@ def test_attached_dashboard_sees_the_daemon_and_its_retry_goes_through(world: Wo
             assert f"attached to pid {world.daemon.pid}" in header, header
 
             # The same figures as `xerowatch status --json`, read at the same moment.
-            await _until(lambda: app.overview is not None, "the overview")
+            await wait_until(lambda: app.overview is not None, "the overview")
             status = _status(world.config)
             assert app.overview is not None
             assert json.loads(json.dumps(app.overview.to_json()["pending"])) == status["pending"]
@@ -111,18 +102,18 @@ def test_attached_dashboard_sees_the_daemon_and_its_retry_goes_through(world: Wo
             new_ref = f"DAU{new_id:07d}"
             await pilot.press("tab", "tab")  # the history pane: a live tail
             pane = app.screen.query_one(HistoryPane)
-            await _until(
+            await wait_until(
                 lambda: any(e.record == new_ref for e in pane.entries), "the new learner's push"
             )
 
             # r on a failed learner: the daemon carries the retry out and the screen says so.
             await pilot.press("shift+tab", "shift+tab")  # back to the pending pane
             await pilot.press("r")
-            await _until(
+            await wait_until(
                 lambda: any(kind == "retry" for kind, _, _ in commands_in(settings.store.path)),
                 "the retry command",
             )
-            await _until(lambda: "done" in shown(app, "#command"), "the retry to be done")
+            await wait_until(lambda: "done" in shown(app, "#command"), "the retry to be done")
             assert "queued for its next push" in shown(app, "#command")
             await pilot.press("q")  # attached: the daemon keeps running
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.e2e.test_cli_full_cycle import write_config
 from tests.e2e.test_daemon_e2e import cli
+from tests.tui.helpers import wait_until
 from xerowatch.config import load_settings
 from xerowatch.sim.server import serve_in_thread
 from xerowatch.sim.wisenet import WisenetSim
@@ -19,15 +20,6 @@ from xerowatch.tui.app import DashboardApp
 WAIT_S = 45.0
 SLOW_S = 10.0
 """Longer than the daemon's grace after `q` (7 s): the batch is cut off, Xero still applies it."""
-
-
-async def _until(check: object, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while not check():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def test_q_with_a_batch_in_flight_stops_at_once_and_leaves_no_duplicate(tmp_path: Path) -> None:
@@ -46,9 +38,9 @@ def test_q_with_a_batch_in_flight_stops_at_once_and_leaves_no_duplicate(tmp_path
         async def drive() -> None:
             async with app.run_test(size=(100, 30)) as pilot:
                 await asyncio.wait_for(app.painted.wait(), WAIT_S)
-                await _until(lambda: slow.hits == 1, "a contact batch in flight")
+                await wait_until(lambda: slow.hits == 1, "a contact batch in flight")
                 await pilot.press("q")
-                await _until(lambda: not app.is_running, "the dashboard to exit")
+                await wait_until(lambda: not app.is_running, "the dashboard to exit")
 
         asyncio.run(drive())
         assert app.return_code == 0

@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -88,28 +88,18 @@ class StoreGauges:
     commands_pending: int = 0
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def read_store_gauges(store: Store, now: datetime) -> StoreGauges:
     """Read the queue depths, alerts, cursor lag and token expiry as of `now`."""
     jobs = {state: 0 for state in JOB_STATES}
     jobs.update(await overview.jobs_by_state(store))
     lag: list[tuple[str, str, float]] = []
     for row in await overview.cursor_rows(store):
-        updated = _parse_time(row["updated_at"])
+        updated = overview.parse_time(row["updated_at"])
         if updated is not None:
             lag.append((str(row["tenant_id"]), str(row["stream"]), (now - updated).total_seconds()))
     expiry: list[tuple[str, float]] = []
     for conn in await overview.connection_rows(store):
-        expires = _parse_time(conn["access_expires_at"])
+        expires = overview.parse_time(conn["access_expires_at"])
         if expires is not None:
             expiry.append((str(conn["id"]), (expires - now).total_seconds()))
     pending = {source: 0 for source in WEBHOOK_SOURCES}
