@@ -181,8 +181,8 @@ async def _change_visible(path: Path, app: object) -> dict[str, float]:
 
 def _page_moved(pane: object) -> Callable[[], bool]:
     """A check that the pane shows another page than it does now."""
-    before = getattr(pane, "_shown", None)
-    return lambda: getattr(pane, "_shown", None) is not before
+    before = getattr(pane, "shown", None)
+    return lambda: getattr(pane, "shown", None) is not before
 
 
 async def _paging(pilot: object, app: object) -> dict[str, float]:

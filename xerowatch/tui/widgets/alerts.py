@@ -8,13 +8,13 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from xerowatch.store.alerts import Alert
 from xerowatch.tui.feed import AlertPage
 from xerowatch.tui.text import number, shorten, stamp, when
 from xerowatch.tui.widgets.fit import Columns, reset_columns, text_width
+from xerowatch.tui.widgets.paged import PagedPane
 from xerowatch.xero.links import contact_url
 
 COLUMNS: Columns = [
@@ -27,7 +27,7 @@ COLUMNS: Columns = [
 FIXED = [width or 0 for _, _, width in COLUMNS[:-1]]
 
 
-class AlertsPane(Vertical):
+class AlertsPane(PagedPane[AlertPage]):
     """Filter line, the alerts table, and the selected alert in full."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -36,16 +36,6 @@ class AlertsPane(Vertical):
         self._tz: tzinfo | None = None
         self.rows: list[Alert] = []
         self.contacts: dict[tuple[str, str], str] = {}
-        self._shown: tuple[AlertPage, datetime, tzinfo | None] | None = None
-
-    def on_resize(self) -> None:
-        """Refit the rows to the new width."""
-        self.refit()
-
-    def refit(self) -> None:
-        """Show the rows again, fitted to the width the pane has now."""
-        if self._shown is not None:
-            self.show_page(*self._shown)
 
     def compose(self) -> ComposeResult:
         """Summary, table, detail."""
@@ -58,7 +48,7 @@ class AlertsPane(Vertical):
     def show_page(self, page: AlertPage, now: datetime, tz: tzinfo | None) -> None:
         """Replace the rows and the summary line."""
         self._now, self._tz = now, tz
-        self._shown = (page, now, tz)
+        self.shown = (page, now, tz)
         summary = Text()
         summary.append(f"{number(page.total)} open", style="bold")
         summary.append(f" · type: {page.type_ or 'all'} (f)")

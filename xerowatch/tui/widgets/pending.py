@@ -6,7 +6,6 @@ from datetime import datetime, tzinfo
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from xerowatch.store.overview import PendingCounts
@@ -14,6 +13,7 @@ from xerowatch.store.panes import PENDING_BUCKETS, PendingBucket, PendingLearner
 from xerowatch.tui.feed import PAGE, PendingPage
 from xerowatch.tui.text import number, shorten, when
 from xerowatch.tui.widgets.fit import Columns, reset_columns, text_width
+from xerowatch.tui.widgets.paged import PagedPane
 
 BUCKET_LABELS: dict[PendingBucket, str] = {
     "queued": "queued",
@@ -34,21 +34,8 @@ COLUMNS: Columns = [
 FIXED = [width or 0 for _, _, width in COLUMNS[:-1]]
 
 
-class PendingPane(Vertical):
+class PendingPane(PagedPane[PendingPage]):
     """Bucket counts on one line, the learners of the chosen bucket below."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._shown: tuple[PendingPage, datetime, tzinfo | None] | None = None
-
-    def on_resize(self) -> None:
-        """Refit the rows to the new width."""
-        self.refit()
-
-    def refit(self) -> None:
-        """Show the rows again, fitted to the width the pane has now."""
-        if self._shown is not None:
-            self.show_page(*self._shown)
 
     def compose(self) -> ComposeResult:
         """A summary line and the table."""
@@ -77,7 +64,7 @@ class PendingPane(Vertical):
 
     def show_page(self, page: PendingPage, now: datetime, tz: tzinfo | None) -> None:
         """Replace the rows, keeping the cursor on the same learner when it is still there."""
-        self._shown = (page, now, tz)
+        self.shown = (page, now, tz)
         table: DataTable[str | Text] = self.query_one("#pending-table", DataTable)
         keep = self.selected_ref()
         free = text_width(table, FIXED)
