@@ -6,69 +6,24 @@ The daemon is a real subprocess; the simulators serve on loopback in this proces
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_full_cycle import write_config
-from xerowatch.sim.server import serve_in_thread
-from xerowatch.sim.wisenet import WisenetSim
-from xerowatch.sim.xero import XeroSim, XeroSimConfig
-
-DEADLINE_S = 30.0
-
-
-def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "xerowatch", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def wait_for(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.e2e.daemon_world import cli, running_daemon, wait_for
+from xerowatch.sim.xero import XeroSim
 
 
 @pytest.fixture
 def daemon_world(tmp_path: Path) -> Iterator[tuple[XeroSim, str, Path, subprocess.Popen[str]]]:
-    xero = XeroSim(XeroSimConfig(seed=5))
-    tenant_id = xero.add_tenant("Daemon RTO")
-    wisenet = WisenetSim()
-    wisenet.seed_learners(40)
-    with serve_in_thread(xero.app) as xs, serve_in_thread(wisenet.app) as ws:
-        config = tmp_path / "xerowatch.toml"
-        write_config(config, xs, ws, tmp_path / "xerowatch.db")
-        config.write_text(
-            config.read_text().replace("poll_seconds = 60", "poll_seconds = 1"), encoding="utf-8"
-        )
-        assert cli(config, "connect", "--all-tenants").returncode == 0
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "xerowatch", "--config", str(config), "run"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            yield xero, tenant_id, config, proc
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
+    with running_daemon(
+        tmp_path, seed=5, tenant="Daemon RTO", seed_wisenet=lambda sim: sim.seed_learners(40)
+    ) as world:
+        yield world.xero, world.tenant_id, world.config, world.daemon
 
 
 def test_daemon_syncs_while_the_cli_acts_on_it_and_stops_on_sigterm(

@@ -5,65 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_full_cycle import write_config
-from tests.e2e.test_daemon_e2e import cli, wait_for
+from tests.e2e.daemon_world import DaemonWorld, cli, running_daemon, wait_for
 from tests.tui.helpers import commands_in, shown, wait_until
 from xerowatch.config import load_settings
-from xerowatch.sim.server import serve_in_thread
 from xerowatch.sim.wisenet import WisenetSim
-from xerowatch.sim.xero import XeroSim, XeroSimConfig
 from xerowatch.tui.app import DashboardApp
 from xerowatch.tui.widgets.history import HistoryPane
 
 WAIT_S = 45.0
 
 
-@dataclass
-class World:
-    """Both simulators on loopback, a connected store, and `xerowatch run` on it."""
-
-    wisenet: WisenetSim
-    config: Path
-    daemon: subprocess.Popen[str]
+def _awkward_and_plain(wisenet: WisenetSim) -> None:
+    wisenet.seed_awkward()  # learners that fail validation: something to retry
+    wisenet.seed_learners(20)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    xero = XeroSim(XeroSimConfig(seed=7))
-    xero.add_tenant("Attach RTO")
-    wisenet = WisenetSim()
-    wisenet.seed_awkward()  # learners that fail validation: something to retry
-    wisenet.seed_learners(20)
-    with serve_in_thread(xero.app) as xs, serve_in_thread(wisenet.app) as ws:
-        config = tmp_path / "xerowatch.toml"
-        write_config(config, xs, ws, tmp_path / "xerowatch.db")
-        config.write_text(
-            config.read_text().replace("poll_seconds = 60", "poll_seconds = 1"), encoding="utf-8"
-        )
-        assert cli(config, "connect", "--all-tenants").returncode == 0
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "xerowatch", "--config", str(config), "run"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            yield World(wisenet, config, daemon)
-        finally:
-            if daemon.poll() is None:
-                daemon.kill()
-                daemon.wait(timeout=10)
+def world(tmp_path: Path) -> Iterator[DaemonWorld]:
+    with running_daemon(
+        tmp_path, seed=7, tenant="Attach RTO", seed_wisenet=_awkward_and_plain
+    ) as running:
+        yield running
 
 
 def _status(config: Path) -> dict[str, object]:
@@ -73,7 +41,7 @@ def _status(config: Path) -> dict[str, object]:
     return data
 
 
-def test_attached_dashboard_sees_the_daemon_and_its_retry_goes_through(world: World) -> None:
+def test_attached_dashboard_sees_the_daemon_and_its_retry_goes_through(world: DaemonWorld) -> None:
     wait_for(lambda: _status(world.config)["daemon"] is not None, "the daemon's lease")
     wait_for(
         lambda: dict(_status(world.config)["pending"])["failed"] > 0,  # type: ignore[call-overload]

@@ -8,8 +8,8 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+from tests.e2e.daemon_world import cli
 from tests.e2e.test_cli_full_cycle import write_config
-from tests.e2e.test_daemon_e2e import cli
 from tests.tui.helpers import wait_until
 from xerowatch.config import load_settings
 from xerowatch.sim.server import serve_in_thread
