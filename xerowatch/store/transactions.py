@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from xerowatch.source.port import SourceTransaction, TransactionKind
+from xerowatch.records import SourceTransaction, TransactionKind
 from xerowatch.store.db import Store, utc_now_iso
 
 

@@ -6,7 +6,8 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
-from xerowatch.source.port import LearnerBatch, SourceLearner, SourcePort
+from xerowatch.records import SourceLearner
+from xerowatch.source.port import LearnerBatch, SourcePort
 from xerowatch.store import alerts, cursors, learners, links
 from xerowatch.store.db import Store
 from xerowatch.store.history import HistoryEntry, add_entries

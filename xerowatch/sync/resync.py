@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from xerowatch.source.port import TransactionKind
+from xerowatch.records import TransactionKind
 from xerowatch.store import alerts, resyncs
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.resyncs import Resync
