@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "xerowatch"
@@ -138,3 +139,79 @@ def test_the_known_deviations_still_exist() -> None:
         if target not in _imported_parts(PACKAGE.parent / rel)
     ]
     assert stale == [], f"remove from KNOWN_DEVIATIONS: {stale}"
+
+
+# SQL lives in xerowatch/store/ only. Modules that still hold some (issue 11), each to be
+# emptied into the store by the branch that owns it; a new one fails the test.
+SQL_OUTSIDE_STORE = {
+    "xerowatch/daemon/engine_loops.py",
+    "xerowatch/daemon/webhooks.py",
+    "xerowatch/sync/engine.py",
+    "xerowatch/sync/push_results.py",
+}
+_SQL = re.compile(
+    r"\b(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM"
+    r"|CREATE\s+(TABLE|INDEX|TRIGGER|VIEW)|DROP\s+(TABLE|INDEX)|PRAGMA\s+\w+\s*(=|\(|$))",
+    re.DOTALL,  # keywords in capitals, as all of the store's SQL is: prose stays prose
+)
+
+
+def _sql_lines(path: Path) -> list[int]:
+    """Lines of string literals (docstrings aside) that read as SQL statements."""
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in docstrings and _SQL.search(node.value):
+                found.add(node.lineno)
+        elif isinstance(node, ast.JoinedStr):  # an f-string: its literal parts, values as "x"
+            text = "".join(
+                str(part.value) if isinstance(part, ast.Constant) else "x" for part in node.values
+            )
+            if _SQL.search(text):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+def test_sql_only_in_the_store() -> None:
+    offenders = [
+        f"{rel} line {_sql_lines(path)[0]}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (rel := str(path.relative_to(PACKAGE.parent))).split("/")[1] != "store"
+        and rel not in SQL_OUTSIDE_STORE
+        and _sql_lines(path)
+    ]
+    assert offenders == [], (
+        f"SQL outside xerowatch/store/ (move it into a store module): {offenders}"
+    )
+
+
+def test_the_modules_left_with_sql_still_have_it() -> None:
+    """A module emptied of SQL is taken off the list, so SQL cannot come back there unnoticed."""
+    stale = sorted(rel for rel in SQL_OUTSIDE_STORE if not _sql_lines(PACKAGE.parent / rel))
+    assert stale == [], f"remove from SQL_OUTSIDE_STORE: {stale}"
+
+
+def test_the_sql_check_sees_statements_but_not_prose(tmp_path: Path) -> None:
+    sample = tmp_path / "x.py"
+    sample.write_text(
+        '"""Reads SELECT x FROM y in a docstring: prose, not a statement."""\n'
+        'HELP = "PRAGMA quick_check: faster, skips index contents."\n'
+        'URL = "DELETE /connections/{id}"\n'
+        'A = "select an active resync (p pauses syncing from the other panes)"\n'
+        "B = (\n"
+        '    f"UPDATE webhook_events SET processed_at = ? "\n'
+        '    f"WHERE id IN ({marks})"\n'
+        ")\n"
+        'C = "INSERT OR IGNORE INTO t VALUES (1)"\n'
+        'D = "PRAGMA foreign_keys = ON"\n'
+    )
+    assert _sql_lines(sample) == [6, 9, 10]
