@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from xerowatch.sim.xero.dates import ms_json
+# Re-exported: renderers written against state (e.g. the document routes) import it from here.
+from xerowatch.sim.xero.dates import ms_json as ms_json
 
 KINDS = ("Contacts", "Invoices", "CreditNotes", "Overpayments", "Prepayments", "Payments")
 ID_FIELDS = {
