@@ -82,13 +82,14 @@ def test_the_simulator_check_sees_a_product_import(tmp_path: Path) -> None:
 SHARED = {"config", "clock", "logs", "records"}
 MAY_IMPORT: dict[str, set[str]] = {
     "store": set(),
-    "xero": {"store"},
-    "source": {"store"},
-    "sync": {"xero", "source", "store"},
-    "wiring": {"sync", "xero", "source", "store"},
-    "daemon": {"wiring", "sync", "xero", "source", "store"},
-    "tui": {"daemon", "wiring", "sync", "xero", "source", "store"},
-    "cli": {"tui", "daemon", "wiring", "sync", "xero", "source", "store", "sim"},
+    "oauth": {"store"},
+    "xero": {"oauth", "store"},
+    "source": {"oauth", "store"},
+    "sync": {"xero", "source", "oauth", "store"},
+    "wiring": {"sync", "xero", "source", "oauth", "store"},
+    "daemon": {"wiring", "sync", "xero", "source", "oauth", "store"},
+    "tui": {"daemon", "wiring", "sync", "xero", "source", "oauth", "store"},
+    "cli": {"tui", "daemon", "wiring", "sync", "xero", "source", "oauth", "store", "sim"},
     "sim": set(),
     "__main__": {"cli"},
     "__init__": set(),
@@ -215,3 +216,51 @@ def test_the_sql_check_sees_statements_but_not_prose(tmp_path: Path) -> None:
         'D = "PRAGMA foreign_keys = ON"\n'
     )
     assert _sql_lines(sample) == [6, 9, 10]
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_oauth_reaches_the_store_only_through_its_token_records() -> None:
+    """oauth/ keeps tokens through the TokenStore protocol; of the store it knows the records."""
+    offenders = [
+        f"{path.relative_to(PACKAGE.parent)} imports {module}"
+        for path in sorted((PACKAGE / "oauth").rglob("*.py"))
+        for module in _imported_modules(path)
+        if module.startswith("xerowatch.store") and module != "xerowatch.store.tokens"
+    ]
+    assert offenders == []
+
+
+def test_the_token_managers_depend_on_the_token_store_protocol_not_on_store_modules() -> None:
+    """Issue 11 item 4: xero/auth.py (and Wisenet's OAuth) take a TokenStore, like transport.py
+    takes a TokenSource, so neither imports a store module."""
+    managers = [PACKAGE / "xero" / "auth.py", PACKAGE / "source" / "wisenet" / "oauth.py"]
+    offenders = [
+        f"{path.relative_to(PACKAGE.parent)} imports {module}"
+        for path in managers
+        for module in _imported_modules(path)
+        if module.startswith("xerowatch.store")
+    ]
+    assert offenders == []
+
+
+def test_wisenet_oauth_and_its_cli_do_not_import_xero() -> None:
+    """Wisenet's login and token refresh are the OAuth package's, not borrowed from Xero's."""
+    paths = [*sorted((PACKAGE / "source" / "wisenet").rglob("*.py"))]
+    paths.append(PACKAGE / "cli" / "wisenet_cmds.py")
+    offenders = [
+        f"{path.relative_to(PACKAGE.parent)} imports {module}"
+        for path in paths
+        for module in _imported_modules(path)
+        if module.startswith(("xerowatch.xero", "xerowatch.cli.auth_cmds"))
+    ]
+    assert offenders == []
