@@ -63,11 +63,12 @@ class TokenResponse(BaseModel):
 
     def issued(self, sent_at: datetime) -> IssuedTokens:
         """Convert to what the store keeps: `expires_at` wins, else the lifetime counts from
-        when the request was sent; never beyond a day (a huge one would overflow the date)."""
+        when the request was sent; never before it was sent nor beyond a day (a huge one would
+        overflow the date)."""
         lifetime = float(self.expires_in or DEFAULT_LIFETIME_S)
         if self.expires_at is not None:
             lifetime = (self._expiry_moment(self.expires_at) - sent_at).total_seconds()
-        lifetime = min(lifetime, MAX_LIFETIME_S)
+        lifetime = min(max(lifetime, 0.0), MAX_LIFETIME_S)
         return IssuedTokens(
             access_token=self.access_token,
             access_expires_at=sent_at + timedelta(seconds=lifetime),
@@ -82,7 +83,7 @@ class TokenResponse(BaseModel):
         try:
             return datetime.fromtimestamp(value, UTC)
         except (OverflowError, OSError, ValueError):
-            return datetime.max.replace(tzinfo=UTC)
+            return (datetime.max if value > 0 else datetime.min).replace(tzinfo=UTC)
 
 
 async def request_token(
