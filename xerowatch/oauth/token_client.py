@@ -63,27 +63,30 @@ class TokenResponse(BaseModel):
 
     def issued(self, sent_at: datetime) -> IssuedTokens:
         """Convert to what the store keeps: `expires_at` wins, else the lifetime counts from
-        when the request was sent; never before it was sent nor beyond a day (a huge one would
-        overflow the date)."""
-        lifetime = float(self.expires_in or DEFAULT_LIFETIME_S)
+        when the request was sent; never beyond a day (a huge one would overflow the date)."""
+        latest = sent_at + timedelta(seconds=MAX_LIFETIME_S)
         if self.expires_at is not None:
-            lifetime = (self._expiry_moment(self.expires_at) - sent_at).total_seconds()
-        lifetime = min(max(lifetime, 0.0), MAX_LIFETIME_S)
+            expiry = min(_moment(self.expires_at, sent_at), latest)
+        else:
+            lifetime = min(self.expires_in or DEFAULT_LIFETIME_S, MAX_LIFETIME_S)
+            expiry = sent_at + timedelta(seconds=lifetime)
         return IssuedTokens(
             access_token=self.access_token,
-            access_expires_at=sent_at + timedelta(seconds=lifetime),
+            access_expires_at=expiry,
             refresh_token=self.refresh_token,
             scopes=self.scope,
         )
 
-    @staticmethod
-    def _expiry_moment(value: datetime | int) -> datetime:
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            return (datetime.max if value > 0 else datetime.min).replace(tzinfo=UTC)
+
+def _moment(value: datetime | int, sent_at: datetime) -> datetime:
+    """An `expires_at` as an aware time; one outside the platform's range is far future or
+    (negative) already past."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return datetime.max.replace(tzinfo=UTC) if value > 0 else sent_at
 
 
 async def request_token(
