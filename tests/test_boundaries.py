@@ -48,7 +48,7 @@ def test_nothing_outside_sim_depends_on_the_simulators() -> None:
 
 # Which top-level parts of the package each part may import (docs/architecture.md, "Layers").
 # Shared modules (config, clock, logs) may be imported by anyone.
-SHARED = {"config", "clock", "logs"}
+SHARED = {"config", "config_connectwise", "clock", "logs"}
 MAY_IMPORT: dict[str, set[str]] = {
     "store": set(),
     "xero": {"store"},
