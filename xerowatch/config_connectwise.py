@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -68,6 +69,12 @@ class ConnectWiseSettings(BaseModel):
     """ConnectWise tax code (or its xref) → Xero TaxType for taxable lines."""
     exempt_tax_type: str = "EXEMPTOUTPUT"
     """Xero TaxType of lines ConnectWise marks not taxable."""
+    tax_rates: dict[str, Decimal] = Field(default_factory=dict)
+    """Xero TaxType → its rate in percent, to know Xero's tax before sending (the exempt type
+    is 0 unless listed)."""
+    rounding_account_code: str = ""
+    """Xero account for a rounding line when Xero's per-line tax differs from ConnectWise's by
+    at most a cent per line; empty = hold such invoices with an alert instead."""
     time_summary: Literal["account", "account_and_class"] = "account"
     """How time lines are aggregated into summary lines: per account (and tax), or also per
     ConnectWise GL class."""
@@ -75,6 +82,14 @@ class ConnectWiseSettings(BaseModel):
     """Description of an aggregated time summary line (hours are appended)."""
     agreement_item_code: str = ""
     """Xero item code for agreement lines (they carry no product); empty = no item code."""
+
+    @field_validator("tax_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for tax_type, rate in value.items():
+            if not Decimal(0) <= rate < Decimal(100):
+                raise ValueError(f"tax_rates.{tax_type} = {rate}: a percentage from 0 to 100")
+        return value
 
     @field_validator("site_url")
     @classmethod
