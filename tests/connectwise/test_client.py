@@ -80,14 +80,15 @@ async def test_paging_reads_every_record_once_in_the_minimum_calls(
     assert all(r.query["orderBy"] == "id asc" for r in lists)
 
 
-async def test_an_exact_multiple_of_the_page_size_costs_one_empty_page_more(
-    sim: ConnectWiseSim, make_accounting: MakeAccounting
+@pytest.mark.parametrize(("links", "calls"), [(True, 2), (False, 3)])
+async def test_an_exact_multiple_of_the_page_size_needs_an_empty_page_only_without_links(
+    sim: ConnectWiseSim, make_accounting: MakeAccounting, links: bool, calls: int
 ) -> None:
     sim.seed(customers=2, invoices=50)
-    sim.link_headers = False
+    sim.link_headers = links
     accounting = make_accounting(page_size=25)
     assert len(await _all_ids(accounting)) == 50
-    assert accounting.client.requests_sent == 3
+    assert accounting.client.requests_sent == calls
 
 
 async def test_records_posted_while_paging_never_shift_a_page(

@@ -62,6 +62,7 @@ class ConnectWiseAccounting:
 
     def __init__(self, client: ConnectWiseClient, settings: ConnectWiseSettings, clock: Clock):
         self.client = client
+        self.settings = settings
         self._location_id = settings.location_id
         self._clock = clock
 

@@ -139,6 +139,7 @@ class ConnectWiseClient:
         if conditions:
             params["conditions"] = conditions
         last_id: int | None = None
+        linked = False
         while True:
             response = await self._request("GET", path, params=params, forward_only=True)
             page = _decode(response, "GET", path)
@@ -163,10 +164,11 @@ class ConnectWiseClient:
                 last_id = numeric[-1]
             link = next_link(response.headers.get("Link", ""))
             if link is not None and page:
+                linked = True
                 params = {**base, **dict(parse_qsl(urlsplit(link).query)), **_kept(conditions)}
                 continue
-            if len(page) < self.page_size or last_id is None:
-                return
+            if linked or len(page) < self.page_size or last_id is None:
+                return  # a server that links its pages sends no next link on the last one
             keyset = Condition("id", ">", last_id)
             params = {**base, "page": 1, "conditions": all_of([conditions or None, keyset])}
 
