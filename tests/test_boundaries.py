@@ -77,9 +77,9 @@ def test_the_simulator_check_sees_a_product_import(tmp_path: Path) -> None:
 
 
 # Which top-level parts of the package each part may import (docs/architecture.md, "Layers").
-# Shared modules (config, clock, logs, and records: the learner and transaction records every
-# layer speaks) may be imported by anyone.
-SHARED = {"config", "clock", "logs", "records"}
+# Shared modules (config and its ConnectWise section, clock, logs, and records: the learner and
+# transaction records every layer speaks) may be imported by anyone.
+SHARED = {"config", "config_connectwise", "clock", "logs", "records"}
 MAY_IMPORT: dict[str, set[str]] = {
     "store": set(),
     "oauth": {"store"},

@@ -22,6 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from xerowatch.config_connectwise import ConnectWiseSettings
+
 CONFIG_ENV = "XEROWATCH_CONFIG"
 DEFAULT_CONFIG_PATH = Path("xerowatch.toml")
 DEFAULT_SCOPES = (
@@ -184,8 +186,9 @@ class FileSourceSettings(Section):
 class SourceSettings(Section):
     """Which student system xerowatch reads learners from."""
 
-    kind: Literal["wisenet", "file"] = "wisenet"
-    """`wisenet` (API) or `file` (CSV exports)."""
+    kind: Literal["wisenet", "file", "connectwise"] = "wisenet"
+    """`wisenet` (API), `file` (CSV exports) or `connectwise` (ConnectWise Manage, see
+    docs/connectwise.md)."""
 
 
 class SyncSettings(Section):
@@ -249,6 +252,7 @@ class Settings(BaseSettings):
     source: SourceSettings = SourceSettings()
     wisenet: WisenetSettings = WisenetSettings()
     file_source: FileSourceSettings = FileSourceSettings()
+    connectwise: ConnectWiseSettings = ConnectWiseSettings()
     sync: SyncSettings = SyncSettings()
     daemon: DaemonSettings = DaemonSettings()
     tui: TuiSettings = TuiSettings()
@@ -327,6 +331,12 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     return f"config error: {key}: {msg} — {fix}{extra}"
 
 
+NOT_WIRED = (
+    "config error: source.kind connectwise is not run by the daemon or sync --once yet — "
+    'use kind = "wisenet" or "file" here; docs/connectwise.md says what ConnectWise parts exist'
+)
+
+
 def check_credentials(settings: Settings) -> None:
     """Refuse (ConfigError) a configuration whose chosen auth modes lack their secret.
 
@@ -344,6 +354,14 @@ def check_credentials(settings: Settings) -> None:
             "config error: xero.client_secret is not set — xero.auth_mode custom_connection "
             "needs it: set XEROWATCH_XERO__CLIENT_SECRET (or [xero] client_secret)"
         )
+    if settings.source.kind == "connectwise":
+        missing = settings.connectwise.missing_credentials()
+        if missing is not None:
+            raise ConfigError(
+                f"config error: connectwise.{missing} is not set — source.kind connectwise needs "
+                f"it: set XEROWATCH_CONNECTWISE__{missing.upper()} (or [connectwise] {missing})"
+            )
+        raise ConfigError(NOT_WIRED)
     if settings.source.kind != "wisenet":
         return
     wisenet = settings.wisenet

@@ -8,7 +8,7 @@ import httpx
 
 from xerowatch import __version__
 from xerowatch.clock import Clock
-from xerowatch.config import Settings
+from xerowatch.config import NOT_WIRED, ConfigError, Settings
 from xerowatch.source.files import FileSource
 from xerowatch.source.port import SourcePort
 from xerowatch.source.wisenet.auth import ApiKeyAuth, WisenetAuth
@@ -23,6 +23,8 @@ def make_source(
     settings: Settings, store: Store, clock: Clock, stack: AsyncExitStack
 ) -> SourcePort:
     """The Wisenet API source or the CSV file source; its HTTP client closes with `stack`."""
+    if settings.source.kind == "connectwise":
+        raise ConfigError(NOT_WIRED)
     if settings.source.kind == "file":
         return FileSource(settings.file_source, clock)
     wisenet = settings.wisenet

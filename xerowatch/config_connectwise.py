@@ -1,0 +1,144 @@
+"""The `[connectwise]` settings section: ConnectWise Manage REST API client and mapping choices.
+
+Kept beside `config.py` (which includes it as `Settings.connectwise`) so that module stays small.
+Secrets come from the environment: `XEROWATCH_CONNECTWISE__PUBLIC_KEY` and `…__PRIVATE_KEY`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+_VERSION = re.compile(r"^20\d\d\.\d{1,2}$")
+_CODEBASE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _check_site(value: str) -> str:
+    from xerowatch.config import check_url
+
+    url = check_url(value).rstrip("/")
+    if url.count("/") > 2:
+        raise ValueError(
+            f"{value!r} must be the site only (e.g. https://api-na.myconnectwise.net); "
+            "the codebase and /apis/3.0 are added by xerowatch"
+        )
+    return url
+
+
+class ConnectWiseSettings(BaseModel):
+    """ConnectWise Manage (PSA) REST API 3.0 client settings and mapping choices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site_url: str = "https://api-na.myconnectwise.net"
+    """Site only: api-na/api-eu/api-au.myconnectwise.net for cloud, your own host on premise."""
+    codebase: str = "v4_6_release"
+    """Path segment before /apis/3.0 (GET /login/companyinfo/{company} names yours)."""
+    company_id: str = ""
+    """The company id typed in the ConnectWise login box."""
+    public_key: SecretStr | None = None
+    """API member public key; prefer XEROWATCH_CONNECTWISE__PUBLIC_KEY."""
+    private_key: SecretStr | None = None
+    """API member private key; prefer XEROWATCH_CONNECTWISE__PRIVATE_KEY."""
+    client_id: str = ""
+    """The integration's clientId GUID from developer.connectwise.com (sent on every request)."""
+    api_version: str = "2025.8"
+    """Pinned API version for the Accept header (application/vnd.connectwise.com+json)."""
+    page_size: int = Field(1000, ge=1, le=1000)
+    """Records per list page (ConnectWise's hard limit is 1,000)."""
+    max_concurrent: int = Field(4, ge=1, le=32)
+    """Requests in flight at once (ConnectWise publishes no quota; 429 Retry-After is honoured)."""
+    timeout_seconds: float = Field(30.0, gt=0)
+    """Per-request timeout."""
+    max_attempts: int = Field(6, ge=1)
+    """Attempts for 429, 5xx and network failures before giving up."""
+    overlap_seconds: int = Field(300, ge=0)
+    """Re-read this window before the lastUpdated cursor so boundary records are never missed."""
+    location_id: int | None = None
+    """Billing location (locationId) this Xero organisation takes; unset = every location."""
+    contact_key: Literal["company_id", "identifier", "account_number"] = "company_id"
+    """What becomes the Xero ContactNumber: the company's numeric id (never changes on rename),
+    its identifier, or its finance account number."""
+    account_codes: dict[str, str] = Field(default_factory=dict)
+    """ConnectWise GL account number → Xero account code; unlisted numbers are used as given."""
+    tax_types: dict[str, str] = Field(default_factory=dict)
+    """ConnectWise tax code (or its xref) → Xero TaxType for taxable lines."""
+    exempt_tax_type: str = "EXEMPTOUTPUT"
+    """Xero TaxType of lines ConnectWise marks not taxable."""
+    tax_rates: dict[str, Decimal] = Field(default_factory=dict)
+    """Xero TaxType → its rate in percent, to know Xero's tax before sending (the exempt type
+    is 0 unless listed)."""
+    rounding_account_code: str = ""
+    """Xero account for a rounding line when Xero's per-line tax differs from ConnectWise's by
+    at most a cent per line; empty = hold such invoices with an alert instead."""
+    time_summary: Literal["account", "account_and_class"] = "account"
+    """How time lines are aggregated into summary lines: per account (and tax), or also per
+    ConnectWise GL class."""
+    time_description: str = "Professional services"
+    """Description of an aggregated time summary line (hours are appended)."""
+    agreement_item_code: str = ""
+    """Xero item code for agreement lines (they carry no product); empty = no item code."""
+
+    @field_validator("tax_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for tax_type, rate in value.items():
+            if not Decimal(0) <= rate < Decimal(100):
+                raise ValueError(f"tax_rates.{tax_type} = {rate}: a percentage from 0 to 100")
+        return value
+
+    @field_validator("site_url")
+    @classmethod
+    def _site(cls, value: str) -> str:
+        return _check_site(value)
+
+    @field_validator("codebase")
+    @classmethod
+    def _codebase(cls, value: str) -> str:
+        value = value.strip().strip("/")
+        if not _CODEBASE.match(value):
+            raise ValueError(f"{value!r} is not a codebase such as v4_6_release or v2025_1")
+        return value
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a GUID: use the clientId issued at "
+                    "developer.connectwise.com (e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6)"
+                ) from None
+        return value
+
+    @field_validator("api_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        value = value.strip()
+        if not _VERSION.match(value):
+            raise ValueError(f"{value!r} is not a ConnectWise release such as 2025.8")
+        return value
+
+    @property
+    def api_base_url(self) -> str:
+        """`https://{site}/{codebase}/apis/3.0`."""
+        return f"{self.site_url}/{self.codebase}/apis/3.0"
+
+    def missing_credentials(self) -> str | None:
+        """Name the first credential the client cannot work without, or None when all are set."""
+        if not self.company_id.strip():
+            return "company_id"
+        if self.public_key is None or not self.public_key.get_secret_value():
+            return "public_key"
+        if self.private_key is None or not self.private_key.get_secret_value():
+            return "private_key"
+        if not self.client_id:
+            return "client_id"
+        return None

@@ -1,0 +1,162 @@
+"""ConnectWise's accounting interface as xerowatch uses it: read unposted, export, post one batch.
+
+The flow accounting links use (Zynk, Wise-Sync, Mobius): list unposted invoices → export them
+(`POST /finance/accounting/export`, GL lines with account numbers, no batch) → create them in
+Xero → `POST /finance/accounting/batches` listing the invoice's GL entry ids, which marks it
+posted. One batch per invoice, named `batch_identifier(...)`, so one bad record never blocks
+another and one record can be un-posted alone by deleting its batch in ConnectWise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from xerowatch.clock import Clock
+from xerowatch.config_connectwise import ConnectWiseSettings
+from xerowatch.source.connectwise.client import ConnectWiseClient
+from xerowatch.source.connectwise.conditions import Condition, all_of, updated_since
+from xerowatch.source.connectwise.errors import ConnectWiseError
+from xerowatch.source.connectwise.models import (
+    Company,
+    CompanyContact,
+    CwModel,
+    GLExport,
+    UnpostedInvoice,
+)
+from xerowatch.source.port import SourceError
+
+UNPOSTED_INVOICES = "/finance/accounting/unpostedinvoices"
+EXPORT = "/finance/accounting/export"
+BATCHES = "/finance/accounting/batches"
+COMPANIES = "/company/companies"
+CONTACTS = "/company/contacts"
+BATCH_ID_MAX = 50
+
+M = TypeVar("M", bound=CwModel)
+
+
+def batch_identifier(invoice_number: str, invoice_id: int) -> str:
+    """`XW-I{invoice number}-{id}`, at most 50 characters: one stable batch per invoice."""
+    suffix = f"-{invoice_id}"
+    head = f"XW-I{invoice_number}"[: BATCH_ID_MAX - len(suffix)]
+    return head + suffix
+
+
+def _parse(model: type[M], item: Any, what: str) -> M:
+    try:
+        return model.model_validate(item)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SourceError(
+            f"ConnectWise {what}: field {where!r} {first['msg'].lower()}", transient=False
+        ) from None
+
+
+class ConnectWiseAccounting:
+    """Reads and posts invoices through the accounting interface; reads their companies."""
+
+    def __init__(self, client: ConnectWiseClient, settings: ConnectWiseSettings, clock: Clock):
+        self.client = client
+        self.settings = settings
+        self._location_id = settings.location_id
+        self._clock = clock
+
+    async def system_info(self) -> dict[str, Any]:
+        """`GET /system/info`: the connectivity check (version, isCloud, time zone)."""
+        body = await self.client.get_json("/system/info")
+        if not isinstance(body, dict):
+            raise SourceError("ConnectWise GET /system/info: expected an object", transient=True)
+        return body
+
+    async def unposted_invoices(
+        self, since: dt.datetime | None
+    ) -> AsyncIterator[list[UnpostedInvoice]]:
+        """Unposted invoices of our billing location changed at or after `since`, by page."""
+        location = Condition("locationId", "=", self._location_id) if self._location_id else None
+        conditions = all_of([updated_since(since), location])
+        async for page in self.client.pages(UNPOSTED_INVOICES, conditions):
+            yield [_parse(UnpostedInvoice, item, f"GET {UNPOSTED_INVOICES}") for item in page]
+
+    async def export_invoices(self, invoices: Sequence[UnpostedInvoice], *, batch: str) -> GLExport:
+        """Export the GL lines of `invoices` without posting them (no batch is created).
+
+        `thruDate` is a day after the latest invoice date (and after now): ConnectWise leaves
+        out invoices dated after it, and evaluates it in its server's time zone.
+        """
+        latest = max(
+            [self._clock.now(), *(i.invoice_date for i in invoices if i.invoice_date)],
+            key=lambda d: d if d.tzinfo else d.replace(tzinfo=dt.UTC),
+        )
+        body = {
+            "batchIdentifier": batch,
+            "thruDate": (latest + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "summarizeInvoices": "Detailed",
+            "exportInvoicesFlag": True,
+            "includedInvoiceIds": [i.id for i in invoices],
+            "exportExpensesFlag": False,
+            "exportProductsFlag": False,
+        }
+        if self._location_id:
+            body["locationId"] = self._location_id
+        answer = await self.client.post_json(EXPORT, body)
+        return _parse(GLExport, answer or {}, f"POST {EXPORT}")
+
+    async def post_invoice(self, batch: str, gl_entry_ids: Sequence[str]) -> None:
+        """Mark one invoice posted: a batch of its GL entry ids. Safe to repeat.
+
+        A repeat (after an answer lost in flight) finds the batch already there and is done.
+        """
+        if not gl_entry_ids:
+            raise SourceError(
+                f"ConnectWise batch {batch}: the invoice has no GL entry ids — fix its GL "
+                "mapping in ConnectWise, reopen and close it, then retry",
+                transient=False,
+            )
+        body = {
+            "batchIdentifier": batch,
+            "exportInvoicesFlag": True,
+            "exportExpensesFlag": False,
+            "exportProductsFlag": False,
+            "processedRecordIds": [int(i) if i.isdigit() else i for i in gl_entry_ids],
+        }
+        try:
+            await self.client.post_json(BATCHES, body)
+        except ConnectWiseError as exc:
+            if exc.status == 400 and exc.duplicate and await self.batch_exists(batch):
+                return
+            raise
+
+    async def batch_exists(self, batch: str) -> bool:
+        """Whether a batch with this identifier exists (posted, or posted and closed)."""
+        conditions = str(Condition("batchIdentifier", "=", batch))
+        return await self.client.count(BATCHES, conditions) > 0
+
+    async def company(self, company_id: int) -> Company | None:
+        """One company, or None when it is gone."""
+        try:
+            body = await self.client.get_json(f"{COMPANIES}/{company_id}")
+        except ConnectWiseError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(Company, body, f"GET {COMPANIES}/{company_id}")
+
+    async def contact(self, contact_id: int) -> CompanyContact | None:
+        """One contact (a company's primary or billing contact), or None when it is gone."""
+        try:
+            body = await self.client.get_json(f"{CONTACTS}/{contact_id}")
+        except ConnectWiseError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(CompanyContact, body, f"GET {CONTACTS}/{contact_id}")
+
+    async def changed_companies(self, since: dt.datetime | None) -> AsyncIterator[list[Company]]:
+        """Companies changed at or after `since` (None = all), by page."""
+        async for page in self.client.pages(COMPANIES, all_of([updated_since(since)])):
+            yield [_parse(Company, item, f"GET {COMPANIES}") for item in page]
