@@ -11,7 +11,7 @@ import logging
 
 from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime, webhook_events
-from xerowatch.store.active_tenants import active_tenants
+from xerowatch.store.tenants import active_tenants
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.directory_sync import refresh_directory
 from xerowatch.sync.failures import (
