@@ -1,5 +1,5 @@
-"""One push builds each learner's candidate once: one validation, mapping and hash per learner,
-and one read of its link, its stored record and its job per chunk."""
+"""One push builds each learner's candidate once (one validation, mapping and hash per learner;
+one read of its link, stored record and job per chunk) and commits per chunk, not per learner."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import pytest
 
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
-from xerowatch.store import jobs, learners, links
+from xerowatch.store import alerts, jobs, learners, links
 from xerowatch.sync import push
+from xerowatch.sync.ingest import VALIDATION_ALERT
 from xerowatch.sync.mapping import contact_hash, to_contact
+from xerowatch.sync.push_results import PushSummary
 from xerowatch.sync.validation import validate
 
 LEARNERS = 10
@@ -115,3 +117,41 @@ async def test_a_push_of_unchanged_learners_maps_and_hashes_each_once_and_calls_
     assert summary.calls == 0
     assert _totals(counters) == EXPECTED
     assert (await links.count_by_state(env.rt.store, env.tenant_id)) == {"synced": LEARNERS}
+
+
+async def _commits_during_push(env: Env) -> tuple[int, PushSummary]:
+    statements: list[str] = []
+    await env.rt.store.conn.set_trace_callback(statements.append)
+    try:
+        summary = await env.rt.engine.push(env.tenant)
+    finally:
+        await env.rt.store.conn.set_trace_callback(None)  # type: ignore[arg-type]  # stops it
+    return statements.count("COMMIT"), summary
+
+
+async def test_a_chunk_of_invalid_learners_is_one_commit_not_two_a_learner(env: Env) -> None:
+    env.source.put(*(learner(f"V{i:02d}", email=None) for i in range(20)))
+    await env.rt.engine.ingest_source()  # parked invalid, with an alert each
+    pairs = [(f"V{i:02d}", f"src-V{i:02d}") for i in range(20)]
+    await links.mark_many_pending(env.rt.store, env.tenant_id, pairs)  # e.g. `retry --all`
+
+    commits, summary = await _commits_during_push(env)
+
+    assert (summary.blocked, summary.calls) == (20, 0)
+    assert commits == 2  # queueing unlinked learners, then the one chunk
+    assert (await links.count_by_state(env.rt.store, env.tenant_id)) == {"invalid": 20}
+    invalid = await alerts.open_alerts(env.rt.store, type_=VALIDATION_ALERT)
+    assert sorted(a.record for a in invalid) == [ref for ref, _ in pairs]
+
+
+@pytest.mark.parametrize("count", [10, 30])
+async def test_the_commits_of_a_push_do_not_grow_with_its_learners(env: Env, count: int) -> None:
+    env.source.put(*(learner(f"W{i:02d}") for i in range(count)))
+    await env.rt.engine.ingest_source()
+
+    commits, summary = await _commits_during_push(env)
+
+    assert summary.created == count
+    # Queueing, the chunk's checks, the directory page, the plan, the batch's outbox rows and
+    # its results, and each of the 2 calls' quota journal row: none per learner (was 36 at 30).
+    assert commits == 8
