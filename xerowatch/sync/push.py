@@ -155,20 +155,12 @@ async def push_contacts(
     directory_read = False
     carried: list[PlannedWrite] = []
     for start in range(0, len(refs), PUSH_CHUNK):
-        async with store.batch():
-            candidates = await build_candidates(
-                ctx, tenant.tenant_id, refs[start : start + PUSH_CHUNK], summary
-            )
-            candidates = await skip_unchanged(ctx, tenant.tenant_id, candidates, summary)
-        if not candidates:
+        chunk = refs[start : start + PUSH_CHUNK]
+        if not await _plan_chunk(
+            ctx, tenant, chunk, summary, lane, carried, read=not directory_read
+        ):
             continue
-        if not directory_read:
-            refreshed = await refresh_directory(ctx, tenant, lane=lane)
-            directory_read = True
-            if refreshed.relinked:  # a merge in Xero moved links read before the read
-                candidates = await refresh_links(ctx, tenant.tenant_id, candidates)
-        async with store.batch():
-            carried.extend((await _plan(ctx, tenant.tenant_id, candidates, summary)).writes)
+        directory_read = True
         full = len(carried) - len(carried) % ctx.settings.batch_size
         if not await _write(ctx, tenant, carried[:full], summary, lane):
             summary.retrying += len(carried) - full + max(0, len(refs) - start - PUSH_CHUNK)
@@ -178,6 +170,35 @@ async def push_contacts(
         await _write(ctx, tenant, carried, summary, lane)
     summary.calls = ctx.calls.total - before
     return summary
+
+
+async def _plan_chunk(
+    ctx: EngineContext,
+    tenant: TenantRef,
+    refs: list[str],
+    summary: PushSummary,
+    lane: Lane,
+    into: list[PlannedWrite],
+    *,
+    read: bool,
+) -> bool:
+    """Check, skip and plan one chunk into `into` (reading the directory first if `read`).
+
+    False when no learner of the chunk needed the directory. The chunk's candidates end with
+    this call and only the planned writes outlive it: one chunk's learners are in memory.
+    """
+    async with ctx.store.batch():
+        candidates = await build_candidates(ctx, tenant.tenant_id, refs, summary)
+        candidates = await skip_unchanged(ctx, tenant.tenant_id, candidates, summary)
+    if not candidates:
+        return False
+    if read:
+        refreshed = await refresh_directory(ctx, tenant, lane=lane)
+        if refreshed.relinked:  # a merge in Xero moved links read before the read
+            candidates = await refresh_links(ctx, tenant.tenant_id, candidates)
+    async with ctx.store.batch():
+        into.extend((await _plan(ctx, tenant.tenant_id, candidates, summary)).writes)
+    return True
 
 
 async def _write(
