@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from bench.existing_org import cpu_s
 from bench.measure import PhaseResult
 from bench.rig import RigOptions, make_sims, open_rig
-from xerowatch.source.port import SourceAddress, SourceLearner
+from xerowatch.records import SourceAddress, SourceLearner
 from xerowatch.store import learners, links
 from xerowatch.sync.ingest import learner_hash
 from xerowatch.sync.push import push_contacts
