@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from xerowatch.source.port import SourceAuthError, SourceError
+from xerowatch.source.port import SourceAuthError, SourceBudgetRefused, SourceError
 from xerowatch.store import alerts, jobs, transactions
 from xerowatch.store.history import HistoryEntry, add_entries
 from xerowatch.store.transactions import PendingWrite
@@ -27,6 +27,8 @@ class WritebackSummary:
     failed: int = 0
     paused: str | None = None
     """Why the pass stopped early: the source refused the credential."""
+    budget_refused: str | None = None
+    """Why the pass stopped early: the source's request budget is spent (nothing was sent)."""
 
 
 async def write_back(ctx: EngineContext, *, chunk: int = 500) -> WritebackSummary:
@@ -37,7 +39,7 @@ async def write_back(ctx: EngineContext, *, chunk: int = 500) -> WritebackSummar
         pending = await transactions.pending_writes(ctx.store, limit=chunk, due_at=due)
         for item in pending:
             await _write_one(ctx, item, summary)
-            if summary.paused:  # every other write would be refused the same way
+            if summary.paused or summary.budget_refused:  # the rest would be refused alike
                 return summary
             if summary.written == 1:
                 await alerts.resolve_alerts(ctx.store, record="", types=(SOURCE_AUTH_ALERT,))
@@ -72,6 +74,14 @@ async def _write_one(ctx: EngineContext, item: PendingWrite, summary: WritebackS
         log.warning("write-backs paused: %s", exc)
         await source_auth_failed(ctx, exc)
         summary.paused = str(exc)
+        return
+    except SourceBudgetRefused as exc:
+        # Nothing was sent: give the attempt back and leave the job due, with no history row,
+        # retry or alert; the pass stops because every other write would be refused alike.
+        async with ctx.store.transaction() as conn:
+            await jobs.hold(conn, item.tenant_id, JOB_KIND, [key], error=str(exc))
+        log.info("write-backs wait for the source's budget: %s", exc)
+        summary.budget_refused = str(exc)
         return
     except SourceError as exc:
         await _failed(ctx, item, key, exc, exc.transient)

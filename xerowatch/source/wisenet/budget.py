@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol
 import anyio
 
 from xerowatch.clock import Clock
-from xerowatch.source.port import SourceBudget, SourceError
+from xerowatch.source.port import SourceBudget, SourceBudgetRefused
 
 log = logging.getLogger(__name__)
 
@@ -175,18 +175,18 @@ class RequestBudget:
         limit = self.daily_quota if purpose == "write" else self.daily_quota - self.write_reserve
         if used + 1 <= limit:
             return
-        wait_hours = self._seconds_until_freed(used + 1 - limit) / 3600
+        wait = self._seconds_until_freed(used + 1 - limit)
         if purpose == "write":
-            raise SourceError(
+            raise SourceBudgetRefused(
                 f"Wisenet daily quota spent: {used} of {self.daily_quota} requests used in the "
-                f"last 24 h; write-backs resume in about {wait_hours:.1f} h",
-                transient=True,
+                f"last 24 h; write-backs resume in about {wait / 3600:.1f} h",
+                resume_in_seconds=wait,
             )
-        raise SourceError(
+        raise SourceBudgetRefused(
             f"Wisenet daily budget for polling spent: {used} of {self.daily_quota} requests used "
             f"in the last 24 h and the last {self.write_reserve} are kept for write-backs; polling "
-            f"resumes in about {wait_hours:.1f} h (raise [wisenet] daily_quota on a Full licence)",
-            transient=True,
+            f"resumes in about {wait / 3600:.1f} h (raise [wisenet] daily_quota on a Full licence)",
+            resume_in_seconds=wait,
         )
 
     def _count(self) -> bool:
