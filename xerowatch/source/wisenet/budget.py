@@ -8,8 +8,10 @@ between, so however the network delays each request, no N+1 of them reach it wit
 
 Wisenet does not say when its daily quota resets, so the quota is counted over a rolling 24 hours:
 whatever the server's boundary, the requests it has counted "today" are never more than the
-requests made in the last 24 hours. A share of the quota is kept back for write-backs: polls stop
-first, write-backs stop just before the quota runs out.
+requests made in the last 24 hours. A share of the quota (`read_reserve_share`, 20 % by default)
+is kept for reading learners: write-backs stop when only the reserve is left, so a backlog of
+write-backs can never starve learner polling (a new learner still reaches Xero the same day).
+Reads may use the whole quota.
 
 The day's counts are kept per wall-clock minute and, given a `BudgetLedger`, saved every few
 requests and on `flush()`, so a restart does not forget what the day has used (a crash forgets at
@@ -61,16 +63,16 @@ class RequestBudget:
         *,
         daily_quota: int,
         requests_per_second: float,
-        write_reserve_share: float = 0.1,
+        read_reserve_share: float = 0.2,
         min_poll_seconds: float = 1.0,
         ledger: BudgetLedger | None = None,
     ) -> None:
-        if not 0.0 <= write_reserve_share < 1.0:
-            raise ValueError("write_reserve_share must be in [0, 1)")
+        if not 0.0 <= read_reserve_share < 1.0:
+            raise ValueError("read_reserve_share must be in [0, 1)")
         self._clock = clock
         self.daily_quota = daily_quota
         self.rate = requests_per_second
-        self.write_reserve = math.ceil(daily_quota * write_reserve_share)
+        self.read_reserve = math.ceil(daily_quota * read_reserve_share)
         self._min_poll_seconds = min_poll_seconds
         self._window_size = max(1, int(requests_per_second))
         self._window_seconds = self._window_size / requests_per_second
@@ -155,7 +157,7 @@ class RequestBudget:
 
     def _suggested_poll_seconds(self) -> float:
         cost = max(1.0, self._poll_cost)
-        available = self.daily_quota - self.write_reserve - self.used
+        available = self.daily_quota - self.used
         if available >= cost:
             # Every request stays in the window for 24 h: this pace never exhausts the reads.
             return max(self._min_poll_seconds, cost * DAY_SECONDS / available)
@@ -170,22 +172,28 @@ class RequestBudget:
                 return (minute + 1) * _BUCKET_SECONDS + DAY_SECONDS - now
         return float(DAY_SECONDS)
 
+    @property
+    def write_limit(self) -> int:
+        """Requests in 24 h after which write-backs stop (the rest is kept for reads)."""
+        return self.daily_quota - self.read_reserve
+
     def _check_quota(self, purpose: Purpose) -> None:
         used = self.used
-        limit = self.daily_quota if purpose == "write" else self.daily_quota - self.write_reserve
+        limit = self.write_limit if purpose == "write" else self.daily_quota
         if used + 1 <= limit:
             return
         wait = self._seconds_until_freed(used + 1 - limit)
         if purpose == "write":
             raise SourceBudgetRefused(
-                f"Wisenet daily quota spent: {used} of {self.daily_quota} requests used in the "
-                f"last 24 h; write-backs resume in about {wait / 3600:.1f} h",
+                f"Wisenet daily budget for write-backs spent: {used} of {self.daily_quota} "
+                f"requests used in the last 24 h and the last {self.read_reserve} are kept for "
+                f"reading learners; write-backs resume in about {wait / 3600:.1f} h",
                 resume_in_seconds=wait,
             )
         raise SourceBudgetRefused(
-            f"Wisenet daily budget for polling spent: {used} of {self.daily_quota} requests used "
-            f"in the last 24 h and the last {self.write_reserve} are kept for write-backs; polling "
-            f"resumes in about {wait / 3600:.1f} h (raise [wisenet] daily_quota on a Full licence)",
+            f"Wisenet daily quota spent: {used} of {self.daily_quota} requests used in the last "
+            f"24 h; polling resumes in about {wait / 3600:.1f} h (raise [wisenet] daily_quota on "
+            "a Full licence)",
             resume_in_seconds=wait,
         )
 
