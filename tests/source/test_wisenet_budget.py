@@ -14,7 +14,13 @@ from xerowatch.clock import FakeClock
 from xerowatch.sim.wisenet import WisenetSim
 from xerowatch.source.port import SourceBudgetRefused
 from xerowatch.source.wisenet import build_wisenet_source
-from xerowatch.source.wisenet.budget import DAY_SECONDS, BudgetLedger, RequestBudget
+from xerowatch.source.wisenet.budget import (
+    DAY_SECONDS,
+    RTT_MARGIN_SECONDS,
+    RTT_SAMPLES,
+    BudgetLedger,
+    RequestBudget,
+)
 from xerowatch.source.wisenet.budget_ledger import StoreBudgetLedger
 from xerowatch.store.db import open_store
 
@@ -250,6 +256,32 @@ async def test_a_request_holds_its_place_until_a_window_after_its_answer() -> No
         await budget.acquire()
     async with budget.request("write"):  # the slow one counts until 0.5 + 1.0 s
         assert clock.monotonic() == pytest.approx(1.5)
+
+
+async def window_after_a_slow_request(clock: FakeClock, budget: RequestBudget) -> float:
+    """One 300 ms request, nine more at its answer: when the eleventh may go, from the send."""
+    clock.advance(2.0)  # an empty window
+    start = clock.monotonic()
+    async with budget.request("write"):
+        await clock.sleep(0.3)
+    for _ in range(9):
+        await budget.acquire()
+    await budget.acquire()
+    return clock.monotonic() - start
+
+
+async def test_the_fastest_round_trip_is_credited_once_enough_are_measured() -> None:
+    clock = FakeClock()
+    budget = make(clock)
+    # Unmeasured: the slow request counts until a window after its answer.
+    assert await window_after_a_slow_request(clock, budget) == pytest.approx(1.3)
+    for _ in range(RTT_SAMPLES):
+        async with budget.request("write"):
+            await clock.sleep(0.3)  # a steady 300 ms round trip
+    # The server saw it no earlier than the fastest round trip (less a margin) before its answer.
+    assert await window_after_a_slow_request(clock, budget) == pytest.approx(
+        1.0 + RTT_MARGIN_SECONDS
+    )
 
 
 async def test_a_full_window_of_requests_in_flight_waits_for_an_answer() -> None:

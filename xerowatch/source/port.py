@@ -105,3 +105,12 @@ class SourcePort(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+@runtime_checkable
+class WriteFingerprinter(Protocol):
+    """A source that can say what a write-back would send, so an unchanged one is not re-sent."""
+
+    def write_fingerprint(self, tx: SourceTransaction) -> str | None:
+        """A digest of the request `write_transaction(tx)` would make (None: cannot tell)."""
+        ...
