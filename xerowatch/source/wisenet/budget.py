@@ -259,7 +259,12 @@ class RequestBudget:
         if self._ledger is None:
             return
         self._expire()
-        state = {"minutes": [[minute, count] for minute, count in self._minutes]}
+        state = {
+            "minutes": [[minute, count] for minute, count in self._minutes],
+            # For the backlog forecast `status` shows without asking the daemon.
+            "daily_quota": self.daily_quota,
+            "write_limit": self.write_limit,
+        }
         try:
             await self._ledger.save(state)
         except Exception as exc:  # the budget must work without its ledger
