@@ -132,7 +132,12 @@ class RequestBudget:
         async with self._lock:
             if not self._loaded:
                 await self._load()
-            self._check_quota(purpose)
+            try:
+                self._check_quota(purpose)
+            except SourceBudgetRefused:
+                if self._unsaved:  # the day as it stands: what `status` forecasts from
+                    await self._save()
+                raise
             while True:
                 now = self._clock.monotonic()
                 while self._sent and now - self._sent[0] >= self._window_seconds:
