@@ -78,8 +78,9 @@ async def write_back(
         fresh = [item for item in pending if (item.tenant_id, _key(item)) not in seen]
         for start in range(0, len(fresh), batch):
             part = fresh[start : start + batch]
+            probe = not seen  # the pass's first write goes alone: a refusal costs one request
             seen.update((item.tenant_id, _key(item)) for item in part)
-            await _write_batch(ctx, part, summary)
+            await _write_batch(ctx, part, summary, probe=probe)
             if summary.paused or summary.budget_refused:  # the rest would be refused alike
                 return summary
         if len(pending) < chunk or not fresh:
@@ -106,7 +107,7 @@ def alert_record(item: PendingWrite) -> str:
 
 
 async def _write_batch(
-    ctx: EngineContext, items: list[PendingWrite], summary: WritebackSummary
+    ctx: EngineContext, items: list[PendingWrite], summary: WritebackSummary, *, probe: bool
 ) -> None:
     fingerprint: Callable[..., str | None] | None = None
     if isinstance(ctx.source, WriteFingerprinter):
@@ -129,14 +130,24 @@ async def _write_batch(
                     for item, sent in to_send
                 ],
             )
-    outcomes = await _send_all(ctx, [item for item, _ in to_send])
+    outcomes = await _send_all(ctx, [item for item, _ in to_send], probe=probe)
     await _record(ctx, outcomes, unchanged, summary)
 
 
-async def _send_all(ctx: EngineContext, items: list[PendingWrite]) -> list[_Outcome]:
-    """Send with up to `writeback_concurrency` writers; after a refusal nobody starts another."""
+async def _send_all(
+    ctx: EngineContext, items: list[PendingWrite], *, probe: bool
+) -> list[_Outcome]:
+    """Send with up to `writeback_concurrency` writers; after a refusal nobody starts another.
+
+    With `probe`, the first write goes alone, so a refused credential costs one request per
+    pass rather than one per writer.
+    """
     outcomes = [_Outcome(item) for item in items]
     work = iter(outcomes)  # shared: each outcome is taken by exactly one writer
+    if probe and outcomes:
+        await _send_one(ctx, next(work))
+        if outcomes[0].state == "held":
+            return outcomes
     stop = anyio.Event()
 
     async def writer() -> None:
