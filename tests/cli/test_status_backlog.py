@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 
 from xerowatch.clock import SystemClock
-from xerowatch.source.port import SourceTransaction
+from xerowatch.records import SourceTransaction
 from xerowatch.source.wisenet.budget import RequestBudget
 from xerowatch.source.wisenet.budget_ledger import StoreBudgetLedger
 from xerowatch.store.db import open_store

@@ -10,7 +10,7 @@ import pytest
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
 from tests.sync.wisenet_world import World, wisenet_world
-from xerowatch.source.port import SourceTransaction
+from xerowatch.records import SourceTransaction
 from xerowatch.store import transactions
 from xerowatch.sync.online_urls import fetch_online_url
 from xerowatch.sync.writeback import write_back
