@@ -13,7 +13,7 @@ from typing import Literal
 from xerowatch.clock import Clock
 from xerowatch.sim.wisenet import WisenetSim
 from xerowatch.sim.xero import XeroSim
-from xerowatch.sync.context import CallCounter
+from xerowatch.sync.engine_deps import CallCounter
 
 XERO_MINUTE_LIMIT = 60
 """Xero's published per-tenant calls per minute."""

@@ -36,7 +36,7 @@ from xerowatch.source.port import SourcePort
 from xerowatch.source.wisenet import build_wisenet_source
 from xerowatch.source.wisenet.budget_ledger import StoreBudgetLedger
 from xerowatch.store.db import open_store
-from xerowatch.sync.context import CallCounter
+from xerowatch.sync.engine_deps import CallCounter
 from xerowatch.wiring import Runtime, connect_custom_connection, open_runtime
 from xerowatch.xero.transport import TenantRef
 

@@ -18,8 +18,8 @@ from xerowatch.store.db import Store, open_store
 from xerowatch.store.tenants import Tenant, tenants_of_connection, upsert_tenants
 from xerowatch.store.token_store import StoreTokens
 from xerowatch.sync.backoff import JobBackoff
-from xerowatch.sync.context import SOURCE_WORDS, CallCounter, EngineContext
 from xerowatch.sync.engine import SyncEngine
+from xerowatch.sync.engine_deps import SOURCE_WORDS, CallCounter, EngineDeps
 from xerowatch.sync.quota_journal import StoreWindowJournal, restore_windows
 from xerowatch.xero.auth import XeroTokenManager
 from xerowatch.xero.client import XeroClient
@@ -127,7 +127,7 @@ async def open_runtime(
             source = build_source(settings, store, clock, stack)
             stack.push_async_callback(source.aclose)
         store.source_label = SOURCE_WORDS.get(source.name, store.source_label)
-        ctx = EngineContext(
+        ctx = EngineDeps(
             store=store,
             xero=xero,
             source=source,

@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 
 from tests.store.test_overview import _tenant
-from xerowatch.store import live, resyncs, runtime
+from xerowatch.store import live, resyncs, runtime_state
 from xerowatch.store.db import open_store
 from xerowatch.store.live import LiveLoop, LiveSourceBudget, LiveState, LiveTenantQuota
 
@@ -20,7 +20,7 @@ async def _fill(path: Path, *, daemon: bool) -> None:
     store = await open_store(path)
     try:
         await _tenant(store, "tenant-abc-123", "Demo RTO")
-        await runtime.set_paused(store, True)
+        await runtime_state.set_paused(store, True)
         for _ in range(2):
             await resyncs.create(
                 store,

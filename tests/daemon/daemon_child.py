@@ -13,7 +13,7 @@ import anyio
 
 from xerowatch.clock import SystemClock
 from xerowatch.config import load_settings
-from xerowatch.daemon.runner import DaemonContext, DaemonRunner
+from xerowatch.daemon.runner import DaemonRunner, LoopServices
 from xerowatch.daemon.supervisor import LoopSpec
 from xerowatch.logs import setup_logging
 from xerowatch.store.db import open_store
@@ -38,7 +38,7 @@ async def serve(config: Path) -> int:
         say(f"iteration-end {count}")
         return None
 
-    def loops(context: DaemonContext) -> list[LoopSpec]:
+    def loops(context: LoopServices) -> list[LoopSpec]:
         say(f"generation poll_seconds={context.settings.sync.poll_seconds}")
         return [LoopSpec("work", work, interval=0.05)]
 

@@ -20,7 +20,7 @@ from xerowatch.clock import Clock, FakeClock
 from xerowatch.config import Settings
 from xerowatch.daemon.engine_host import EngineHost
 from xerowatch.daemon.metrics import CallMetrics
-from xerowatch.daemon.runner import DaemonContext
+from xerowatch.daemon.runner import LoopServices
 from xerowatch.sim.xero import XeroSim, XeroSimConfig
 from xerowatch.store.db import Store, open_store
 from xerowatch.wiring import Runtime, connect_custom_connection, open_runtime
@@ -120,9 +120,9 @@ class EngineWorld:
 
     def context(
         self, settings: Settings | None = None, wake: Callable[[str], None] | None = None
-    ) -> DaemonContext:
+    ) -> LoopServices:
         """What the runner hands the loops factory."""
-        return DaemonContext(
+        return LoopServices(
             settings=settings or self.settings,
             store=self.store,
             clock=self.clock,

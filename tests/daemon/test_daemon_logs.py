@@ -14,7 +14,7 @@ from xerowatch.clock import FakeClock
 from xerowatch.config import Settings
 from xerowatch.daemon.lease import DaemonLease
 from xerowatch.daemon.notify import SystemdNotifier
-from xerowatch.daemon.runner import EXIT_OK, DaemonContext, DaemonRunner
+from xerowatch.daemon.runner import EXIT_OK, DaemonRunner, LoopServices
 from xerowatch.daemon.supervisor import LoopSpec
 from xerowatch.logs import setup_logging
 from xerowatch.store.db import Store
@@ -57,7 +57,7 @@ async def test_a_failing_loop_logs_one_line_per_event_with_secrets_redacted_text
     setup_logging(level="INFO", json_lines=False)  # as `xerowatch run` does
     stderr = Stderr(capsys)
 
-    def factory(context: DaemonContext) -> list[LoopSpec]:
+    def factory(context: LoopServices) -> list[LoopSpec]:
         return [LoopSpec(f"refresh_{context.settings.daemon.log_json}", failing, 1.0)]
 
     as_json = Settings(store={"path": store.path}, daemon={"log_json": True})

@@ -33,7 +33,7 @@ from xerowatch.daemon.webhooks import (
 )
 from xerowatch.records import SourceLearner
 from xerowatch.source.port import SourceError
-from xerowatch.store import commands, jobs, learners, links, runtime
+from xerowatch.store import command_queue, jobs, learners, links, runtime_state
 from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
 from xerowatch.xero.errors import XeroError
 
@@ -94,14 +94,14 @@ async def test_a_command_claimed_before_any_loop_opened_the_engine_is_carried_ou
 ) -> None:
     wiring = EngineWiring(world.host())
     wiring.loops_factory(world.context())  # the generation exists; no loop has run yet
-    await commands.enqueue(world.store, "pause")
-    command = await commands.claim_next(world.store)
+    await command_queue.enqueue(world.store, "pause")
+    command = await command_queue.claim_next(world.store)
     assert command is not None
 
     result = await wiring.executor(command)
 
     assert result == "paused all tenants"
-    assert await runtime.is_paused(world.store)
+    assert await runtime_state.is_paused(world.store)
 
 
 async def test_a_tenant_connected_while_running_gets_loops_and_a_disconnected_one_loses_them(
@@ -109,7 +109,7 @@ async def test_a_tenant_connected_while_running_gets_loops_and_a_disconnected_on
 ) -> None:
     first = world.tenant.tenant_id
     second = "0d3c9a51-7a0c-4c1e-9d62-9a3b1f2c4e77"
-    await runtime.set_paused(world.store, True, second)  # its loops run, but call nobody
+    await runtime_state.set_paused(world.store, True, second)  # its loops run, but call nobody
     runner = daemon(world, EngineWiring(world.host()))
     codes: list[int] = []
     async with anyio.create_task_group() as tg:

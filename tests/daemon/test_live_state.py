@@ -1,4 +1,4 @@
-"""The daemon publishes its live state for attached dashboards; the dashboard's commands."""
+"""The daemon publishes its live state for attached dashboards; the dashboard's command_queue."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.sync.memory_source import learner
 from xerowatch.daemon.engine_loops import EngineWiring
 from xerowatch.daemon.live_publisher import PUBLISHER_LOOP, LivePublisher, build_live_state
 from xerowatch.daemon.supervisor import LoopHealth
-from xerowatch.store import commands, live, overview, resyncs, runtime
+from xerowatch.store import command_queue, live, overview, resyncs, runtime_state
 from xerowatch.store.db import Store
 from xerowatch.store.live import LiveState
 from xerowatch.sync.commands import COMMANDS, CommandError
@@ -107,8 +107,8 @@ async def test_the_publisher_writes_only_when_something_changed(world: EngineWor
 
 
 async def _run(wiring: EngineWiring, store: Store, kind: str, args: dict[str, object]) -> str:
-    await commands.enqueue(store, kind, args)
-    command = await commands.claim_next(store)
+    await command_queue.enqueue(store, kind, args)
+    command = await command_queue.claim_next(store)
     assert command is not None
     return await wiring.executor(command)
 
@@ -119,7 +119,7 @@ async def test_sync_now_wakes_every_syncing_loop(world: EngineWorld) -> None:
     wiring.loops_factory(world.context(wake=woken.append))
     assert await _run(wiring, world.store, "sync_now", {}) == "sync started"
     assert woken == list(COMMANDS["sync_now"].wakes)
-    await runtime.set_paused(world.store, True)
+    await runtime_state.set_paused(world.store, True)
     assert "resume first" in await _run(wiring, world.store, "sync_now", {})
 
 

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from xerowatch.clock import FakeClock
 from xerowatch.config import DaemonSettings
-from xerowatch.daemon.http import build_app
+from xerowatch.daemon.http_routes import build_app
 from xerowatch.daemon.metrics import CallMetrics, MetricsSource
 from xerowatch.daemon.supervisor import LoopHealth
 from xerowatch.store.alerts import raise_alert

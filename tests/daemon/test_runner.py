@@ -21,11 +21,11 @@ from xerowatch.daemon.runner import (
     EXIT_FAILURE,
     EXIT_LEASE_HELD,
     EXIT_OK,
-    DaemonContext,
     DaemonRunner,
+    LoopServices,
 )
 from xerowatch.daemon.supervisor import LoopSpec
-from xerowatch.store import commands
+from xerowatch.store import command_queue
 from xerowatch.store.db import Store
 
 
@@ -36,7 +36,7 @@ def settings_for(store: Store, **sections: Any) -> Settings:
 def make_runner(
     store: Store,
     clock: FakeClock,
-    factory: Callable[[DaemonContext], Sequence[LoopSpec]],
+    factory: Callable[[LoopServices], Sequence[LoopSpec]],
     settings: Settings | None = None,
     **options: Any,
 ) -> DaemonRunner:
@@ -189,7 +189,7 @@ async def test_reload_rebuilds_the_loops_with_the_new_settings(
 ) -> None:
     seen: list[float] = []
 
-    def factory(ctx: DaemonContext) -> list[LoopSpec]:
+    def factory(ctx: LoopServices) -> list[LoopSpec]:
         seen.append(ctx.settings.sync.poll_seconds)
         return [LoopSpec("poll_source", idle_loop(), ctx.settings.sync.poll_seconds)]
 
@@ -223,8 +223,8 @@ async def test_reload_rebuilds_the_loops_with_the_new_settings(
 async def test_commands_are_executed_and_interrupted_ones_resumed(
     store: Store, clock: FakeClock
 ) -> None:
-    interrupted = await commands.enqueue(store, "pause")
-    assert await commands.claim_next(store) is not None  # a crashed daemon's leftover
+    interrupted = await command_queue.enqueue(store, "pause")
+    assert await command_queue.claim_next(store) is not None  # a crashed daemon's leftover
     done: list[int] = []
 
     async def executor(command: CommandRow) -> str:
@@ -235,7 +235,7 @@ async def test_commands_are_executed_and_interrupted_ones_resumed(
     codes: list[int] = []
     async with anyio.create_task_group() as tg:
         await serve_in(tg, runner, codes)
-        fresh = await commands.enqueue(store, "resume")
+        fresh = await command_queue.enqueue(store, "resume")
         await wait_until(lambda: fresh in done)
         runner.request_stop()
 

@@ -17,7 +17,7 @@ from tests.daemon.test_webhooks import KEY, SECRET, TENANT, event
 from tests.store.damage import build_store, zero_table
 from xerowatch.clock import FakeClock
 from xerowatch.config import DaemonSettings
-from xerowatch.daemon.http import WEBHOOK_MALFORMED, WISENET_SECRET_HEADER, build_app
+from xerowatch.daemon.http_routes import WEBHOOK_MALFORMED, WISENET_SECRET_HEADER, build_app
 from xerowatch.daemon.metrics import CallMetrics
 from xerowatch.daemon.webhooks import (
     MAX_JSON_DEPTH,

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from xerowatch.clock import FakeClock
 from xerowatch.config import DaemonSettings
-from xerowatch.daemon.http import WEBHOOK_MALFORMED, WISENET_SECRET_HEADER, build_app
+from xerowatch.daemon.http_routes import WEBHOOK_MALFORMED, WISENET_SECRET_HEADER, build_app
 from xerowatch.daemon.metrics import CallMetrics
 from xerowatch.daemon.supervisor import LoopHealth
 from xerowatch.daemon.webhooks import (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from xerowatch.records import SourceTransaction
-from xerowatch.store import alerts, commands, jobs, retention, runtime, transactions
+from xerowatch.store import alerts, command_queue, jobs, retention, runtime_state, transactions
 from xerowatch.store.db import Store, open_store
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.transactions import TransactionRow
@@ -42,26 +42,26 @@ async def test_alert_repeats_bump_and_reopen(store: Store) -> None:
 
 
 async def test_commands_are_claimed_once_in_order(store: Store) -> None:
-    a = await commands.enqueue(store, "pause", {"tenant_id": ""})
-    b = await commands.enqueue(store, "resume", {})
-    first = await commands.claim_next(store)
-    second = await commands.claim_next(store)
+    a = await command_queue.enqueue(store, "pause", {"tenant_id": ""})
+    b = await command_queue.enqueue(store, "resume", {})
+    first = await command_queue.claim_next(store)
+    second = await command_queue.claim_next(store)
     assert (first and first.id, second and second.id) == (a, b)
-    assert await commands.claim_next(store) is None
-    await commands.complete(store, a, ok=True, result="paused all tenants")
-    done = await commands.get(store, a)
+    assert await command_queue.claim_next(store) is None
+    await command_queue.complete(store, a, ok=True, result="paused all tenants")
+    done = await command_queue.get(store, a)
     assert done is not None and done.state == "done" and done.result == "paused all tenants"
-    assert await commands.requeue_stale_running(store) == 1  # b was left running
+    assert await command_queue.requeue_stale_running(store) == 1  # b was left running
 
 
 async def test_a_command_with_unreadable_arguments_fails_at_claim(store: Store) -> None:
     await store.execute(
         "INSERT INTO commands (kind, args_json, created_at) VALUES ('retry', '{oops', 'now')"
     )
-    good = await commands.enqueue(store, "pause", {})
-    claimed = await commands.claim_next(store)
+    good = await command_queue.enqueue(store, "pause", {})
+    claimed = await command_queue.claim_next(store)
     assert claimed is not None and claimed.id == good
-    [_, bad] = await commands.recent(store, 2)
+    [_, bad] = await command_queue.recent(store, 2)
     assert bad.state == "failed" and "unreadable arguments" in (bad.result or "")
 
 
@@ -151,11 +151,13 @@ async def test_retention_prunes_only_old_rows(store: Store) -> None:
 
 
 async def test_pause_flags(store: Store) -> None:
-    assert not await runtime.is_paused(store, "t1")
-    await runtime.set_paused(store, True, "t1")
-    assert await runtime.is_paused(store, "t1") and not await runtime.is_paused(store, "t2")
-    await runtime.set_paused(store, True)
-    assert await runtime.is_paused(store, "t2")
-    await runtime.set_paused(store, False)
-    await runtime.set_paused(store, False, "t1")
-    assert not await runtime.is_paused(store, "t1")
+    assert not await runtime_state.is_paused(store, "t1")
+    await runtime_state.set_paused(store, True, "t1")
+    assert await runtime_state.is_paused(store, "t1") and not await runtime_state.is_paused(
+        store, "t2"
+    )
+    await runtime_state.set_paused(store, True)
+    assert await runtime_state.is_paused(store, "t2")
+    await runtime_state.set_paused(store, False)
+    await runtime_state.set_paused(store, False, "t1")
+    assert not await runtime_state.is_paused(store, "t1")

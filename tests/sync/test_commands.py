@@ -8,13 +8,13 @@ import pytest
 
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
-from xerowatch.store import alerts, commands, runtime
+from xerowatch.store import alerts, command_queue, runtime_state
 from xerowatch.sync import commands as registry
 from xerowatch.sync.commands import CommandError, CommandKind, process_pending
 
 
 async def run(env: Env, kind: CommandKind, args: dict[str, Any]) -> str:
-    await commands.enqueue(env.rt.store, kind, args)
+    await command_queue.enqueue(env.rt.store, kind, args)
     [line] = await process_pending(env.rt.engine)
     return line
 
@@ -50,7 +50,7 @@ async def test_bad_arguments_fail_with_one_clear_line_and_no_call(
     line = await run(env, kind, args)
     assert line.startswith(f"#1 {kind}: failed: ") and says in line
     assert "\n" not in line
-    [cmd] = await commands.recent(env.rt.store, 1)
+    [cmd] = await command_queue.recent(env.rt.store, 1)
     assert cmd.state == "failed" and cmd.result is not None and says in cmd.result
     assert env.sim.calls() == before
 
@@ -68,8 +68,8 @@ async def test_pause_of_a_known_tenant_and_every_tenant(env: Env) -> None:
     assert (await run(env, "pause", {"tenant_id": env.tenant_id})).endswith(
         f"paused {env.tenant_id}"
     )
-    assert await runtime.is_paused(env.rt.store, env.tenant_id)
-    await commands.enqueue(env.rt.store, "resume", {"tenant_id": ""})
+    assert await runtime_state.is_paused(env.rt.store, env.tenant_id)
+    await command_queue.enqueue(env.rt.store, "resume", {"tenant_id": ""})
     [line] = await process_pending(env.rt.engine)
     assert line.endswith("resumed all tenants")
 
@@ -101,7 +101,7 @@ async def test_the_registry_refuses_a_bad_command_before_it_reaches_the_store(
 ) -> None:
     with pytest.raises(CommandError, match=says):
         await registry.enqueue(env.rt.store, kind, args, requested_by="tui")
-    assert await commands.recent(env.rt.store) == []
+    assert await command_queue.recent(env.rt.store) == []
 
 
 async def test_every_kind_has_one_registry_entry_that_parses_its_arguments(env: Env) -> None:
@@ -122,4 +122,4 @@ async def test_every_kind_has_one_registry_entry_that_parses_its_arguments(env: 
     assert set(good) == set(registry.COMMANDS)
     for kind, args in good.items():
         await registry.enqueue(env.rt.store, kind, args)
-    assert [c.kind for c in reversed(await commands.recent(env.rt.store))] == list(good)
+    assert [c.kind for c in reversed(await command_queue.recent(env.rt.store))] == list(good)

@@ -21,7 +21,7 @@ from tests.independent_xero.world import World, open_world, spec_check
 from tests.sync.memory_source import learner
 from tests.sync.test_transactions_sim import EVERY_KIND_AND_STATUS_WRITTEN
 from xerowatch.clock import FakeClock
-from xerowatch.store import alerts, commands, directory, links, resyncs
+from xerowatch.store import alerts, command_queue, directory, links, resyncs
 
 # openapi-core cannot check OAuth2 itself and says so on every request
 pytestmark = pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning")
@@ -279,7 +279,7 @@ async def test_a_resync_rereads_only_the_date_range(world: World) -> None:
     world.clock.advance(60)
     await world.cycle()
     world.source.written.clear()
-    await commands.enqueue(
+    await command_queue.enqueue(
         world.rt.store,
         "resync",
         {"from": "2026-01-01", "to": "2026-02-01", "types": ["invoices"]},

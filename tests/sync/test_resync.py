@@ -9,7 +9,7 @@ import pytest
 
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
-from xerowatch.store import alerts, commands, resyncs
+from xerowatch.store import alerts, command_queue, resyncs
 from xerowatch.xero.errors import XeroRateLimited
 from xerowatch.xero.paging import CREDIT_NOTES, ListQuery
 
@@ -27,7 +27,7 @@ async def seeded(env: Env) -> None:
     env.sim.add_credit_note(env.tenant_id, cid, Total=5, Date="2026-01-20")
     env.clock.advance(60)
     await env.rt.engine.run_cycle()
-    await commands.enqueue(
+    await command_queue.enqueue(
         env.rt.store,
         "resync",
         {"from": "2026-01-01", "to": "2026-02-01", "types": ["invoices", "credit_notes"]},

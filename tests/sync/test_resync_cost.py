@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
-from xerowatch.store import commands, resyncs, transactions
-from xerowatch.store.commands import Command
+from xerowatch.store import command_queue, resyncs, transactions
+from xerowatch.store.command_queue import Command
 from xerowatch.sync.commands import execute
 
 
 async def _resync(env: Env, types: list[str]) -> resyncs.Resync:
-    await commands.enqueue(
+    await command_queue.enqueue(
         env.rt.store, "resync", {"from": "2020-01-01", "to": "2030-01-01", "types": types}
     )
     await env.rt.engine.run_cycle()

@@ -6,7 +6,7 @@ from collections import Counter
 
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
-from xerowatch.store import commands, resyncs
+from xerowatch.store import command_queue, resyncs
 from xerowatch.xero.quota import QuotaLimits
 
 
@@ -110,7 +110,7 @@ async def test_resync_by_date_range_rereads_only_that_range(env: Env) -> None:
     env.clock.advance(60)
     await env.rt.engine.run_cycle()
     env.source.written.clear()
-    await commands.enqueue(
+    await command_queue.enqueue(
         env.rt.store, "resync", {"from": "2026-01-01", "to": "2026-02-01", "types": ["invoices"]}
     )
     summary = await env.rt.engine.run_cycle()
@@ -132,7 +132,7 @@ async def test_online_invoice_link_on_demand_is_written_back(env: Env) -> None:
     await env.rt.engine.run_cycle()
     assert env.sim.calls("GET", "/Invoices/*/OnlineInvoice") == 0  # not fetched unasked
     assert env.source.written[-1].online_invoice_url is None
-    await commands.enqueue(
+    await command_queue.enqueue(
         env.rt.store,
         "fetch_online_url",
         {"invoice_id": invoice["InvoiceID"], "tenant_id": env.tenant_id},

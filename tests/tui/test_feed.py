@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.tui.world import TENANT, clock
 from xerowatch.records import SourceLearner
-from xerowatch.store import alerts, learners, links, runtime
+from xerowatch.store import alerts, learners, links, runtime_state
 from xerowatch.store.db import open_store
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.overview import read_overview
@@ -32,7 +32,7 @@ async def test_the_incremental_overview_equals_a_full_read_after_every_kind_of_c
         await learners.upsert_learner(other, learner, "h")
         await links.mark(other, TENANT, "NEW1", "src-NEW", "invalid", error="Email missing")
         await alerts.raise_alert(other, "learner_invalid", "Email missing", record="NEW1")
-        await runtime.set_paused(other, True)
+        await runtime_state.set_paused(other, True)
         changed = await feed.changes()
         assert {"learners", "contact_links", "alerts", "runtime_state"} <= changed
         assert await feed.overview(changed) == await read_overview(store, clock().now())

@@ -9,7 +9,7 @@ from tests.tui import helpers
 from tests.tui.helpers import WAIT_S, commands_in, dashboard, painted, rows, shown, until
 from tests.tui.world import CONTACT_ID, NOW, TENANT
 from xerowatch.clock import SystemClock
-from xerowatch.store import alerts, commands, links, runtime
+from xerowatch.store import alerts, command_queue, links, runtime_state
 from xerowatch.store.db import open_store
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.tenants import TenantInfo, upsert_tenants
@@ -40,12 +40,12 @@ async def test_a_command_shows_accepted_running_and_its_result(world: Path) -> N
         await until(pilot, lambda: "waiting for the daemon" in shown(app, "#command"), "accepted")
         daemon = await open_store(world)  # what the daemon's command loop does
         try:
-            claimed = await commands.claim_next(daemon)
+            claimed = await command_queue.claim_next(daemon)
             assert claimed is not None and claimed.kind == "sync_now"
             await until(pilot, lambda: "running…" in shown(app, "#command"), "running")
-            await commands.complete(daemon, claimed.id, ok=True, result="sync started")
+            await command_queue.complete(daemon, claimed.id, ok=True, result="sync started")
             await until(pilot, lambda: "done: sync started" in shown(app, "#command"), "done")
-            await runtime.set_paused(daemon, True)
+            await runtime_state.set_paused(daemon, True)
         finally:
             await daemon.close()
         await until(pilot, lambda: "paused" in shown(app, "#header"), "the pause")
@@ -62,9 +62,11 @@ async def test_a_failed_command_says_why(world: Path) -> None:
         daemon = await open_store(world)
         try:
             await until(pilot, lambda: len(commands_in(world)) == 1, "the retry")
-            claimed = await commands.claim_next(daemon)
+            claimed = await command_queue.claim_next(daemon)
             assert claimed is not None
-            await commands.complete(daemon, claimed.id, ok=False, result="no learner DAU0001005")
+            await command_queue.complete(
+                daemon, claimed.id, ok=False, result="no learner DAU0001005"
+            )
         finally:
             await daemon.close()
         await until(pilot, lambda: "FAILED: no learner" in shown(app, "#command"), "failed")

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.binding import Binding
 
 from tests.tui.world import NOW, at
-from xerowatch.store.commands import Command
+from xerowatch.store.command_queue import Command
 from xerowatch.store.live import LiveTenantQuota
 from xerowatch.store.overview import DaemonInfo, TenantOverview
 from xerowatch.tui.hosting import decide, lost_race

@@ -20,7 +20,7 @@ from xerowatch.store import (
     live,
     quota_samples,
     resyncs,
-    runtime,
+    runtime_state,
 )
 from xerowatch.store.backlog import SOURCE_BUDGET_KEY
 from xerowatch.store.db import Store, open_store
@@ -227,7 +227,7 @@ async def _backlog(store: Store) -> None:
             ],
         )
     minute = int(NOW.timestamp() // 60)
-    await runtime.put(
+    await runtime_state.put(
         store,
         SOURCE_BUDGET_KEY,
         {"minutes": [[minute - 30, 321]], "daily_quota": 10_000, "write_limit": 8_000},

@@ -17,7 +17,7 @@ from tests.xero.client_rig import (
     paged_responder,
     stable_id,
 )
-from xerowatch.xero.errors import XeroResponseError
+from xerowatch.xero.errors import XeroPagingError, XeroResponseError
 from xerowatch.xero.models import ContactStatus, DocumentStatus
 from xerowatch.xero.paging import (
     CONTACTS,
@@ -27,7 +27,6 @@ from xerowatch.xero.paging import (
     PAYMENTS,
     PREPAYMENTS,
     ListQuery,
-    XeroPagingError,
 )
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.where import eq

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 
 from tests.xero.fake_identity import CLIENT_ID, CLIENT_SECRET, TOKEN_URL
 from xerowatch.config import XeroSettings
-from xerowatch.xero.token_endpoint import TokenGrantRejected, TokenResponse, request_token
+from xerowatch.xero.errors import TokenGrantRejected
+from xerowatch.xero.token_endpoint import TokenResponse, request_token
 
 CONFIDENTIAL = XeroSettings(client_id=CLIENT_ID, client_secret=SecretStr(CLIENT_SECRET))
 REFRESH = "rt-9f8e7d6c5b4a"

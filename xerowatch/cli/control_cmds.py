@@ -17,7 +17,7 @@ from xerowatch.cli.errors import report_error
 from xerowatch.cli.options import DAY, check_range, tenant_option, types_option
 from xerowatch.cli.params import ALERT_ID, RESYNC_ID
 from xerowatch.cli.status import daemon_state
-from xerowatch.store import commands
+from xerowatch.store import command_queue
 from xerowatch.store.db import open_store
 from xerowatch.sync.commands import CommandError, CommandKind, check, enqueue
 from xerowatch.sync.resync import parse_types
@@ -43,7 +43,7 @@ def submit(obj: CliContext, kind: CommandKind, args: dict[str, Any]) -> None:
             if await daemon_state(store) is not None:
                 with anyio.move_on_after(WAIT_FOR_DAEMON_S):
                     while True:
-                        done = await commands.get(store, command_id)
+                        done = await command_queue.get(store, command_id)
                         if done is not None and done.state in ("done", "failed"):
                             return done.state == "done", done.result or ""
                         await anyio.sleep(0.1)
@@ -52,14 +52,14 @@ def submit(obj: CliContext, kind: CommandKind, args: dict[str, Any]) -> None:
             from xerowatch.wiring import open_runtime
 
             async with open_runtime(settings, store=store) as rt:
-                claimed = await commands.claim_next(store)
+                claimed = await command_queue.claim_next(store)
                 while claimed is not None and claimed.id != command_id:
                     await run_command(rt.engine, claimed)  # older queued commands go first
-                    claimed = await commands.claim_next(store)
+                    claimed = await command_queue.claim_next(store)
                 if claimed is None:
                     return False, f"command {command_id} was taken by another process"
                 await run_command(rt.engine, claimed)
-            finished = await commands.get(store, command_id)
+            finished = await command_queue.get(store, command_id)
             assert finished is not None
             return finished.state == "done", finished.result or ""
         finally:

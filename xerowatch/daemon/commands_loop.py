@@ -1,6 +1,6 @@
 """The daemon's command loop: poll `commands` four times a second, run each, record the outcome.
 
-Rows are claimed and finished with `xerowatch.store.commands` (shared with `sync --once`).
+Rows are claimed and finished with `xerowatch.store.command_queue` (shared with `sync --once`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import anyio
 
 from xerowatch.daemon.supervisor import LoopSpec
 from xerowatch.logs import redact
-from xerowatch.store import commands
-from xerowatch.store.commands import Command
+from xerowatch.store import command_queue
+from xerowatch.store.command_queue import Command
 from xerowatch.store.db import Store
 from xerowatch.sync.commands import failure_reason
 
@@ -32,7 +32,7 @@ CommandExecutor = Callable[[CommandRow], Awaitable[str]]
 
 async def recover_interrupted_commands(store: Store) -> int:
     """Put commands a previous daemon left `running` back to pending (call with the lease held)."""
-    count = await commands.requeue_stale_running(store)
+    count = await command_queue.requeue_stale_running(store)
     if count:
         log.warning("%d command(s) left running by a previous daemon requeued", count)
     return count
@@ -45,14 +45,16 @@ async def run_one_command(store: Store, executor: CommandExecutor, command: Comm
     except Exception as exc:
         reason = redact(failure_reason(exc))
         log.warning("command %d (%s) failed: %s", command.id, command.kind, reason)
-        await commands.complete(store, command.id, ok=False, result=reason)
+        await command_queue.complete(store, command.id, ok=False, result=reason)
         return False
     except BaseException:  # cancelled once the shutdown grace ran out: do not leave it running
         with anyio.CancelScope(shield=True):
-            await commands.complete(store, command.id, ok=False, result=INTERRUPTED_BY_SHUTDOWN)
+            await command_queue.complete(
+                store, command.id, ok=False, result=INTERRUPTED_BY_SHUTDOWN
+            )
         raise
     log.info("command %d (%s) done: %s", command.id, command.kind, redact(result)[:200])
-    await commands.complete(store, command.id, ok=True, result=result)
+    await command_queue.complete(store, command.id, ok=True, result=result)
     return True
 
 
@@ -72,7 +74,7 @@ def command_loop(
 
     async def drain() -> float:
         for _ in range(batch):
-            command = await commands.claim_next(store)
+            command = await command_queue.claim_next(store)
             if command is None:
                 return poll_seconds
             await run_one_command(store, executor, command)

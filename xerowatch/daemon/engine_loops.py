@@ -26,11 +26,11 @@ from xerowatch.daemon.live_publisher import (
 )
 from xerowatch.daemon.metrics import CallMetrics
 from xerowatch.daemon.pacing import pull_interval
-from xerowatch.daemon.runner import DaemonContext
+from xerowatch.daemon.runner import LoopServices
 from xerowatch.daemon.supervisor import LoopSpec
 from xerowatch.source.port import SourceError
 from xerowatch.store import alerts, links
-from xerowatch.store.commands import Command
+from xerowatch.store.command_queue import Command
 from xerowatch.store.db import Store
 from xerowatch.store.tenants import active_tenants, active_tenants_of_file
 from xerowatch.sync.commands import execute, wakes_after
@@ -67,7 +67,7 @@ class EngineLoops:
     """Builds the loops of one configuration."""
 
     host: EngineHost
-    context: DaemonContext
+    context: LoopServices
 
     async def rt(self) -> Runtime:
         """The runtime of this configuration."""
@@ -269,7 +269,7 @@ class EngineWiring:
 
     host: EngineHost
 
-    def loops_factory(self, context: DaemonContext) -> Sequence[LoopSpec]:
+    def loops_factory(self, context: LoopServices) -> Sequence[LoopSpec]:
         """Loops for one configuration."""
         return EngineLoops(self.host, context).loops()
 

@@ -29,7 +29,7 @@ from xerowatch.daemon.commands_loop import (
     command_loop,
     recover_interrupted_commands,
 )
-from xerowatch.daemon.http import WakeTargets, build_app
+from xerowatch.daemon.http_routes import WakeTargets, build_app
 from xerowatch.daemon.http_server import HttpBindError, HttpServer
 from xerowatch.daemon.lease import DaemonLease, LeaseHeldError, LeaseLostError
 from xerowatch.daemon.metrics import CallMetrics, MetricsSource
@@ -52,7 +52,7 @@ DEFAULT_SHUTDOWN_GRACE = 7.0
 
 
 @dataclass(frozen=True)
-class DaemonContext:
+class LoopServices:
     """What `loops_factory` receives to build the engine's loops for one configuration."""
 
     settings: Settings
@@ -67,7 +67,7 @@ class DaemonContext:
     """Each loop's health in this generation (for the live state dashboards read)."""
 
 
-LoopsFactory = Callable[[DaemonContext], Sequence[LoopSpec]]
+LoopsFactory = Callable[[LoopServices], Sequence[LoopSpec]]
 SettingsLoader = Callable[[], Settings]
 
 
@@ -274,7 +274,7 @@ class DaemonRunner:
             if not self._stop_requested:
                 generation_end.set()
 
-        context = DaemonContext(
+        context = LoopServices(
             settings=settings,
             store=self._store,
             clock=self._clock,

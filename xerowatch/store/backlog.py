@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from xerowatch.store import runtime
+from xerowatch.store import runtime_state
 from xerowatch.store.db import Store
 
 SOURCE_BUDGET_KEY = "wisenet_budget"
@@ -97,7 +97,7 @@ class BacklogForecast:
 
 async def read_backlog(store: Store, now: datetime, to_write: int) -> BacklogForecast:
     """The forecast for `to_write` write-backs from the source budget's saved state."""
-    state = await runtime.get(store, SOURCE_BUDGET_KEY)
+    state = await runtime_state.get(store, SOURCE_BUDGET_KEY)
     if not isinstance(state, dict):
         return BacklogForecast(to_write)
     limit = state.get("write_limit")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from xerowatch.store import runtime
+from xerowatch.store import runtime_state
 from xerowatch.store.db import Store
 
 LIVE_KEY = "daemon_live"
@@ -97,12 +97,12 @@ def from_json(data: Any) -> LiveState | None:
 
 async def publish(store: Store, state: LiveState) -> None:
     """Store the daemon's live state."""
-    await runtime.put(store, LIVE_KEY, asdict(state))
+    await runtime_state.put(store, LIVE_KEY, asdict(state))
 
 
 async def read(store: Store) -> LiveState | None:
     """The live state last published, if any."""
-    return from_json(await runtime.get(store, LIVE_KEY))
+    return from_json(await runtime_state.get(store, LIVE_KEY))
 
 
 async def clear(store: Store) -> None:

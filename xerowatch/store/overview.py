@@ -11,7 +11,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from xerowatch.store import alerts, jobs, learners, links, live, resyncs, runtime, transactions
+from xerowatch.store import (
+    alerts,
+    jobs,
+    learners,
+    links,
+    live,
+    resyncs,
+    runtime_state,
+    transactions,
+)
 from xerowatch.store.backlog import BacklogForecast, read_backlog
 from xerowatch.store.db import Store
 from xerowatch.store.live import LiveState, LiveTenantQuota
@@ -195,7 +204,7 @@ async def tenant_overviews(
     store: Store, now: datetime, state: LiveState | None
 ) -> list[TenantOverview]:
     """Every active organisation with its connection and quota."""
-    paused: dict[str, bool] = await runtime.get(store, runtime.PAUSED_KEY, {})
+    paused: dict[str, bool] = await runtime_state.get(store, runtime_state.PAUSED_KEY, {})
     rows = await store.fetchall(
         "SELECT t.tenant_id, t.name, t.connection_id, c.status, c.status_reason, "
         "o.access_expires_at FROM tenants AS t "
@@ -341,7 +350,7 @@ async def read_overview(store: Store, now: datetime) -> Overview:
     return Overview(
         now=now,
         daemon=daemon,
-        paused=await runtime.get(store, runtime.PAUSED_KEY, {}),
+        paused=await runtime_state.get(store, runtime_state.PAUSED_KEY, {}),
         tenants=await tenant_overviews(store, now, state),
         learners_total=await learners.count_learners(store),
         contacts_by_state=await links.count_by_state(store),
@@ -352,7 +361,7 @@ async def read_overview(store: Store, now: datetime) -> Overview:
         open_alerts=await alerts.count_open(store),
         open_alerts_by_type=by_type,
         resyncs=await resyncs.recent(store, limit=5),
-        last_cycle=await runtime.get(store, LAST_CYCLE_KEY),
+        last_cycle=await runtime_state.get(store, LAST_CYCLE_KEY),
         live=state,
         quota_samples=await latest_quota_samples(store),
         connections=await connection_rows(store),

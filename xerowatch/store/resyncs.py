@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from xerowatch.store import runtime
+from xerowatch.store import runtime_state
 from xerowatch.store.db import Store, utc_now_iso
 
 ACTIVE_STATES = ("pending", "running", "paused")
@@ -114,18 +114,18 @@ async def recent(store: Store, limit: int = 20) -> list[Resync]:
 
 async def held(store: Store) -> set[int]:
     """Ids of the runs an operator paused."""
-    return {int(i) for i in await runtime.get(store, HELD_KEY, [])}
+    return {int(i) for i in await runtime_state.get(store, HELD_KEY, [])}
 
 
 async def hold(store: Store, resync_id: int) -> None:
     """Operator pause: the run stops at its next checkpoint and waits for `release`."""
     ids = await held(store) | {resync_id}
-    await runtime.put(store, HELD_KEY, sorted(ids))
+    await runtime_state.put(store, HELD_KEY, sorted(ids))
     await update(store, resync_id, state="paused", message="paused by operator")
 
 
 async def release(store: Store, resync_id: int) -> None:
     """Operator resume: the run continues from its checkpoint on the next pass."""
     ids = await held(store) - {resync_id}
-    await runtime.put(store, HELD_KEY, sorted(ids))
+    await runtime_state.put(store, HELD_KEY, sorted(ids))
     await update(store, resync_id, state="pending", message="resumed by operator")

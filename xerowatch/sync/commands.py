@@ -13,8 +13,17 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 from uuid import UUID
 
-from xerowatch.store import alerts, commands, jobs, learners, links, resyncs, runtime, transactions
-from xerowatch.store.commands import Command
+from xerowatch.store import (
+    alerts,
+    command_queue,
+    jobs,
+    learners,
+    links,
+    resyncs,
+    runtime_state,
+    transactions,
+)
+from xerowatch.store.command_queue import Command
 from xerowatch.store.db import Store, StoreDamagedError
 from xerowatch.store.links import LinkState
 from xerowatch.sync.command_args import (
@@ -142,7 +151,7 @@ async def _sync_now(steps: SyncSteps, args: NoArgs) -> str:
 
 async def _set_paused(steps: SyncSteps, tenant_id: str, paused: bool) -> str:
     tenant_id = await _tenant(steps, tenant_id)
-    await runtime.set_paused(steps.ctx.store, paused, tenant_id)
+    await runtime_state.set_paused(steps.ctx.store, paused, tenant_id)
     return f"{'paused' if paused else 'resumed'} {tenant_id or 'all tenants'}"
 
 
@@ -256,7 +265,7 @@ async def enqueue(
 ) -> int:
     """Check a command against the registry, then queue it; return its id."""
     check(kind, args or {})
-    return await commands.enqueue(store, kind, args, requested_by=requested_by)
+    return await command_queue.enqueue(store, kind, args, requested_by=requested_by)
 
 
 async def execute(steps: SyncSteps, cmd: Command) -> str:
@@ -275,7 +284,7 @@ async def process_pending(steps: SyncSteps, *, limit: int = 100) -> list[str]:
     """Step: run every pending command, oldest first; return their result lines."""
     results: list[str] = []
     for _ in range(limit):
-        cmd = await commands.claim_next(steps.ctx.store)
+        cmd = await command_queue.claim_next(steps.ctx.store)
         if cmd is None:
             break
         results.append(await run_command(steps, cmd))
@@ -288,17 +297,17 @@ async def run_command(steps: SyncSteps, cmd: Command) -> str:
         result = await execute(steps, cmd)
     except CommandError as exc:
         reason = failure_reason(exc)
-        await commands.complete(steps.ctx.store, cmd.id, ok=False, result=reason)
+        await command_queue.complete(steps.ctx.store, cmd.id, ok=False, result=reason)
         return f"#{cmd.id} {cmd.kind}: failed: {reason}"
     except StoreDamagedError:
         raise  # not this command's failure: the CLI and the daemon stop with one line
     except Exception as exc:
         log.exception("command %s failed", cmd.id)
         reason = failure_reason(exc)
-        await commands.complete(steps.ctx.store, cmd.id, ok=False, result=reason)
+        await command_queue.complete(steps.ctx.store, cmd.id, ok=False, result=reason)
         return f"#{cmd.id} {cmd.kind}: {reason}"
     result = one_line(result)
-    await commands.complete(steps.ctx.store, cmd.id, ok=True, result=result)
+    await command_queue.complete(steps.ctx.store, cmd.id, ok=True, result=result)
     return f"#{cmd.id} {cmd.kind}: {result}"
 
 

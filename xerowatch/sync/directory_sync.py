@@ -11,7 +11,7 @@ from xerowatch.store.directory import DirectoryContact
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.links import ContactLink
 from xerowatch.store.transactions import LearnerRef, match_contacts
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.watermark import Watermark
 from xerowatch.xero.models import Contact
 from xerowatch.xero.paging import CONTACTS, ListQuery
@@ -45,7 +45,7 @@ def _entry(tenant_id: str, contact: Contact) -> DirectoryContact | None:
     )
 
 
-async def _follow(ctx: EngineContext, tenant_id: str, link: ContactLink, contact_id: str) -> None:
+async def _follow(ctx: EngineDeps, tenant_id: str, link: ContactLink, contact_id: str) -> None:
     """Point the learner at the contact that replaced its own, with that contact's documents."""
     async with ctx.store.transaction() as conn:
         await links.relink(conn, tenant_id, link.ref_internal, contact_id)
@@ -53,7 +53,7 @@ async def _follow(ctx: EngineContext, tenant_id: str, link: ContactLink, contact
         await match_contacts(conn, tenant_id, {contact_id: owner})
 
 
-async def _relink(ctx: EngineContext, tenant_id: str, entries: list[DirectoryContact]) -> int:
+async def _relink(ctx: EngineDeps, tenant_id: str, entries: list[DirectoryContact]) -> int:
     """A ContactNumber of ours now on another ACTIVE contact (a merge in Xero): follow it."""
     numbered = [e for e in entries if e.contact_number and e.status == "ACTIVE"]
     if not numbered:
@@ -84,7 +84,7 @@ async def _relink(ctx: EngineContext, tenant_id: str, entries: list[DirectoryCon
 
 
 async def refresh_directory(
-    ctx: EngineContext, tenant: TenantRef, *, lane: Lane = Lane.INCREMENTAL
+    ctx: EngineDeps, tenant: TenantRef, *, lane: Lane = Lane.INCREMENTAL
 ) -> DirectoryRefresh:
     """Read the directory: fully the first time, then only what changed since the last read."""
     stored = await cursors.get_cursor(ctx.store, DIRECTORY_CURSOR, tenant.tenant_id)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from xerowatch.source.port import SourceError
-from xerowatch.store import alerts, runtime
+from xerowatch.store import alerts, runtime_state
 from xerowatch.store.db import utc_now_iso
 from xerowatch.store.overview import LAST_CYCLE_KEY
 from xerowatch.sync.commands import process_pending
@@ -141,5 +141,5 @@ class SyncEngine(SyncSteps):
         summary.open_alerts = await alerts.count_open(self.ctx.store)
         summary.new_alerts = await alerts.count_opened_since(self.ctx.store, started)
         finished = {**summary.to_dict(), "finished_at": self.ctx.clock.now().isoformat()}
-        await runtime.put(self.ctx.store, LAST_CYCLE_KEY, finished)
+        await runtime_state.put(self.ctx.store, LAST_CYCLE_KEY, finished)
         return summary

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from xerowatch.source.port import SourceError
 from xerowatch.store import alerts
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def source_error_fix(source_name: str, exc: SourceError) -> str:
     )
 
 
-async def xero_auth_failed(ctx: EngineContext, tenant_id: str, exc: XeroAuthError) -> None:
+async def xero_auth_failed(ctx: EngineDeps, tenant_id: str, exc: XeroAuthError) -> None:
     """The one alert for Xero refusing a tenant's token; its writes wait without cost."""
     log.warning("Xero refused the token of %s: %s", tenant_id, exc)
     await alerts.raise_alert(
@@ -71,7 +71,7 @@ async def xero_auth_failed(ctx: EngineContext, tenant_id: str, exc: XeroAuthErro
     )
 
 
-async def xero_failed(ctx: EngineContext, tenant_id: str, exc: XeroError) -> XeroFailure:
+async def xero_failed(ctx: EngineDeps, tenant_id: str, exc: XeroError) -> XeroFailure:
     """The one policy for a Xero error in a tenant's step: raise its alert, say what to do."""
     if isinstance(exc, XeroAuthError):
         await xero_auth_failed(ctx, tenant_id, exc)
@@ -96,6 +96,6 @@ async def xero_failed(ctx: EngineContext, tenant_id: str, exc: XeroError) -> Xer
     return XeroFailure(str(exc), fix, True)
 
 
-async def xero_worked(ctx: EngineContext, tenant_id: str) -> None:
+async def xero_worked(ctx: EngineDeps, tenant_id: str) -> None:
     """A call with the tenant's token succeeded: its auth alert is over."""
     await alerts.resolve_alerts(ctx.store, record="", tenant_id=tenant_id, types=(XERO_AUTH_ALERT,))

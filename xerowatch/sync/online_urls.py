@@ -7,7 +7,7 @@ from uuid import UUID
 
 from xerowatch.store import transactions
 from xerowatch.store.history import HistoryEntry, record
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.xero.errors import XeroError, XeroRateLimited
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.transport import TenantRef
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 async def fetch_online_url(
-    ctx: EngineContext, tenant: TenantRef, invoice_id: str, *, lane: Lane = Lane.OPERATOR
+    ctx: EngineDeps, tenant: TenantRef, invoice_id: str, *, lane: Lane = Lane.OPERATOR
 ) -> str | None:
     """Fetch and store one invoice's online link (it is then written back with the invoice)."""
     key = f"invoice:{invoice_id}"
@@ -56,7 +56,7 @@ async def fetch_online_url(
     return url
 
 
-async def fetch_spare_online_urls(ctx: EngineContext, tenant: TenantRef, *, limit: int = 50) -> int:
+async def fetch_spare_online_urls(ctx: EngineDeps, tenant: TenantRef, *, limit: int = 50) -> int:
     """Background: fill in missing links while the day's spare budget lasts; return how many."""
     fetched = 0
     for invoice_id in await transactions.needing_online_url(ctx.store, tenant.tenant_id, limit):

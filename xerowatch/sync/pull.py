@@ -18,7 +18,7 @@ from xerowatch.records import TransactionKind
 from xerowatch.store import alerts, cursors, links
 from xerowatch.store.links import ContactLink
 from xerowatch.store.transactions import TransactionRow, matched_before, upsert_transactions
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.mapping import (
     XeroTransaction,
     is_receivable,
@@ -137,7 +137,7 @@ class Matcher:
 
 
 async def store_page(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     tenant_id: str,
     stream: Stream,
     items: list[XeroTransaction],
@@ -188,7 +188,7 @@ async def store_page(
 
 
 async def _alert_left(
-    ctx: EngineContext, tenant_id: str, record: str, label: str, ref: str, contact: str
+    ctx: EngineDeps, tenant_id: str, record: str, label: str, ref: str, contact: str
 ) -> None:
     """A learner's transaction is now on a contact that is no learner's: say so, write nothing."""
     await alerts.raise_alert(
@@ -204,7 +204,7 @@ async def _alert_left(
 
 
 async def pull_stream(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     tenant: TenantRef,
     stream: Stream,
     *,
@@ -228,7 +228,7 @@ async def pull_stream(
 
 
 async def pull_transactions(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     tenant: TenantRef,
     *,
     kinds: tuple[TransactionKind, ...] | None = None,

@@ -16,9 +16,9 @@ from uuid import UUID
 from xerowatch.store import alerts, directory, jobs, links
 from xerowatch.store.directory import name_key
 from xerowatch.store.history import HistoryEntry, add_entries
-from xerowatch.sync import identity
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync import ref_ownership
 from xerowatch.sync.directory_sync import refresh_directory
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.matching import REJECTED_ALERT, Decision, decide, person_key
 from xerowatch.sync.push_candidates import (
     Candidate,
@@ -52,7 +52,7 @@ def _scope(tenant_id: str, batch: Sequence[PlannedWrite]) -> str:
 
 
 async def _plan(
-    ctx: EngineContext, tenant_id: str, candidates: list[Candidate], summary: PushSummary
+    ctx: EngineDeps, tenant_id: str, candidates: list[Candidate], summary: PushSummary
 ) -> _Plan:
     """Match the candidates against the (fresh) directory and decide each write.
 
@@ -66,7 +66,7 @@ async def _plan(
     keys = [name_key(c.valid.name) for c in candidates]
     keys += [person_key(c.valid) for c in candidates]
     named = await directory.by_name_keys(store, tenant_id, keys)
-    renamed = await identity.previous_contacts(store, tenant_id, valid_by_ref, current)
+    renamed = await ref_ownership.previous_contacts(store, tenant_id, valid_by_ref, current)
     plan = _Plan()
     for candidate in candidates:
         ref, valid, link = candidate.ref, candidate.valid, candidate.link
@@ -81,7 +81,7 @@ async def _plan(
             ctx.settings,
         )
         if old is not None:
-            decision = identity.annotate(decision, ref, *old)
+            decision = ref_ownership.annotate(decision, ref, *old)
         if decision.blocked:
             await _block(ctx, tenant_id, ref, candidate.source_id, decision)
             summary.blocked += 1
@@ -119,7 +119,7 @@ def _addressed(candidate: Candidate, decision: Decision) -> Contact:
 
 
 async def _block(
-    ctx: EngineContext, tenant_id: str, ref: str, source_id: str, decision: Decision
+    ctx: EngineDeps, tenant_id: str, ref: str, source_id: str, decision: Decision
 ) -> None:
     await alerts.raise_alert(
         ctx.store,
@@ -139,7 +139,7 @@ async def _block(
 
 
 async def push_contacts(
-    ctx: EngineContext, tenant: TenantRef, *, lane: Lane = Lane.INCREMENTAL
+    ctx: EngineDeps, tenant: TenantRef, *, lane: Lane = Lane.INCREMENTAL
 ) -> PushSummary:
     """Write every due learner of a tenant to Xero in batches of up to 50 per call.
 
@@ -173,7 +173,7 @@ async def push_contacts(
 
 
 async def _plan_chunk(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     tenant: TenantRef,
     refs: list[str],
     summary: PushSummary,
@@ -202,7 +202,7 @@ async def _plan_chunk(
 
 
 async def _write(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     tenant: TenantRef,
     writes: list[PlannedWrite],
     summary: PushSummary,

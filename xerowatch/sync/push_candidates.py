@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 
 from xerowatch.store import alerts, jobs, learners, links
 from xerowatch.store.links import ContactLink
-from xerowatch.sync import identity
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync import ref_ownership
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.ingest import VALIDATION_ALERT, describe
 from xerowatch.sync.mapping import contact_hash, to_contact
 from xerowatch.sync.push_results import JOB_KIND, PushSummary
@@ -40,7 +40,7 @@ class Candidate:
 
 
 async def build_candidates(
-    ctx: EngineContext, tenant_id: str, refs: list[str], summary: PushSummary
+    ctx: EngineDeps, tenant_id: str, refs: list[str], summary: PushSummary
 ) -> list[Candidate]:
     """Check a chunk of due learners (no calls): the invalid ones alert, the rest are returned.
 
@@ -49,7 +49,7 @@ async def build_candidates(
     store = ctx.store
     stored = await learners.get_many_by_ref(store, refs)
     current = await links.links_by_ref(store, tenant_id, refs)
-    shared = await identity.shared_refs(store, refs)
+    shared = await ref_ownership.shared_refs(store, refs)
     unsettled = await jobs.unsettled_keys(store, tenant_id, JOB_KIND, refs)
     found: list[Candidate] = []
     for ref in refs:
@@ -59,7 +59,7 @@ async def build_candidates(
             await links.mark(store, tenant_id, ref, source_id, "skipped")
             continue
         if ref in shared:
-            message = await identity.alert_shared(store, ref, shared[ref])
+            message = await ref_ownership.alert_shared(store, ref, shared[ref])
             await links.mark(
                 store, tenant_id, ref, item.learner.source_id, "blocked", error=message
             )
@@ -84,7 +84,7 @@ async def build_candidates(
 
 
 async def skip_unchanged(
-    ctx: EngineContext, tenant_id: str, candidates: list[Candidate], summary: PushSummary
+    ctx: EngineDeps, tenant_id: str, candidates: list[Candidate], summary: PushSummary
 ) -> list[Candidate]:
     """Learners whose contact already holds exactly this content need no directory read.
 
@@ -115,7 +115,7 @@ async def skip_unchanged(
 
 
 async def refresh_links(
-    ctx: EngineContext, tenant_id: str, candidates: list[Candidate]
+    ctx: EngineDeps, tenant_id: str, candidates: list[Candidate]
 ) -> list[Candidate]:
     """The candidates with their links read again (a directory read followed a merge)."""
     current = await links.links_by_ref(ctx.store, tenant_id, [c.ref for c in candidates])

@@ -10,7 +10,7 @@ from xerowatch.store import alerts, directory, jobs, links
 from xerowatch.store.directory import DirectoryContact
 from xerowatch.store.history import HistoryEntry, Outcome, add_entries, digest
 from xerowatch.store.transactions import LearnerRef, match_contacts
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.matching import (
     ARCHIVED_ALERT,
     DUPLICATE_NAME_ALERT,
@@ -53,7 +53,7 @@ class PlannedWrite:
 
 
 async def apply_results(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     tenant_id: str,
     batch: Sequence[PlannedWrite],
     results: list[ContactWriteResult],
@@ -68,7 +68,7 @@ async def apply_results(
 
 
 async def _apply(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     tenant_id: str,
     batch: Sequence[PlannedWrite],
     results: list[ContactWriteResult],
@@ -186,7 +186,7 @@ async def _apply(
 
 
 async def schedule_retries(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     tenant_id: str,
     failed: list[tuple[PlannedWrite, XeroError]],
     summary: PushSummary,

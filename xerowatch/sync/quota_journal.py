@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from xerowatch.store import runtime
+from xerowatch.store import runtime_state
 from xerowatch.store.db import Store
 from xerowatch.xero.quota import QuotaScheduler, RecentCalls
 
@@ -45,13 +45,13 @@ class StoreWindowJournal:
 
     async def save(self, tenant_id: str, recent: RecentCalls) -> None:
         """Record the tenant's recent calls."""
-        await runtime.put(self._store, KEY_PREFIX + tenant_id, _dump(recent))
+        await runtime_state.put(self._store, KEY_PREFIX + tenant_id, _dump(recent))
 
 
 async def restore_windows(store: Store, quota: QuotaScheduler, *, max_call_s: float) -> int:
     """Charge the calls a previous process journaled to `quota`; return how many tenants."""
     restored = 0
-    for tenant_id, value in (await runtime.get_prefixed(store, KEY_PREFIX)).items():
+    for tenant_id, value in (await runtime_state.get_prefixed(store, KEY_PREFIX)).items():
         try:
             recent = _load(value)
         except (AttributeError, TypeError, ValueError) as exc:  # hand-edited or damaged

@@ -20,7 +20,7 @@ from xerowatch.store import alerts, resyncs
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.resyncs import Resync
 from xerowatch.store.tenants import active_tenants
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.pull import STREAM_BY_KIND, StreamSummary, date_range, store_page
 from xerowatch.sync.resync_learners import resync_learners
 from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited, XeroTransientError
@@ -128,7 +128,7 @@ def parse_types(text: str | list[str] | None) -> list[str]:
     return names
 
 
-async def _check_cancelled(ctx: EngineContext, run_id: int) -> None:
+async def _check_cancelled(ctx: EngineDeps, run_id: int) -> None:
     current = await resyncs.get(ctx.store, run_id)
     if current is None or current.state == "cancelled":
         raise ResyncCancelled
@@ -136,7 +136,7 @@ async def _check_cancelled(ctx: EngineContext, run_id: int) -> None:
         raise ResyncHeld
 
 
-async def _save(ctx: EngineContext, run: Resync, progress: Progress, stage: str) -> None:
+async def _save(ctx: EngineDeps, run: Resync, progress: Progress, stage: str) -> None:
     eta = progress.eta_seconds(ctx.clock.monotonic())
     await resyncs.update(
         ctx.store,
@@ -153,7 +153,7 @@ async def _save(ctx: EngineContext, run: Resync, progress: Progress, stage: str)
 
 
 async def _resync_learners(
-    ctx: EngineContext, run: Resync, tenants: list[TenantRef], progress: Progress
+    ctx: EngineDeps, run: Resync, tenants: list[TenantRef], progress: Progress
 ) -> None:
     for tenant in tenants:
         before = ctx.calls.total
@@ -168,7 +168,7 @@ async def _resync_learners(
 
 
 async def _resync_kind(
-    ctx: EngineContext, run: Resync, tenant: TenantRef, kind: TransactionKind, progress: Progress
+    ctx: EngineDeps, run: Resync, tenant: TenantRef, kind: TransactionKind, progress: Progress
 ) -> None:
     stream = STREAM_BY_KIND[kind]
     query = ListQuery(
@@ -196,7 +196,7 @@ async def _resync_kind(
         await _check_cancelled(ctx, run.id)
 
 
-async def run_resync(ctx: EngineContext, run: Resync) -> str:
+async def run_resync(ctx: EngineDeps, run: Resync) -> str:
     """Carry out one run to its end (done, cancelled, failed), or pause it to resume later."""
     progress = Progress.resume(run, ctx.clock.monotonic())
     await resyncs.update(ctx.store, run.id, state="running")
@@ -258,7 +258,7 @@ async def run_resync(ctx: EngineContext, run: Resync) -> str:
     return message
 
 
-async def _finish(ctx: EngineContext, run: Resync, state: str, message: str) -> None:
+async def _finish(ctx: EngineDeps, run: Resync, state: str, message: str) -> None:
     await resyncs.update(ctx.store, run.id, state=state, message=message)
     await record(
         ctx.store,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from xerowatch.store import jobs, learners, links
 from xerowatch.sync.contact_diff import holds
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.mapping import contact_hash, to_contact
 from xerowatch.sync.push_results import JOB_KIND
 from xerowatch.sync.validation import ValidLearner, validate
@@ -35,7 +35,7 @@ def _day(text: str) -> str:
 
 
 async def _read_contacts(
-    ctx: EngineContext, tenant: TenantRef, contact_ids: list[str]
+    ctx: EngineDeps, tenant: TenantRef, contact_ids: list[str]
 ) -> dict[str, Contact]:
     found: dict[str, Contact] = {}
     for start in range(0, len(contact_ids), IDS_PER_READ):
@@ -48,7 +48,7 @@ async def _read_contacts(
 
 
 async def resync_learners(
-    ctx: EngineContext, tenant: TenantRef, date_from: str, date_to: str
+    ctx: EngineDeps, tenant: TenantRef, date_from: str, date_to: str
 ) -> LearnerCounts:
     """Compare the contacts of learners modified in [from, to) with Xero; queue those that differ.
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 
 from xerowatch.source.port import SourceAuthError, SourceError
-from xerowatch.store import alerts, learners, resyncs, runtime, webhook_events
+from xerowatch.store import alerts, learners, resyncs, runtime_state, webhook_events
 from xerowatch.store.tenants import active_tenants
-from xerowatch.sync.context import EngineContext
 from xerowatch.sync.directory_sync import refresh_directory
+from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.failures import (
     SOURCE_DOWN_ALERT,
     XeroFailure,
@@ -46,7 +46,7 @@ TRANSACTION_EVENTS = ("INVOICE", "CREDITNOTE")
 class SyncSteps:
     """The steps of a sync against one runtime's store, Xero and source."""
 
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineDeps) -> None:
         self.ctx = ctx
         self.source_failure: str | None = None
         """Why the last source read failed, with the fix (None: it worked)."""
@@ -57,7 +57,7 @@ class SyncSteps:
 
     async def is_paused(self, tenant_id: str = "") -> bool:
         """Whether the operator paused syncing (everywhere, or for this tenant)."""
-        return await runtime.is_paused(self.ctx.store, tenant_id)
+        return await runtime_state.is_paused(self.ctx.store, tenant_id)
 
     # ---- source ------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from xerowatch.source.port import (
 from xerowatch.store import alerts, jobs, transactions
 from xerowatch.store.history import HistoryEntry, add_entries
 from xerowatch.store.transactions import PendingWrite
-from xerowatch.sync.context import EngineContext
+from xerowatch.sync.engine_deps import EngineDeps
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,7 @@ def _key(item: PendingWrite) -> str:
     return f"{item.kind}:{item.xero_id}"
 
 
-async def write_back(
-    ctx: EngineContext, *, chunk: int = 500, batch: int = BATCH
-) -> WritebackSummary:
+async def write_back(ctx: EngineDeps, *, chunk: int = 500, batch: int = BATCH) -> WritebackSummary:
     """Upsert every changed, matched transaction that is due into the source."""
     summary = WritebackSummary()
     seen: set[tuple[str, str]] = set()  # (tenant, key) taken this pass: one write per pass
@@ -87,7 +85,7 @@ async def write_back(
             return summary
 
 
-async def source_auth_failed(ctx: EngineContext, exc: SourceAuthError) -> None:
+async def source_auth_failed(ctx: EngineDeps, exc: SourceAuthError) -> None:
     """The one alert for a refused source credential (however many records wait on it)."""
     await alerts.raise_alert(
         ctx.store,
@@ -107,7 +105,7 @@ def alert_record(item: PendingWrite) -> str:
 
 
 async def _write_batch(
-    ctx: EngineContext, items: list[PendingWrite], summary: WritebackSummary, *, probe: bool
+    ctx: EngineDeps, items: list[PendingWrite], summary: WritebackSummary, *, probe: bool
 ) -> None:
     fingerprint: Callable[..., str | None] | None = None
     if isinstance(ctx.source, WriteFingerprinter):
@@ -134,9 +132,7 @@ async def _write_batch(
     await _record(ctx, outcomes, unchanged, summary)
 
 
-async def _send_all(
-    ctx: EngineContext, items: list[PendingWrite], *, probe: bool
-) -> list[_Outcome]:
+async def _send_all(ctx: EngineDeps, items: list[PendingWrite], *, probe: bool) -> list[_Outcome]:
     """Send with up to `writeback_concurrency` writers; after a refusal nobody starts another.
 
     With `probe`, the first write goes alone, so a refused credential costs one request per
@@ -165,7 +161,7 @@ async def _send_all(
     return outcomes
 
 
-async def _send_one(ctx: EngineContext, outcome: _Outcome) -> None:
+async def _send_one(ctx: EngineDeps, outcome: _Outcome) -> None:
     try:
         await ctx.source.write_transaction(outcome.item.tx)
     except (SourceAuthError, SourceBudgetRefused) as exc:
@@ -180,7 +176,7 @@ async def _send_one(ctx: EngineContext, outcome: _Outcome) -> None:
 
 
 async def _record(
-    ctx: EngineContext,
+    ctx: EngineDeps,
     outcomes: list[_Outcome],
     unchanged: list[PendingWrite],
     summary: WritebackSummary,
@@ -274,7 +270,7 @@ def _written_entries(item: PendingWrite) -> list[HistoryEntry]:
     ]
 
 
-async def _raise_failed(ctx: EngineContext, item: PendingWrite, exc: Exception) -> None:
+async def _raise_failed(ctx: EngineDeps, item: PendingWrite, exc: Exception) -> None:
     tx = item.tx
     await alerts.raise_alert(
         ctx.store,

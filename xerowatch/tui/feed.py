@@ -12,20 +12,20 @@ from datetime import datetime
 from xerowatch.clock import Clock
 from xerowatch.store import alerts as alert_store
 from xerowatch.store import (
-    commands,
+    command_queue,
     jobs,
     learners,
     links,
     live,
     panes,
     resyncs,
-    runtime,
+    runtime_state,
     transactions,
 )
 from xerowatch.store.alerts import Alert
 from xerowatch.store.backlog import read_backlog
 from xerowatch.store.changes import ChangeTracker
-from xerowatch.store.commands import Command
+from xerowatch.store.command_queue import Command
 from xerowatch.store.db import Store
 from xerowatch.store.history import HistoryEntry
 from xerowatch.store.overview import (
@@ -203,7 +203,7 @@ class Feed:
 
     async def commands(self, ids: list[int]) -> list[Command]:
         """The current state of the commands this dashboard sent."""
-        found = [await commands.get(self.store, command_id) for command_id in ids]
+        found = [await command_queue.get(self.store, command_id) for command_id in ids]
         return [command for command in found if command is not None]
 
 
@@ -227,7 +227,7 @@ async def refresh_overview(
         "backlog": await read_backlog(store, now, tx_counts["pending_write"]),
         "daemon": daemon,
         "live": state,
-        "paused": await runtime.get(store, runtime.PAUSED_KEY, {}),
+        "paused": await runtime_state.get(store, runtime_state.PAUSED_KEY, {}),
         "tenants": await tenant_overviews(store, now, state),
         "transactions": tx_counts,
         "last_cycle": previous.last_cycle,
@@ -237,7 +237,7 @@ async def refresh_overview(
         "resyncs": await resyncs.recent(store, limit=5),
     }
     if "runtime_state" in moved:
-        fields["last_cycle"] = await runtime.get(store, LAST_CYCLE_KEY)
+        fields["last_cycle"] = await runtime_state.get(store, LAST_CYCLE_KEY)
     if "learners" in moved:
         fields["learners_total"] = await learners.count_learners(store)
     if moved & {"contact_links", "jobs"}:

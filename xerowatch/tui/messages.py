@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from xerowatch.daemon.runner import DaemonRunner
-from xerowatch.store.commands import Command
+from xerowatch.store.command_queue import Command
 from xerowatch.store.overview import Overview
 from xerowatch.tui.feed import AlertPage, HistoryBatch, PendingPage
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 
-from xerowatch.store.commands import Command
+from xerowatch.store.command_queue import Command
 
 TRACK_COMMANDS = 20
 """Commands whose life the command line follows."""

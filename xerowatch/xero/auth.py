@@ -21,9 +21,8 @@ from xerowatch.config import ConfigError, XeroSettings
 from xerowatch.oauth.errors import GrantRefused, TokenEndpointUnavailable
 from xerowatch.oauth.ports import StoredConnection, TokenStore
 from xerowatch.oauth.rotation import REFRESH_MARGIN_SECONDS, TokenRotation, reveal
-from xerowatch.xero.errors import XeroAuthError, XeroTransientError
+from xerowatch.xero.errors import TokenGrantRejected, XeroAuthError, XeroTransientError
 from xerowatch.xero.token_endpoint import (
-    TokenGrantRejected,
     TokenResponse,
     missing_scopes,
     request_token,

@@ -1,4 +1,7 @@
-"""The Xero client's error taxonomy: validation, auth, rate-limited, transient, not found."""
+"""Every error the Xero client raises: validation, auth, rate limits, transient, bad answers.
+
+`transient` says whether trying again later can help, as `SourceError.transient` does for sources.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ from typing import Any
 
 class XeroError(Exception):
     """Base of every error the Xero client raises; carries Xero-Correlation-Id when known."""
+
+    transient: bool = False
+    """Whether trying again later can help (the same mark sources' errors carry)."""
 
     def __init__(
         self,
@@ -72,6 +78,8 @@ class XeroAuthError(XeroError):
 class XeroRateLimited(XeroError):
     """HTTP 429 (or a tenant parked by the scheduler): which limit, and when to try again."""
 
+    transient = True
+
     def __init__(
         self,
         message: str,
@@ -89,6 +97,8 @@ class XeroRateLimited(XeroError):
 class XeroTransientError(XeroError):
     """Timeouts, dropped connections and 5xx: safe to retry with backoff."""
 
+    transient = True
+
 
 class XeroNotFound(XeroError):
     """HTTP 404: the resource does not exist (or not in this tenant)."""
@@ -96,3 +106,50 @@ class XeroNotFound(XeroError):
 
 class XeroResponseError(XeroError):
     """A 2xx answer whose body is not what the spec promises (shape, count, missing IDs)."""
+
+
+class XeroUnavailable(XeroTransientError):
+    """A timeout, dropped connection or 5xx, with the server's Retry-After when it sent one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        correlation_id: str | None = None,
+        config_key: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, status=status, correlation_id=correlation_id, config_key=config_key
+        )
+        self.retry_after = retry_after
+
+
+class TokenRejected(XeroAuthError):
+    """A 401 before the token was force-refreshed: worth exactly one refresh and one more try."""
+
+
+class XeroPagingError(XeroResponseError):
+    """Paging that does not converge: a repeated page, a wrong page number, or too many pages."""
+
+
+class TokenGrantRejected(XeroAuthError):
+    """The token endpoint refused a grant (`error` is the OAuth code, e.g. invalid_grant)."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str = "",
+        *,
+        status: int | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        detail = f" ({description[:200]})" if description else ""
+        super().__init__(
+            f"Xero's token endpoint refused the grant: {error}{detail}",
+            needs_reconnect=error == "invalid_grant",
+            status=status,
+            correlation_id=correlation_id,
+        )
+        self.error = error

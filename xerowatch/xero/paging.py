@@ -23,7 +23,7 @@ import httpx
 from pydantic import ValidationError
 
 from xerowatch.xero.dates import format_if_modified_since
-from xerowatch.xero.errors import XeroResponseError
+from xerowatch.xero.errors import XeroPagingError, XeroResponseError
 from xerowatch.xero.models import (
     Contact,
     CreditNote,
@@ -52,10 +52,6 @@ MAX_QUERY_CHARS = 1_500
 """Longest query string sent: with the host and path, a URL stays well under 2,000 characters."""
 _ID_CHARS = 36 + len("%2C")  # a GUID and the percent-encoded comma before the next one
 _PAGE_SLACK = len(str(DEFAULT_MAX_PAGES))  # later pages have longer numbers than page 1
-
-
-class XeroPagingError(XeroResponseError):
-    """Paging that does not converge: a repeated page, a wrong page number, or too many pages."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import httpx
 from xerowatch.config import XeroSettings
 from xerowatch.oauth.errors import AuthorizationError
 from xerowatch.oauth.pkce import PkcePair, authorize_url, code_grant, new_pkce_pair, new_state
-from xerowatch.xero.token_endpoint import TokenGrantRejected, TokenResponse, request_token
+from xerowatch.xero.errors import TokenGrantRejected
+from xerowatch.xero.token_endpoint import TokenResponse, request_token
 
 
 @dataclass(frozen=True)

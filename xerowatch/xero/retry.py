@@ -22,11 +22,12 @@ from tenacity import (
 from xerowatch.logs import redact
 from xerowatch.xero.errors import (
     ElementError,
+    TokenRejected,
     XeroAuthError,
     XeroError,
     XeroNotFound,
     XeroRateLimited,
-    XeroTransientError,
+    XeroUnavailable,
     XeroValidationError,
 )
 
@@ -40,28 +41,6 @@ MAX_RETRY_AFTER_S = 86_400.0
 """No Xero limit window is longer than a day, so no Retry-After is taken to mean longer."""
 NO_RETRY_PROBLEMS = frozenset({"day", "reserve", "busy"})
 _MAX_MESSAGE = 300
-
-
-class XeroUnavailable(XeroTransientError):
-    """A timeout, dropped connection or 5xx, with the server's Retry-After when it sent one."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        status: int | None = None,
-        correlation_id: str | None = None,
-        config_key: str | None = None,
-    ) -> None:
-        super().__init__(
-            message, status=status, correlation_id=correlation_id, config_key=config_key
-        )
-        self.retry_after = retry_after
-
-
-class TokenRejected(XeroAuthError):
-    """A 401 before the token was force-refreshed: worth exactly one refresh and one more try."""
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -15,7 +15,7 @@ from xerowatch.oauth.token_client import (
     missing_scopes,
 )
 from xerowatch.oauth.token_client import request_token as _request_token
-from xerowatch.xero.errors import XeroAuthError, XeroError, XeroTransientError
+from xerowatch.xero.errors import TokenGrantRejected, XeroError, XeroTransientError
 
 __all__ = [
     "MAX_LIFETIME_S",
@@ -44,27 +44,6 @@ def xero_endpoint(settings: XeroSettings) -> TokenEndpoint:
         timeout_s=settings.timeout_seconds,
         expiry_required=True,
     )
-
-
-class TokenGrantRejected(XeroAuthError):
-    """The token endpoint refused a grant (`error` is the OAuth code, e.g. invalid_grant)."""
-
-    def __init__(
-        self,
-        error: str,
-        description: str = "",
-        *,
-        status: int | None = None,
-        correlation_id: str | None = None,
-    ) -> None:
-        detail = f" ({description[:200]})" if description else ""
-        super().__init__(
-            f"Xero's token endpoint refused the grant: {error}{detail}",
-            needs_reconnect=error == "invalid_grant",
-            status=status,
-            correlation_id=correlation_id,
-        )
-        self.error = error
 
 
 def xero_error(exc: TokenEndpointUnavailable | GrantRefused) -> XeroError:

@@ -13,17 +13,10 @@ import httpx
 from xerowatch import __version__
 from xerowatch.clock import Clock
 from xerowatch.logs import redact
-from xerowatch.xero.errors import XeroAuthError, XeroRateLimited
+from xerowatch.xero.errors import TokenRejected, XeroAuthError, XeroRateLimited, XeroUnavailable
 from xerowatch.xero.idempotency import validate_key
 from xerowatch.xero.quota import DAY_PROBE_S, Lane, QuotaScheduler
-from xerowatch.xero.retry import (
-    TokenRejected,
-    XeroUnavailable,
-    error_for,
-    parse_body,
-    rate_limit_error,
-    retrying,
-)
+from xerowatch.xero.retry import error_for, parse_body, rate_limit_error, retrying
 
 log = logging.getLogger(__name__)
 

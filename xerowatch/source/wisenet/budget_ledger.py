@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xerowatch.store import runtime
+from xerowatch.store import runtime_state
 from xerowatch.store.backlog import SOURCE_BUDGET_KEY
 from xerowatch.store.db import Store
 
@@ -20,8 +20,8 @@ class StoreBudgetLedger:
 
     async def load(self) -> Any:
         """Return the saved counts, or None."""
-        return await runtime.get(self._store, self._key)
+        return await runtime_state.get(self._store, self._key)
 
     async def save(self, state: Any) -> None:
         """Replace the saved counts."""
-        await runtime.put(self._store, self._key, state)
+        await runtime_state.put(self._store, self._key, state)

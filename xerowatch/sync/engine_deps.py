@@ -51,7 +51,7 @@ SOURCE_WORDS = {"wisenet": "Wisenet", "file": "the learner CSV files"}
 
 
 @dataclass
-class EngineContext:
+class EngineDeps:
     """The engine's dependencies, built once by the composition root."""
 
     store: Store

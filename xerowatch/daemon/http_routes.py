@@ -33,7 +33,7 @@ from xerowatch.daemon.webhooks import (
     verify_xero_signature,
 )
 from xerowatch.logs import redact
-from xerowatch.store import runtime
+from xerowatch.store import runtime_state
 from xerowatch.store.alerts import raise_alert
 from xerowatch.store.db import Store, StoreError
 
@@ -227,7 +227,7 @@ class _Handlers:
                     reasons.append(f"loop {name} is down after {health.failures} failures{detail}")
         try:
             with anyio.fail_after(STORE_TIMEOUT_SECONDS):
-                await runtime.put(self.store, HEALTHZ_KEY, self.clock.now().isoformat())
+                await runtime_state.put(self.store, HEALTHZ_KEY, self.clock.now().isoformat())
         except TimeoutError:
             reasons.append(f"store not writable within {STORE_TIMEOUT_SECONDS:.0f} s")
         except (sqlite3.Error, StoreError) as exc:

@@ -1,4 +1,4 @@
-"""Small key/value runtime state: pause flags, the last cycle's summary."""
+"""Key/value runtime state (the runtime_state table): pause flags, the last cycle's summary."""
 
 from __future__ import annotations
 
