@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xerowatch.store.chunked import IN_CHUNK, in_chunks, select_in
+from xerowatch.store.chunked import IN_CHUNK, execute_in, in_chunks, select_in
 from xerowatch.store.db import Store, open_store
 
 
@@ -66,3 +66,17 @@ async def test_the_sql_names_the_list_exactly_once(store: Store, sql: str) -> No
 async def test_a_chunk_size_must_be_positive(store: Store) -> None:
     with pytest.raises(ValueError, match="chunk"):
         await select_in(store, SQL, [1], before=("a",), chunk=0)
+
+
+async def test_a_write_over_a_long_list_touches_every_value_and_no_other(store: Store) -> None:
+    doomed = list(range(0, 1200, 3))  # 400 values... and 1,100 more unknown ones: three chunks
+    await execute_in(
+        store,
+        "UPDATE nums SET n = -n - 1 WHERE owner = ? AND n IN ({marks})",
+        [*doomed, *range(5000, 6100)],
+        before=("a",),
+    )
+    negative = await store.fetchall("SELECT owner, COUNT(*) FROM nums WHERE n < 0 GROUP BY owner")
+    assert [tuple(row) for row in negative] == [("a", len(doomed))]
+    with pytest.raises(ValueError, match="exactly one"):
+        await execute_in(store, "UPDATE nums SET n = 0", [1])

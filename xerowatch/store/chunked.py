@@ -43,6 +43,22 @@ async def in_chunks(
             yield list(await cursor.fetchall())
 
 
+async def execute_in(
+    store: Store,
+    sql: str,
+    values: Sequence[object],
+    *,
+    before: Sequence[object] = (),
+    chunk: int = IN_CHUNK,
+) -> None:
+    """Run a write (`UPDATE ... IN ({marks})`) once per chunk of `values`."""
+    if sql.count(_MARKS) != 1:
+        raise ValueError(f"the SQL must hold exactly one {_MARKS}: {sql!r}")
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        await store.execute(sql.replace(_MARKS, ",".join("?" * len(part))), (*before, *part))
+
+
 async def select_in(
     db: Store | aiosqlite.Connection,
     sql: str,

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
+from xerowatch.store.chunked import select_in
 from xerowatch.store.db import Store, utc_now_iso
 
 JobState = Literal["pending", "running", "retry", "dead", "done"]
@@ -196,17 +197,14 @@ async def due(store: Store, tenant_id: str, kind: str, now_iso: str) -> list[Job
 
 async def unsettled_keys(store: Store, tenant_id: str, kind: str, keys: list[str]) -> set[str]:
     """Return the keys whose last attempt did not end well (running, retry or dead)."""
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT key FROM jobs WHERE tenant_id = ? AND kind = ? AND key IN ({marks}) "
-            "AND state IN ('running', 'retry', 'dead')",
-            (tenant_id, kind, *chunk),
-        )
-        found.update(row[0] for row in rows)
-    return found
+    rows = await select_in(
+        store,
+        "SELECT key FROM jobs WHERE tenant_id = ? AND kind = ? AND key IN ({marks}) "
+        "AND state IN ('running', 'retry', 'dead')",
+        keys,
+        before=(tenant_id, kind),
+    )
+    return {row[0] for row in rows}
 
 
 async def get_job(store: Store, tenant_id: str, kind: str, key: str) -> Job | None:

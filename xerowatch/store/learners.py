@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from xerowatch.records import SourceLearner
+from xerowatch.store.chunked import select_in
 from xerowatch.store.db import Store, utc_now_iso
 
 
@@ -126,32 +127,28 @@ async def get_many_by_ref(store: Store, refs: list[str]) -> dict[str, StoredLear
     (then the one seen last) is returned.
     """
     found: dict[str, StoredLearner] = {}
-    for start in range(0, len(refs), 500):
-        chunk = refs[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT * FROM learners WHERE ref_internal IN ({marks}) "
-            "ORDER BY deleted_at IS NULL, seen_at",  # the row that wins comes last
-            chunk,
-        )
-        for row in rows:
-            found[row["ref_internal"]] = _row_to_learner(row)
+    rows = await select_in(  # a RefInternal's rows share a chunk: ordering within it suffices
+        store,
+        "SELECT * FROM learners WHERE ref_internal IN ({marks}) "
+        "ORDER BY deleted_at IS NULL, seen_at",  # the row that wins comes last
+        refs,
+    )
+    for row in rows:
+        found[row["ref_internal"]] = _row_to_learner(row)
     return found
 
 
 async def sources_by_ref(store: Store, refs: list[str]) -> dict[str, list[str]]:
     """Return the source ids of the (not deleted) learners holding each of these RefInternals."""
     found: dict[str, list[str]] = {}
-    for start in range(0, len(refs), 500):
-        chunk = refs[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT ref_internal, source_id FROM learners WHERE ref_internal IN ({marks}) "
-            "AND deleted_at IS NULL ORDER BY source_id",
-            chunk,
-        )
-        for row in rows:
-            found.setdefault(row[0], []).append(row[1])
+    rows = await select_in(
+        store,
+        "SELECT ref_internal, source_id FROM learners WHERE ref_internal IN ({marks}) "
+        "AND deleted_at IS NULL ORDER BY source_id",
+        refs,
+    )
+    for row in rows:
+        found.setdefault(row[0], []).append(row[1])
     return found
 
 

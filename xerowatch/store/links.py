@@ -7,6 +7,7 @@ from typing import Literal
 
 import aiosqlite
 
+from xerowatch.store.chunked import execute_in, select_in
 from xerowatch.store.db import Store, utc_now_iso
 
 LinkState = Literal["pending", "synced", "invalid", "blocked", "skipped", "dead"]
@@ -42,16 +43,13 @@ async def get_link(store: Store, tenant_id: str, ref_internal: str) -> ContactLi
 
 async def links_by_ref(store: Store, tenant_id: str, refs: list[str]) -> dict[str, ContactLink]:
     """Return the links of these learners in one tenant, keyed by RefInternal."""
-    found: dict[str, ContactLink] = {}
-    for start in range(0, len(refs), 500):
-        chunk = refs[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT * FROM contact_links WHERE tenant_id = ? AND ref_internal IN ({marks})",
-            (tenant_id, *chunk),
-        )
-        found.update({row["ref_internal"]: _link(row) for row in rows})
-    return found
+    rows = await select_in(
+        store,
+        "SELECT * FROM contact_links WHERE tenant_id = ? AND ref_internal IN ({marks})",
+        refs,
+        before=(tenant_id,),
+    )
+    return {row["ref_internal"]: _link(row) for row in rows}
 
 
 async def links_for_contacts(
@@ -67,17 +65,16 @@ async def links_for_contacts(
         ("contact_id", contact_ids, ""),
         ("ref_internal", numbers, " COLLATE NOCASE"),
     ):
-        for start in range(0, len(values), 500):
-            chunk = values[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            cursor = await conn.execute(
-                f"SELECT * FROM contact_links WHERE tenant_id = ? AND contact_id IS NOT NULL "
-                f"AND {column}{collate} IN ({marks})",
-                (tenant_id, *chunk),
-            )
-            for row in await cursor.fetchall():
-                link = _link(row)
-                found[(link.ref_internal, link.contact_id or "")] = link
+        rows = await select_in(
+            conn,
+            "SELECT * FROM contact_links WHERE tenant_id = ? AND contact_id IS NOT NULL "
+            f"AND {column}{collate} IN ({{marks}})",
+            values,
+            before=(tenant_id,),
+        )
+        for row in rows:
+            link = _link(row)
+            found[(link.ref_internal, link.contact_id or "")] = link
     return list(found.values())
 
 
@@ -94,17 +91,14 @@ async def linked_by_source(
     store: Store, tenant_id: str, source_ids: list[str]
 ) -> list[ContactLink]:
     """Return the links of these source learners that have a ContactID (any RefInternal)."""
-    found: list[ContactLink] = []
-    for start in range(0, len(source_ids), 500):
-        chunk = source_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT * FROM contact_links WHERE tenant_id = ? AND source_id IN ({marks}) "
-            "AND contact_id IS NOT NULL",
-            (tenant_id, *chunk),
-        )
-        found.extend(_link(row) for row in rows)
-    return found
+    rows = await select_in(
+        store,
+        "SELECT * FROM contact_links WHERE tenant_id = ? AND source_id IN ({marks}) "
+        "AND contact_id IS NOT NULL",
+        source_ids,
+        before=(tenant_id,),
+    )
+    return [_link(row) for row in rows]
 
 
 async def drop_replaced(
@@ -262,11 +256,10 @@ async def count_by_state(store: Store, tenant_id: str | None = None) -> dict[str
 
 async def forget_synced_hash(store: Store, tenant_id: str, refs: list[str]) -> None:
     """Make these learners' contacts be written even if their content hash did not change."""
-    for start in range(0, len(refs), 500):
-        chunk = refs[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        await store.execute(
-            f"UPDATE contact_links SET synced_hash = NULL WHERE tenant_id = ? "
-            f"AND ref_internal IN ({marks})",
-            (tenant_id, *chunk),
-        )
+    await execute_in(
+        store,
+        "UPDATE contact_links SET synced_hash = NULL WHERE tenant_id = ? "
+        "AND ref_internal IN ({marks})",
+        refs,
+        before=(tenant_id,),
+    )
