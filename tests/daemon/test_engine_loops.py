@@ -18,7 +18,12 @@ import pytest
 from tests.daemon.engine_world import EngineWorld, GatedTransport, open_engine_world
 from tests.daemon.helpers import HANG_GUARD_SECONDS, StillClock, wait_until
 from tests.sync.memory_source import MemorySource, learner
-from xerowatch.daemon.engine_loops import EngineWiring
+from xerowatch.daemon.engine_loops import (
+    WRITEBACK_BUDGET_WAIT_MAX_S,
+    WRITEBACK_EVERY_S,
+    EngineWiring,
+    writeback_pause,
+)
 from xerowatch.daemon.lease import DaemonLease
 from xerowatch.daemon.metrics import render_metrics
 from xerowatch.daemon.notify import SystemdNotifier
@@ -35,6 +40,7 @@ from xerowatch.records import SourceLearner
 from xerowatch.source.port import SourceError
 from xerowatch.store import command_queue, jobs, learners, links, runtime_state
 from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
+from xerowatch.sync.writeback import WritebackSummary
 from xerowatch.xero.errors import XeroError
 
 
@@ -384,3 +390,13 @@ async def test_metrics_and_status_line_work_with_no_organisation_and_no_engine_y
         assert b"xerowatch_commands_pending 0.0" in text
         assert b"xerowatch_xero_quota_day_remaining{" not in text
     assert await wiring.status_text() == "0 synced · 0 alerts"
+
+
+def test_the_write_back_loop_sleeps_until_the_source_budget_has_room() -> None:
+    assert writeback_pause(WritebackSummary(written=3)) is None  # its usual interval
+    refused = WritebackSummary(budget_refused="the day is spent", resume_in_seconds=600.0)
+    assert writeback_pause(refused) == 600.0
+    soon = WritebackSummary(budget_refused="spent", resume_in_seconds=0.5)
+    assert writeback_pause(soon) == WRITEBACK_EVERY_S  # never spin faster than the interval
+    far = WritebackSummary(budget_refused="spent", resume_in_seconds=80_000.0)
+    assert writeback_pause(far) == WRITEBACK_BUDGET_WAIT_MAX_S  # look again within the hour

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.sync.wisenet_world import wisenet_world
+from xerowatch.cli.sync_cmds import cycle_summary_lines
 from xerowatch.store import jobs, transactions
 from xerowatch.store.history import recent
 
@@ -28,6 +29,7 @@ async def test_with_the_day_spent_a_pass_sends_nothing_and_spends_no_attempt(
         assert world.puts() == sent  # nothing sent
         assert again.written == again.retrying == again.failed == 0
         assert again.budget_refused is not None
+        assert again.resume_in_seconds is not None and 0 < again.resume_in_seconds <= 86_400
         assert len(await recent(world.rt.store, 100_000)) == history_before  # no history row
         depth = await jobs.depth_by_state(world.rt.store)
         assert depth.get("dead", 0) == depth.get("retry", 0) == depth.get("running", 0) == 0
@@ -62,3 +64,9 @@ async def test_a_write_back_backlog_leaves_the_reserve_for_reading_learners(
         assert again.source.seen >= 1  # polling still ran on the reserve
         assert len(world.xero.contacts(world.tenant_id)) == contacts_before + 1
         assert again.writeback.written == 0 and again.writeback.budget_refused
+        printed = "\n".join(cycle_summary_lines(again))  # what `sync --once` shows the operator
+        assert "write-back: 0 written" in printed
+        assert (
+            f"write-back stopped, nothing sent past this point: {again.writeback.budget_refused}"
+            in (printed)
+        )

@@ -28,7 +28,8 @@ from xerowatch.sync.engine import CycleSummary
 log = logging.getLogger(__name__)
 
 
-def _summary_lines(summary: CycleSummary) -> list[str]:
+def cycle_summary_lines(summary: CycleSummary) -> list[str]:
+    """The text `sync --once` prints for one cycle, a line per part."""
     src = summary.source
     lines = [
         f"source: {src.seen} learners read, {src.changed} changed, {src.invalid} invalid, "
@@ -44,7 +45,14 @@ def _summary_lines(summary: CycleSummary) -> list[str]:
             + (f"; stopped: {cycle.error}" if cycle.error else "")
         )
     wb = summary.writeback
-    lines.append(f"write-back: {wb.written} written, {wb.retrying} retrying, {wb.failed} failed")
+    line = f"write-back: {wb.written} written, {wb.retrying} retrying, {wb.failed} failed"
+    if wb.unchanged:
+        line += f", {wb.unchanged} unchanged (not re-sent)"
+    lines.append(line)
+    if wb.budget_refused:
+        lines.append(f"write-back stopped, nothing sent past this point: {wb.budget_refused}")
+    if wb.paused:
+        lines.append(f"write-back paused: {wb.paused}")
     lines.extend(f"resync: {line}" for line in summary.resyncs)
     lines.extend(f"command {line}" for line in summary.commands)
     total = sum(summary.calls.values())
@@ -107,7 +115,7 @@ def sync_command(obj: CliContext, once: bool, as_json: bool, force: bool) -> Non
     if as_json:
         echo_json({**summary.to_dict(), "exit_code": code})
     else:
-        click.echo("\n".join(_summary_lines(summary)))
+        click.echo("\n".join(cycle_summary_lines(summary)))
     for failure in summary.failures:
         report_error(failure)
     raise click.exceptions.Exit(code)

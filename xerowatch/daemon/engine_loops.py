@@ -35,6 +35,7 @@ from xerowatch.store.db import Store
 from xerowatch.store.tenants import active_tenants, active_tenants_of_file
 from xerowatch.sync.commands import execute, wakes_after
 from xerowatch.sync.housekeeping import QuotaSampler, prune_old_rows
+from xerowatch.sync.writeback import WritebackSummary
 from xerowatch.wiring import Runtime
 from xerowatch.xero.errors import XeroError
 from xerowatch.xero.transport import TenantRef
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 PUSH_EVERY_S = 15.0
 WRITEBACK_EVERY_S = 30.0
+WRITEBACK_BUDGET_WAIT_MAX_S = 3600.0
+"""Longest wait for the source's budget: a day's window frees up gradually, so look hourly."""
 RESYNC_EVERY_S = 30.0
 EVENTS_EVERY_S = 5.0
 ONLINE_URLS_EVERY_S = 300.0
@@ -147,8 +150,7 @@ class EngineLoops:
         return body
 
     async def _write_back(self, rt: Runtime) -> float | None:
-        await rt.engine.write_back()
-        return None
+        return writeback_pause(await rt.engine.write_back())
 
     async def _resyncs(self, rt: Runtime) -> float | None:
         if await rt.engine.run_resyncs():
@@ -309,3 +311,13 @@ async def engine_wiring(
     finally:
         with anyio.CancelScope(shield=True):
             await host.aclose()
+
+
+def writeback_pause(summary: WritebackSummary) -> float | None:
+    """How long the write-back loop sleeps: until the source's budget has room, else its interval.
+
+    A wake (a pull found changes) still cuts the sleep short; that pass costs no request.
+    """
+    if summary.budget_refused is None or summary.resume_in_seconds is None:
+        return None
+    return min(max(summary.resume_in_seconds, WRITEBACK_EVERY_S), WRITEBACK_BUDGET_WAIT_MAX_S)

@@ -49,6 +49,8 @@ class WritebackSummary:
     """Why the pass stopped early: the source refused the credential."""
     budget_refused: str | None = None
     """Why the pass stopped early: the source's request budget is spent (nothing was sent)."""
+    resume_in_seconds: float | None = None
+    """With `budget_refused`: when the budget has room for a write again."""
 
 
 State = Literal["unsent", "written", "failed", "held"]
@@ -239,6 +241,7 @@ async def _record(
     elif isinstance(stopped, SourceBudgetRefused):
         log.info("write-backs wait for the source's budget: %s", stopped)
         summary.budget_refused = str(stopped)
+        summary.resume_in_seconds = stopped.resume_in_seconds
 
 
 def _by_tenant(items: list[PendingWrite]) -> dict[str, list[str]]:
