@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         choices=sorted(SCENARIOS),
         metavar="NAME",
-        help=f"run only this scenario (repeatable). Scenarios: {listing}",
+        # argparse formats help with %: a summary's "10%" must reach it as "10%%"
+        help=f"run only this scenario (repeatable). Scenarios: {listing}".replace("%", "%%"),
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument(

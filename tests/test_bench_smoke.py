@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import subprocess
+import sys
 
 from bench import (
     existing_org,
@@ -15,6 +17,7 @@ from bench import (
     writeback_backlog,
 )
 from bench.report import console_report, problems, result_from_json, result_to_json
+from bench.scenarios import SCENARIOS
 
 STREAM_READS = {
     f"GET /{name}": 1
@@ -121,3 +124,13 @@ async def test_the_dashboard_benchmark_measures_attached_on_a_small_store() -> N
         assert float(attached.details[key]) >= 0, key
     assert attached.xero_calls == {}
     assert problems([attached]) == []
+
+
+def test_make_bench_help_lists_every_scenario() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    unwrapped = "".join(done.stdout.split())  # argparse wraps long names at their hyphens
+    for name in SCENARIOS:
+        assert name in unwrapped
