@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from xerowatch.sim.xero import api_routes
+from xerowatch.sim.xero import api_routes, document_routes
 from xerowatch.sim.xero.api_routes import ApiContext, Handler
 from xerowatch.sim.xero.faults import Fault, SimulatedDisconnect
 from xerowatch.sim.xero.idempotency import MAX_KEY_LENGTH, Conflict, fingerprint
@@ -325,6 +325,7 @@ def build_app(sim: XeroSim) -> Starlette:
         ("/Contacts/{id}", "POST", api_routes.update_contact),
         ("/Invoices/{id}/OnlineInvoice", "GET", api_routes.online_invoice),
     ]
+    api.extend(document_routes.ROUTES)
     for kind in ("Invoices", *SOURCE_KINDS, "Payments"):
         api.append((f"/{kind}", "GET", api_routes.list_transactions(kind)))
         api.append((f"/{kind}/{{id}}", "GET", api_routes.get_transaction(kind)))

@@ -72,7 +72,10 @@ def money_out(value: Decimal) -> float:
 
 def line_amounts(line: dict[str, Any], mode: str) -> tuple[Decimal, Decimal]:
     """(LineAmount, TaxAmount) of a line item under Exclusive (10% GST), Inclusive or NoTax."""
-    amount = money(Decimal(str(line.get("Quantity", 1))) * money(line["UnitAmount"]))
+    if "LineAmount" in line:  # stored by API writes, already rounded as Xero rounds
+        amount = money(line["LineAmount"])
+    else:
+        amount = money(Decimal(str(line.get("Quantity", 1))) * money(line["UnitAmount"]))
     if mode == "Exclusive":
         return amount, money(amount / 10)
     if mode == "Inclusive":

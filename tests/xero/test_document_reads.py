@@ -1,0 +1,159 @@
+"""DocumentReader: tracking names → options, payments on invoices, finding documents by key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from tests.xero.client_rig import TENANT, ClientRig, client_rig, paged_responder, stable_id
+from tests.xero.document_fixtures import invoice, journal, purchase_order
+from xerowatch.xero.document_reads import DocumentReader, TrackingError, TrackingMap
+from xerowatch.xero.models_saved import TrackingCategory
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[ClientRig]:
+    async with client_rig() as made:
+        yield made
+
+
+def _categories() -> list[dict[str, object]]:
+    return [
+        {
+            "TrackingCategoryID": str(stable_id("region")),
+            "Name": "Region",
+            "Status": "ACTIVE",
+            "Options": [
+                {"Name": "North", "Status": "ACTIVE"},
+                {"Name": "Old", "Status": "ARCHIVED"},
+            ],
+        },
+        {"Name": "Closed", "Status": "ARCHIVED", "Options": [{"Name": "A", "Status": "ACTIVE"}]},
+    ]
+
+
+async def test_the_tracking_map_resolves_names_case_insensitively_in_one_call(
+    rig: ClientRig,
+) -> None:
+    rig.router.get("/TrackingCategories").mock(
+        return_value=httpx.Response(200, json={"TrackingCategories": _categories()})
+    )
+    tracking = await DocumentReader(rig.spy).tracking_map(tenant=TENANT)
+    assert len(rig.requests) == 1
+    assert tracking.resolve("region", "NORTH") == ("Region", "North")
+    with pytest.raises(TrackingError, match="no active option 'Old'"):
+        tracking.resolve("Region", "Old")
+    with pytest.raises(
+        TrackingError, match=r"no active tracking category 'Closed' \(it has: Region\)"
+    ):
+        tracking.resolve("Closed", "A")
+
+
+def test_an_empty_tracking_map_says_there_are_none() -> None:
+    with pytest.raises(TrackingError, match="it has: none"):
+        TrackingMap.of([TrackingCategory(name="X", status="DELETED")]).resolve("X", "Y")
+
+
+async def test_settlements_read_payments_of_many_invoices_in_few_calls(rig: ClientRig) -> None:
+    ids = [stable_id(f"inv-{i}") for i in range(80)]
+    invoices = [
+        {
+            "InvoiceID": str(i),
+            "InvoiceNumber": f"INV-{n}",
+            "Type": "ACCREC",
+            "Status": "AUTHORISED",
+            "AmountPaid": 10,
+            "AmountDue": 5.5,
+            "AmountCredited": 0,
+            "Payments": [
+                {"PaymentID": str(stable_id(f"pay-{n}")), "Amount": 10, "Date": "2026-11-20"},
+                {"PaymentID": str(stable_id(f"del-{n}")), "Amount": 3, "Status": "DELETED"},
+            ],
+        }
+        for n, i in enumerate(ids)
+    ]
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params["IDs"].split(",")
+        return paged_responder("Invoices", [i for i in invoices if i["InvoiceID"] in wanted])(
+            request
+        )
+
+    rig.router.get("/Invoices").mock(side_effect=respond)
+    found = await DocumentReader(rig.spy).settlements(ids, tenant=TENANT)
+    assert set(found) == set(ids)
+    assert len(rig.requests) == 3  # ~35 GUIDs fit one URL
+    one = found[ids[3]]
+    assert one.amount_paid == Decimal(10) and one.amount_due == Decimal("5.5")
+    assert [p.payment_id for p in one.payments] == [stable_id("pay-3")]
+
+
+async def test_find_matches_invoices_by_type_and_number_and_skips_voided(rig: ClientRig) -> None:
+    listed = [
+        {
+            "InvoiceID": str(stable_id("a")),
+            "InvoiceNumber": "INV-1",
+            "Type": "ACCREC",
+            "Status": "AUTHORISED",
+        },
+        {
+            "InvoiceID": str(stable_id("b")),
+            "InvoiceNumber": "INV-1",
+            "Type": "ACCPAY",
+            "Status": "AUTHORISED",
+        },
+        {
+            "InvoiceID": str(stable_id("c")),
+            "InvoiceNumber": "INV-2",
+            "Type": "ACCREC",
+            "Status": "VOIDED",
+        },
+    ]
+    route = rig.router.get("/Invoices").mock(side_effect=paged_responder("Invoices", listed))
+    found = await DocumentReader(rig.spy).find(
+        [invoice("INV-1"), invoice("INV-2"), invoice("INV-3")], tenant=TENANT
+    )
+    assert found == {"inv-1": [stable_id("a")]}
+    assert route.calls[0].request.url.params["InvoiceNumbers"] == "INV-1,INV-2,INV-3"
+
+
+async def test_find_looks_purchase_orders_up_by_date_and_journals_by_narration(
+    rig: ClientRig,
+) -> None:
+    orders = rig.router.get("/PurchaseOrders").mock(
+        side_effect=paged_responder(
+            "PurchaseOrders",
+            [
+                {
+                    "PurchaseOrderID": str(stable_id("po")),
+                    "PurchaseOrderNumber": "PO-1",
+                    "Status": "AUTHORISED",
+                }
+            ],
+        )
+    )
+    journals = rig.router.get("/ManualJournals").mock(
+        side_effect=paged_responder(
+            "ManualJournals",
+            [
+                {
+                    "ManualJournalID": str(stable_id("mj")),
+                    "Narration": "CW adj 1",
+                    "Status": "POSTED",
+                }
+            ],
+        )
+    )
+    found = await DocumentReader(rig.spy).find(
+        [purchase_order("PO-1"), purchase_order("PO-2"), journal("CW adj 1"), journal("CW adj 2")],
+        tenant=TENANT,
+    )
+    assert found == {"po-1": [stable_id("po")], "cw adj 1": [stable_id("mj")]}
+    assert orders.call_count == 1  # both orders share a date
+    assert orders.calls[0].request.url.params["DateFrom"] == "2026-11-03"
+    assert journals.calls[0].request.url.params["where"] == (
+        '(Narration=="CW adj 1") OR (Narration=="CW adj 2")'
+    )

@@ -1,0 +1,263 @@
+"""Reads the document path needs: tracking categories, payments on given invoices, and finding
+documents by number or narration (to reconcile writes left in doubt by a crash)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from xerowatch.xero.client import Transport, XeroClient
+from xerowatch.xero.models_base import XeroModel
+from xerowatch.xero.models_documents import (
+    Draft,
+    InvoiceDraft,
+    ManualJournalDraft,
+    PurchaseOrderDraft,
+)
+from xerowatch.xero.models_saved import (
+    SavedManualJournal,
+    SavedPurchaseOrder,
+    TrackingCategory,
+    TrackingStatus,
+)
+from xerowatch.xero.models_transactions import (
+    CreditNote,
+    DocumentStatus,
+    Invoice,
+    Payment,
+    PaymentStatus,
+)
+from xerowatch.xero.paging import (
+    INVOICES,
+    MAX_QUERY_CHARS,
+    Endpoint,
+    ListQuery,
+    iterate_pages,
+    parse_page,
+    query_chars,
+)
+from xerowatch.xero.quota import Lane
+from xerowatch.xero.transport import TenantRef
+from xerowatch.xero.where import Where, eq
+
+T = TypeVar("T", bound=XeroModel)
+
+TRACKING = Endpoint("/TrackingCategories", "TrackingCategories", TrackingCategory)
+PURCHASE_ORDERS = Endpoint("/PurchaseOrders", "PurchaseOrders", SavedPurchaseOrder)
+MANUAL_JOURNALS = Endpoint("/ManualJournals", "ManualJournals", SavedManualJournal)
+LOOKUP_PAGE_SIZE = 100
+
+
+class TrackingError(ValueError):
+    """A tracking name or option the organisation does not have (or has archived)."""
+
+
+@dataclass(frozen=True)
+class TrackingMap:
+    """Active tracking categories by name → their active option names (case-insensitive)."""
+
+    categories: Mapping[str, tuple[str, Mapping[str, str]]]
+    """casefolded category name → (Xero's spelling, casefolded option → Xero's spelling)."""
+
+    @classmethod
+    def of(cls, categories: Sequence[TrackingCategory]) -> TrackingMap:
+        """Build the map from Xero's categories, keeping only ACTIVE ones and options."""
+        built: dict[str, tuple[str, Mapping[str, str]]] = {}
+        for category in categories:
+            if category.status not in (None, TrackingStatus.ACTIVE) or not category.name:
+                continue
+            options = {
+                option.name.casefold(): option.name
+                for option in category.options or []
+                if option.name and option.status in (None, TrackingStatus.ACTIVE)
+            }
+            built[category.name.casefold()] = (category.name, options)
+        return cls(built)
+
+    def resolve(self, category: str, option: str) -> tuple[str, str]:
+        """Return Xero's (Name, Option) spelling, or raise `TrackingError` naming the fix."""
+        found = self.categories.get(category.casefold())
+        if found is None:
+            known = ", ".join(sorted(name for name, _ in self.categories.values())) or "none"
+            raise TrackingError(
+                f"Xero has no active tracking category {category!r} (it has: {known}); "
+                "add it in Xero or change the mapping"
+            )
+        name, options = found
+        spelled = options.get(option.casefold())
+        if spelled is None:
+            raise TrackingError(
+                f"tracking category {name!r} has no active option {option!r}; "
+                "add the option in Xero or change the mapping"
+            )
+        return name, spelled
+
+
+@dataclass(frozen=True)
+class InvoiceSettlement:
+    """What has been paid or credited on one invoice, as Xero says now."""
+
+    invoice_id: UUID
+    invoice_number: str | None
+    status: str | None
+    amount_paid: Decimal
+    amount_due: Decimal | None
+    amount_credited: Decimal
+    payments: list[Payment] = field(default_factory=list)
+    """Payments that stand (deleted ones left out)."""
+    credit_notes: list[CreditNote] = field(default_factory=list)
+    """Credit notes allocated to the invoice (these cannot be posted to ConnectWise)."""
+
+
+class DocumentReader:
+    """Typed reads for the document path; all HTTP goes through the injected transport."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+        self._client = XeroClient(transport)
+
+    async def tracking_map(
+        self, *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
+    ) -> TrackingMap:
+        """Read the tracking categories (GET /TrackingCategories, one call) into a map."""
+        response = await self._transport.request("GET", TRACKING.path, tenant=tenant, lane=lane)
+        return TrackingMap.of(parse_page(TRACKING, 1, response.body).items)
+
+    async def settlements(
+        self, invoice_ids: Sequence[UUID], *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
+    ) -> dict[UUID, InvoiceSettlement]:
+        """Return payments and credits for these invoices (GET /Invoices?IDs=…, paged).
+
+        Invoice lists carry each invoice's payments, so this costs one call per ~35 IDs rather
+        than one per invoice; invoices Xero does not return are absent from the answer.
+        """
+        if not invoice_ids:
+            return {}
+        query = ListQuery(ids=list(dict.fromkeys(invoice_ids)), page_size=LOOKUP_PAGE_SIZE)
+        found: dict[UUID, InvoiceSettlement] = {}
+        for invoice in await self._client.list_all(INVOICES, query, tenant=tenant, lane=lane):
+            if invoice.invoice_id is None:
+                continue
+            found[invoice.invoice_id] = InvoiceSettlement(
+                invoice_id=invoice.invoice_id,
+                invoice_number=invoice.invoice_number,
+                status=invoice.status.value if invoice.status is not None else None,
+                amount_paid=invoice.amount_paid or Decimal(0),
+                amount_due=invoice.amount_due,
+                amount_credited=invoice.amount_credited or Decimal(0),
+                payments=[
+                    p for p in invoice.payments or [] if p.status is not PaymentStatus.DELETED
+                ],
+                credit_notes=list(invoice.credit_notes or []),
+            )
+        return found
+
+    async def find(
+        self, drafts: Sequence[Draft], *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
+    ) -> dict[str, list[UUID]]:
+        """Return the Xero IDs of documents already carrying each draft's key (casefolded).
+
+        Invoices are matched by Type and InvoiceNumber (GET /Invoices?InvoiceNumbers=…),
+        purchase orders by PurchaseOrderNumber within the order's Date (GET /PurchaseOrders?
+        DateFrom=…&DateTo=…, one call per date), journals by Narration (GET /ManualJournals?
+        where=…). A key with no document has no entry. Used to reconcile writes in doubt.
+        """
+        found: dict[str, list[UUID]] = {}
+        invoices = [d for d in drafts if isinstance(d, InvoiceDraft)]
+        if invoices:
+            kinds = {(d.invoice_number.casefold(), d.type.value) for d in invoices}
+            numbers = list(dict.fromkeys(d.invoice_number for d in invoices))
+            for invoice in await self._invoices(numbers, tenant, lane):
+                number = (invoice.invoice_number or "").casefold()
+                kind = invoice.type.value if invoice.type is not None else ""
+                alive = invoice.status not in (DocumentStatus.DELETED, DocumentStatus.VOIDED)
+                if (number, kind) in kinds and invoice.invoice_id is not None and alive:
+                    found.setdefault(number, []).append(invoice.invoice_id)
+        orders = [d for d in drafts if isinstance(d, PurchaseOrderDraft)]
+        for day in sorted({d.date for d in orders}):
+            wanted = {d.purchase_order_number.casefold() for d in orders if d.date == day}
+            params = {"DateFrom": day.isoformat(), "DateTo": day.isoformat()}
+            for order in await self._pages(PURCHASE_ORDERS, params, tenant, lane):
+                number = (order.purchase_order_number or "").casefold()
+                alive = order.status != "DELETED"
+                if number in wanted and order.purchase_order_id is not None and alive:
+                    found.setdefault(number, []).append(order.purchase_order_id)
+        journals = [d.narration for d in drafts if isinstance(d, ManualJournalDraft)]
+        if journals:
+            wanted = {n.casefold() for n in journals}
+            listed = await self._where(MANUAL_JOURNALS, "Narration", journals, tenant, lane)
+            for journal in listed:
+                narration = (journal.narration or "").casefold()
+                alive = journal.status not in ("DELETED", "VOIDED")
+                if narration in wanted and journal.manual_journal_id is not None and alive:
+                    found.setdefault(narration, []).append(journal.manual_journal_id)
+        return found
+
+    async def _invoices(self, numbers: list[str], tenant: TenantRef, lane: Lane) -> list[Invoice]:
+        # InvoiceNumbers is comma-separated, so a number with a comma is looked up by where
+        plain = [n for n in numbers if "," not in n]
+        found: list[Invoice] = []
+        for group in _groups_for_url(plain, "InvoiceNumbers"):
+            params = {"InvoiceNumbers": ",".join(group)}
+            found += await self._pages(INVOICES, params, tenant, lane)
+        odd = [n for n in numbers if "," in n]
+        if odd:
+            found += await self._where(INVOICES, "InvoiceNumber", odd, tenant, lane)
+        return found
+
+    async def _where(
+        self, endpoint: Endpoint[T], name: str, values: list[str], tenant: TenantRef, lane: Lane
+    ) -> list[T]:
+        found: list[T] = []
+        for group in _groups_for_url(values, "where", where_field=name):
+            clause: Where = eq(name, group[0])
+            for value in group[1:]:
+                clause = clause | eq(name, value)
+            found += await self._pages(endpoint, {"where": clause.expression}, tenant, lane)
+        return found
+
+    async def _pages(
+        self, endpoint: Endpoint[T], params: dict[str, str], tenant: TenantRef, lane: Lane
+    ) -> list[T]:
+        async def fetch(number: int) -> Any:
+            page_params = {**params, "page": str(number), "pageSize": str(LOOKUP_PAGE_SIZE)}
+            response = await self._transport.request(
+                "GET", endpoint.path, tenant=tenant, lane=lane, params=page_params
+            )
+            return parse_page(endpoint, number, response.body)
+
+        items: list[T] = []
+        async for page in iterate_pages(
+            fetch, page_size=LOOKUP_PAGE_SIZE, what=f"GET {endpoint.path}"
+        ):
+            items.extend(page.items)
+        return items
+
+
+def _groups_for_url(
+    values: list[str], param: str, *, where_field: str | None = None
+) -> list[list[str]]:
+    """Split values into groups whose query string stays under `MAX_QUERY_CHARS`."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    for value in values:
+        candidate = [*current, value]
+        if current and _length(candidate, param, where_field) > MAX_QUERY_CHARS - 40:
+            groups.append(current)
+            candidate = [value]
+        current = candidate
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _length(values: list[str], param: str, where_field: str | None) -> int:
+    if where_field is None:
+        return query_chars({param: ",".join(values)})
+    clause: Where = eq(where_field, values[0])
+    for value in values[1:]:
+        clause = clause | eq(where_field, value)
+    return query_chars({param: clause.expression})
