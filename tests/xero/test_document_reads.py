@@ -78,9 +78,9 @@ async def test_settlements_read_payments_of_many_invoices_in_few_calls(rig: Clie
 
     def respond(request: httpx.Request) -> httpx.Response:
         wanted = request.url.params["IDs"].split(",")
-        return paged_responder("Invoices", [i for i in invoices if i["InvoiceID"] in wanted])(
-            request
-        )
+        serve = paged_responder("Invoices", [i for i in invoices if i["InvoiceID"] in wanted])
+        answer: httpx.Response = serve(request)
+        return answer
 
     rig.router.get("/Invoices").mock(side_effect=respond)
     found = await DocumentReader(rig.spy).settlements(ids, tenant=TENANT)
