@@ -1,0 +1,169 @@
+"""Documents reach Xero exactly once through the outbox: crashes before or after the call, lost
+answers and rejected records, against the simulator with the production transport."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from tests.sync.conftest import Env
+from tests.xero.document_fixtures import invoice, journal, purchase_order
+from xerowatch.sim.xero.document_routes import add_tracking_category
+from xerowatch.store import document_outbox as outbox
+from xerowatch.sync.documents import DocumentSender
+from xerowatch.xero.document_reads import DocumentReader
+from xerowatch.xero.documents import DocumentWriter
+from xerowatch.xero.models_documents import DocumentKind
+from xerowatch.xero.transport import XeroTransport
+
+
+class Crash(BaseException):
+    """Stands in for the process being killed (not an Exception: nothing may swallow it)."""
+
+
+def _transport(env: Env) -> XeroTransport:
+    rt = env.rt
+    return XeroTransport(
+        http=rt.http,
+        api_url=env.settings.xero.api_url,
+        tokens=rt.tokens,
+        quota=rt.quota,
+        clock=rt.clock,
+        max_retries=env.settings.xero.max_retries,
+    )
+
+
+def _sender(env: Env, writer: DocumentWriter | None = None) -> DocumentSender:
+    transport = _transport(env)
+    return DocumentSender(
+        env.rt.store, writer or DocumentWriter(transport), DocumentReader(transport)
+    )
+
+
+@pytest.fixture
+def books(env: Env) -> Env:
+    env.sim.add_contact(env.tenant_id, Name="Acme Pty", ContactNumber="CW-1")
+    env.sim.add_contact(env.tenant_id, Name="Parts Co", ContactNumber="V-1")
+    add_tracking_category(env.sim, env.tenant_id, "Region", ["North"])
+    return env
+
+
+def _invoice_numbers(env: Env) -> Counter[str]:
+    return Counter(i["InvoiceNumber"] for i in env.sim.records(env.tenant_id, "Invoices"))
+
+
+def _stored(env: Env, collection: str) -> int:
+    with env.sim.lock:
+        return len(env.sim.books[env.tenant_id].tenant.records.get(collection, {}))
+
+
+def _writes(env: Env, path: str) -> int:
+    return sum(1 for r in env.sim.requests if r.method in ("POST", "PUT") and r.path == path)
+
+
+async def test_120_invoices_go_in_3_writes_and_a_bad_one_is_rejected_alone(books: Env) -> None:
+    env = books
+    sender = _sender(env)
+    drafts = [(f"cw-invoice:{i}", invoice(f"INV-{i}")) for i in range(120)]
+    drafts[5] = ("cw-invoice:5", invoice("INV-5", Contact={"ContactNumber": "NOPE"}))
+    await sender.submit(env.tenant_id, drafts)
+    summary = await sender.flush(env.tenant, DocumentKind.INVOICE)
+    assert (summary.created, summary.rejected, summary.stopped_by) == (119, 1, None)
+    assert _writes(env, "/Invoices") == 3
+    assert len(_invoice_numbers(env)) == 119
+    rows = await outbox.get_documents(env.rt.store, env.tenant_id, "invoice", ["INV-5", "INV-6"])
+    assert rows["inv-5"].state == "rejected"
+    assert rows["inv-5"].last_error == "The contact 'NOPE' could not be found."
+    assert rows["inv-6"].state == "done" and rows["inv-6"].total == "20.01"
+    again = await sender.flush(env.tenant, DocumentKind.INVOICE)
+    assert again.created == 0 and _writes(env, "/Invoices") == 3
+
+
+async def test_killed_after_the_batch_is_committed_but_before_the_call(books: Env) -> None:
+    env = books
+
+    class Dying(DocumentWriter):
+        async def write(self, *args: Any, **kwargs: Any) -> Any:
+            raise Crash
+
+    await _sender(env).submit(env.tenant_id, [(f"r{i}", invoice(f"INV-{i}")) for i in range(60)])
+    with pytest.raises(Crash):
+        await _sender(env, Dying(_transport(env))).flush(env.tenant, DocumentKind.INVOICE)
+    assert len(await outbox.in_doubt(env.rt.store, env.tenant_id, "invoice")) == 50
+    summary = await _sender(env).flush(env.tenant, DocumentKind.INVOICE)
+    assert (summary.reconciled_found, summary.reconciled_missing) == (0, 50)
+    assert _invoice_numbers(env) == Counter({f"INV-{i}": 1 for i in range(60)})
+
+
+@contextmanager
+def _answers_lost(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Xero applies the write, then the process dies before recording the results."""
+
+    async def die(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    monkeypatch.setattr(outbox, "settle", die)
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "make"),
+    [
+        (
+            DocumentKind.INVOICE,
+            "/Invoices",
+            lambda i: invoice(f"INV-{i}", kind="ACCPAY", Contact={"ContactNumber": "V-1"}),
+        ),
+        (DocumentKind.PURCHASE_ORDER, "/PurchaseOrders", lambda i: purchase_order(f"PO-{i}")),
+        (DocumentKind.MANUAL_JOURNAL, "/ManualJournals", lambda i: journal(f"CW inventory {i}")),
+    ],
+)
+async def test_killed_after_xero_applied_the_batch_reconciles_without_resending(
+    books: Env, monkeypatch: pytest.MonkeyPatch, kind: DocumentKind, path: str, make: Any
+) -> None:
+    env = books
+    sender = _sender(env)
+    await sender.submit(env.tenant_id, [(f"r{i}", make(i)) for i in range(30)])
+    with _answers_lost(monkeypatch), pytest.raises(Crash):
+        await sender.flush(env.tenant, kind)
+    collection = path.strip("/")
+    assert _stored(env, collection) == 30  # Xero has them, the store does not know
+    summary = await _sender(env).flush(env.tenant, kind)
+    assert (summary.reconciled_found, summary.created) == (30, 0)
+    assert _writes(env, path) == 1
+    assert _stored(env, collection) == 30
+    rows = await outbox.in_doubt(env.rt.store, env.tenant_id, kind.value)
+    assert rows == []
+
+
+async def test_applied_then_answered_503_replays_by_idempotency_key(books: Env) -> None:
+    env = books
+    env.sim.faults.add("apply_then_503", match="POST /Invoices", times=1)
+    sender = _sender(env)
+    await sender.submit(env.tenant_id, [(f"r{i}", invoice(f"INV-{i}")) for i in range(10)])
+    summary = await sender.flush(env.tenant, DocumentKind.INVOICE)
+    assert summary.created == 10
+    keys = [
+        r.idempotency_key for r in env.sim.requests if (r.method, r.path) == ("POST", "/Invoices")
+    ]
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert _invoice_numbers(env) == Counter({f"INV-{i}": 1 for i in range(10)})
+
+
+async def test_a_corrected_rejected_record_is_sent_again(books: Env) -> None:
+    env = books
+    sender = _sender(env)
+    await sender.submit(
+        env.tenant_id, [("r1", invoice("INV-1", Contact={"ContactNumber": "NOPE"}))]
+    )
+    assert (await sender.flush(env.tenant, DocumentKind.INVOICE)).rejected == 1
+    await sender.submit(env.tenant_id, [("r1", invoice("INV-1"))])
+    assert (await sender.flush(env.tenant, DocumentKind.INVOICE)).created == 1
+    assert _invoice_numbers(env) == Counter({"INV-1": 1})
