@@ -47,7 +47,8 @@ def _sender(env: Env, writer: DocumentWriter | None = None) -> DocumentSender:
 @pytest.fixture
 def books(env: Env) -> Env:
     env.sim.add_contact(env.tenant_id, Name="Acme Pty", ContactNumber="CW-1")
-    env.sim.add_contact(env.tenant_id, Name="Parts Co", ContactNumber="V-1")
+    for i in range(30):
+        env.sim.add_contact(env.tenant_id, Name=f"Parts Co {i}", ContactNumber=f"V-{i}")
     add_tracking_category(env.sim, env.tenant_id, "Region", ["North"])
     return env
 
@@ -75,10 +76,11 @@ async def test_120_invoices_go_in_3_writes_and_a_bad_one_is_rejected_alone(books
     assert (summary.created, summary.rejected, summary.stopped_by) == (119, 1, None)
     assert _writes(env, "/Invoices") == 3
     assert len(_invoice_numbers(env)) == 119
-    rows = await outbox.get_documents(env.rt.store, env.tenant_id, "invoice", ["INV-5", "INV-6"])
-    assert rows["inv-5"].state == "rejected"
-    assert rows["inv-5"].last_error == "The contact 'NOPE' could not be found."
-    assert rows["inv-6"].state == "done" and rows["inv-6"].total == "20.01"
+    keys = ["accrec:inv-5", "accrec:inv-6"]
+    rows = await outbox.get_documents(env.rt.store, env.tenant_id, "invoice", keys)
+    assert rows["accrec:inv-5"].state == "rejected"
+    assert rows["accrec:inv-5"].last_error == "The contact 'NOPE' could not be found."
+    assert rows["accrec:inv-6"].state == "done" and rows["accrec:inv-6"].total == "20.01"
     again = await sender.flush(env.tenant, DocumentKind.INVOICE)
     assert again.created == 0 and _writes(env, "/Invoices") == 3
 
