@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -169,3 +171,33 @@ async def test_a_corrected_rejected_record_is_sent_again(books: Env) -> None:
     await sender.submit(env.tenant_id, [("r1", invoice("INV-1"))])
     assert (await sender.flush(env.tenant, DocumentKind.INVOICE)).created == 1
     assert _invoice_numbers(env) == Counter({"INV-1": 1})
+
+
+async def test_payments_and_credits_on_synced_invoices_come_back(books: Env) -> None:
+    env = books
+    sender = _sender(env)
+    await sender.submit(env.tenant_id, [(f"r{i}", invoice(f"INV-{i}")) for i in range(3)])
+    await sender.flush(env.tenant, DocumentKind.INVOICE)
+    rows = await outbox.get_documents(
+        env.rt.store, env.tenant_id, "invoice", [f"accrec:inv-{i}" for i in range(3)]
+    )
+    ids = {key: UUID(row.xero_id or "") for key, row in rows.items()}
+    paid, credited = ids["accrec:inv-0"], ids["accrec:inv-1"]
+    env.sim.add_payment(env.tenant_id, str(paid), "20.01", Reference="EFT 991")
+    contact = env.sim.get(env.tenant_id, "Invoices", str(credited))
+    assert contact is not None
+    env.sim.add_credit_note(
+        env.tenant_id, contact["Contact"]["ContactID"], [(str(credited), 5)], Total=5
+    )
+    reads_before = len(env.sim.requests)
+    settled = await DocumentReader(_transport(env)).settlements(
+        list(ids.values()), tenant=env.tenant
+    )
+    assert len(env.sim.requests) - reads_before == 1
+    assert settled[paid].status == "PAID"
+    assert [(p.amount, p.reference) for p in settled[paid].payments] == [
+        (Decimal("20.01"), "EFT 991")
+    ]
+    assert settled[credited].amount_credited == Decimal(5)
+    assert settled[credited].payments == [] and len(settled[credited].credit_notes) == 1
+    assert settled[ids["accrec:inv-2"]].amount_due == Decimal("20.01")
