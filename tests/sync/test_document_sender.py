@@ -17,26 +17,19 @@ from tests.xero.document_fixtures import invoice, journal, purchase_order
 from xerowatch.sim.xero.document_routes import add_tracking_category
 from xerowatch.store import document_outbox as outbox
 from xerowatch.sync.documents import DocumentSender
+from xerowatch.xero.client import Transport
 from xerowatch.xero.document_reads import DocumentReader
 from xerowatch.xero.documents import DocumentWriter
 from xerowatch.xero.models_documents import DocumentKind
-from xerowatch.xero.transport import XeroTransport
 
 
 class Crash(BaseException):
     """Stands in for the process being killed (not an Exception: nothing may swallow it)."""
 
 
-def _transport(env: Env) -> XeroTransport:
-    rt = env.rt
-    return XeroTransport(
-        http=rt.http,
-        api_url=env.settings.xero.api_url,
-        tokens=rt.tokens,
-        quota=rt.quota,
-        clock=rt.clock,
-        max_retries=env.settings.xero.max_retries,
-    )
+def _transport(env: Env) -> Transport:
+    """The runtime's own transport: the same quota scheduler, tokens and call counter."""
+    return env.rt.xero.transport
 
 
 def _sender(env: Env, writer: DocumentWriter | None = None) -> DocumentSender:
