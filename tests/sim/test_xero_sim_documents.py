@@ -20,6 +20,7 @@ def books(xero_sim: XeroSim, xero_tenant: str) -> dict[str, str]:
     """A customer, a vendor, an archived contact and a Region tracking category."""
     customer = xero_sim.add_contact(xero_tenant, Name="Acme Pty", ContactNumber="CW-1")
     vendor = xero_sim.add_contact(xero_tenant, Name="Parts Co", ContactNumber="V-1")
+    xero_sim.add_contact(xero_tenant, Name="Other Parts", ContactNumber="V-2")
     gone = xero_sim.add_contact(xero_tenant, Name="Gone Ltd", ContactNumber="CW-9")
     xero_sim.archive_contact(xero_tenant, gone["ContactID"])
     add_tracking_category(xero_sim, xero_tenant, "Region", ["North", "South"])
@@ -107,6 +108,19 @@ async def test_a_number_already_used_is_refused_but_a_bill_may_reuse_a_sales_num
     answer = again.json()["Invoices"]
     assert answer[0]["ValidationErrors"] == [{"Message": "Invoice # must be unique."}]
     assert "ValidationErrors" not in answer[1] and answer[1]["Type"] == "ACCPAY"
+    bills = await xero_http.post(
+        f"{API}/Invoices",
+        params=NOT_SUMMARIZED,
+        json={
+            "Invoices": [
+                _invoice("A-1", Type="ACCPAY", Contact={"ContactNumber": "V-2"}),
+                _invoice("A-1", Type="ACCPAY", Contact={"ContactNumber": "V-1"}),
+            ]
+        },
+    )
+    same_number_other_supplier, same_supplier = bills.json()["Invoices"]
+    assert "ValidationErrors" not in same_number_other_supplier
+    assert same_supplier["ValidationErrors"] == [{"Message": "Invoice # must be unique."}]
 
 
 async def test_summarized_errors_refuse_the_whole_batch_with_400(

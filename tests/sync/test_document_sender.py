@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -15,26 +17,19 @@ from tests.xero.document_fixtures import invoice, journal, purchase_order
 from xerowatch.sim.xero.document_routes import add_tracking_category
 from xerowatch.store import document_outbox as outbox
 from xerowatch.sync.documents import DocumentSender
+from xerowatch.xero.client import Transport
 from xerowatch.xero.document_reads import DocumentReader
 from xerowatch.xero.documents import DocumentWriter
 from xerowatch.xero.models_documents import DocumentKind
-from xerowatch.xero.transport import XeroTransport
 
 
 class Crash(BaseException):
     """Stands in for the process being killed (not an Exception: nothing may swallow it)."""
 
 
-def _transport(env: Env) -> XeroTransport:
-    rt = env.rt
-    return XeroTransport(
-        http=rt.http,
-        api_url=env.settings.xero.api_url,
-        tokens=rt.tokens,
-        quota=rt.quota,
-        clock=rt.clock,
-        max_retries=env.settings.xero.max_retries,
-    )
+def _transport(env: Env) -> Transport:
+    """The runtime's own transport: the same quota scheduler, tokens and call counter."""
+    return env.rt.xero.transport
 
 
 def _sender(env: Env, writer: DocumentWriter | None = None) -> DocumentSender:
@@ -47,7 +42,8 @@ def _sender(env: Env, writer: DocumentWriter | None = None) -> DocumentSender:
 @pytest.fixture
 def books(env: Env) -> Env:
     env.sim.add_contact(env.tenant_id, Name="Acme Pty", ContactNumber="CW-1")
-    env.sim.add_contact(env.tenant_id, Name="Parts Co", ContactNumber="V-1")
+    for i in range(30):
+        env.sim.add_contact(env.tenant_id, Name=f"Parts Co {i}", ContactNumber=f"V-{i}")
     add_tracking_category(env.sim, env.tenant_id, "Region", ["North"])
     return env
 
@@ -75,10 +71,11 @@ async def test_120_invoices_go_in_3_writes_and_a_bad_one_is_rejected_alone(books
     assert (summary.created, summary.rejected, summary.stopped_by) == (119, 1, None)
     assert _writes(env, "/Invoices") == 3
     assert len(_invoice_numbers(env)) == 119
-    rows = await outbox.get_documents(env.rt.store, env.tenant_id, "invoice", ["INV-5", "INV-6"])
-    assert rows["inv-5"].state == "rejected"
-    assert rows["inv-5"].last_error == "The contact 'NOPE' could not be found."
-    assert rows["inv-6"].state == "done" and rows["inv-6"].total == "20.01"
+    keys = ["accrec:inv-5", "accrec:inv-6"]
+    rows = await outbox.get_documents(env.rt.store, env.tenant_id, "invoice", keys)
+    assert rows["accrec:inv-5"].state == "rejected"
+    assert rows["accrec:inv-5"].last_error == "The contact 'NOPE' could not be found."
+    assert rows["accrec:inv-6"].state == "done" and rows["accrec:inv-6"].total == "20.01"
     again = await sender.flush(env.tenant, DocumentKind.INVOICE)
     assert again.created == 0 and _writes(env, "/Invoices") == 3
 
@@ -167,3 +164,33 @@ async def test_a_corrected_rejected_record_is_sent_again(books: Env) -> None:
     await sender.submit(env.tenant_id, [("r1", invoice("INV-1"))])
     assert (await sender.flush(env.tenant, DocumentKind.INVOICE)).created == 1
     assert _invoice_numbers(env) == Counter({"INV-1": 1})
+
+
+async def test_payments_and_credits_on_synced_invoices_come_back(books: Env) -> None:
+    env = books
+    sender = _sender(env)
+    await sender.submit(env.tenant_id, [(f"r{i}", invoice(f"INV-{i}")) for i in range(3)])
+    await sender.flush(env.tenant, DocumentKind.INVOICE)
+    rows = await outbox.get_documents(
+        env.rt.store, env.tenant_id, "invoice", [f"accrec:inv-{i}" for i in range(3)]
+    )
+    ids = {key: UUID(row.xero_id or "") for key, row in rows.items()}
+    paid, credited = ids["accrec:inv-0"], ids["accrec:inv-1"]
+    env.sim.add_payment(env.tenant_id, str(paid), "20.01", Reference="EFT 991")
+    contact = env.sim.get(env.tenant_id, "Invoices", str(credited))
+    assert contact is not None
+    env.sim.add_credit_note(
+        env.tenant_id, contact["Contact"]["ContactID"], [(str(credited), 5)], Total=5
+    )
+    reads_before = len(env.sim.requests)
+    settled = await DocumentReader(_transport(env)).settlements(
+        list(ids.values()), tenant=env.tenant
+    )
+    assert len(env.sim.requests) - reads_before == 1
+    assert settled[paid].status == "PAID"
+    assert [(p.amount, p.reference) for p in settled[paid].payments] == [
+        (Decimal("20.01"), "EFT 991")
+    ]
+    assert settled[credited].amount_credited == Decimal(5)
+    assert settled[credited].payments == [] and len(settled[credited].credit_notes) == 1
+    assert settled[ids["accrec:inv-2"]].amount_due == Decimal("20.01")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -96,15 +96,17 @@ def saved(collection: str, element: dict[str, Any], **extra: Any) -> dict[str, A
     )
     answer["StatusAttributeString"] = "OK"
     if collection != "ManualJournals":
-        total = sum(
-            (Decimal(str(line["Quantity"])) * Decimal(str(line["UnitAmount"]))).quantize(
-                Decimal("0.01")
-            )
-            for line in element["LineItems"]
-        )
+        total = sum(_line_amount(line) for line in element["LineItems"])
         answer.update({"SubTotal": float(total), "TotalTax": 0.0, "Total": float(total)})
     answer.update(extra)
     return answer
+
+
+def _line_amount(line: dict[str, Any]) -> Decimal:
+    if "Quantity" in line and "UnitAmount" in line:
+        product = Decimal(str(line["Quantity"])) * Decimal(str(line["UnitAmount"]))
+        return product.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Decimal(str(line["LineAmount"]))
 
 
 def echo(collection: str) -> Any:

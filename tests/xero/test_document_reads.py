@@ -116,7 +116,7 @@ async def test_find_matches_invoices_by_type_and_number_and_skips_voided(rig: Cl
     found = await DocumentReader(rig.spy).find(
         [invoice("INV-1"), invoice("INV-2"), invoice("INV-3")], tenant=TENANT
     )
-    assert found == {"inv-1": [stable_id("a")]}
+    assert found == {"accrec:inv-1": [stable_id("a")]}
     assert route.calls[0].request.url.params["InvoiceNumbers"] == "INV-1,INV-2,INV-3"
 
 
@@ -157,3 +157,27 @@ async def test_find_looks_purchase_orders_up_by_date_and_journals_by_narration(
     assert journals.calls[0].request.url.params["where"] == (
         '(Narration=="CW adj 1") OR (Narration=="CW adj 2")'
     )
+
+
+async def test_find_matches_bills_by_supplier_as_well(rig: ClientRig) -> None:
+    def bill(label: str, contact: str) -> dict[str, object]:
+        return {
+            "InvoiceID": str(stable_id(label)),
+            "InvoiceNumber": "B-1",
+            "Type": "ACCPAY",
+            "Status": "AUTHORISED",
+            "Contact": {"ContactID": str(stable_id(contact)), "ContactNumber": contact},
+        }
+
+    listed = [bill("ours", "V-1"), bill("theirs", "V-2")]
+    rig.router.get("/Invoices").mock(side_effect=paged_responder("Invoices", listed))
+    drafts = [
+        invoice("B-1", kind="ACCPAY", Contact={"ContactNumber": "v-1"}),
+        invoice("B-1", kind="ACCPAY", Contact={"ContactID": str(stable_id("V-2"))}),
+        invoice("B-1", kind="ACCPAY", Contact={"ContactNumber": "V-3"}),
+    ]
+    found = await DocumentReader(rig.spy).find(drafts, tenant=TENANT)
+    assert found == {
+        "accpay:#v-1:b-1": [stable_id("ours")],
+        f"accpay:{stable_id('V-2')}:b-1": [stable_id("theirs")],
+    }

@@ -3,7 +3,8 @@ before the request that creates it in Xero, so a crash leaves it 'sending' (in d
 next run looks it up in Xero by its key before sending it again — never twice.
 
 One row per (tenant, kind, key); `kind` is the caller's document kind (e.g. 'invoice'), `key`
-the document's own key in Xero (invoice or PO number, journal narration), casefolded.
+what makes it one document in Xero (e.g. a sales invoice's number, a bill's supplier and
+number, a PO number, a journal's narration), casefolded.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from xerowatch.xero.models_documents import (
     InvoiceDraft,
     ManualJournalDraft,
     PurchaseOrderDraft,
-    draft_key,
+    identity_key,
     kind_of,
 )
 from xerowatch.xero.quota import Lane
@@ -90,7 +90,7 @@ class DocumentSender:
         """Record (record ref, draft) pairs in the outbox; nothing is sent until `flush`."""
         by_kind: dict[DocumentKind, list[outbox.DocumentIntent]] = {}
         for record_ref, draft in items:
-            intent = outbox.DocumentIntent(draft_key(draft), record_ref, draft.to_xero_write())
+            intent = outbox.DocumentIntent(identity_key(draft), record_ref, draft.to_xero_write())
             by_kind.setdefault(kind_of(draft), []).append(intent)
         for kind, intents in by_kind.items():
             await outbox.enqueue(self._store, tenant_id, kind.value, intents)

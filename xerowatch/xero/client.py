@@ -80,6 +80,11 @@ class XeroClient:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
+    @property
+    def transport(self) -> Transport:
+        """The transport every call goes through (shared with the document writer and reader)."""
+        return self._transport
+
     async def iter_pages(
         self,
         endpoint: Endpoint[T],

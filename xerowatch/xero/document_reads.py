@@ -14,8 +14,10 @@ from xerowatch.xero.models_base import XeroModel
 from xerowatch.xero.models_documents import (
     Draft,
     InvoiceDraft,
+    InvoiceKind,
     ManualJournalDraft,
     PurchaseOrderDraft,
+    identity_key,
 )
 from xerowatch.xero.models_saved import (
     SavedManualJournal,
@@ -158,9 +160,10 @@ class DocumentReader:
     async def find(
         self, drafts: Sequence[Draft], *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
     ) -> dict[str, list[UUID]]:
-        """Return the Xero IDs of documents already carrying each draft's key (casefolded).
+        """Return the Xero IDs of documents already matching each draft, by `identity_key`.
 
-        Invoices are matched by Type and InvoiceNumber (GET /Invoices?InvoiceNumbers=…),
+        Invoices are matched by Type and InvoiceNumber, and bills also by contact
+        (GET /Invoices?InvoiceNumbers=…),
         purchase orders by PurchaseOrderNumber within the order's Date (GET /PurchaseOrders?
         DateFrom=…&DateTo=…, one call per date), journals by Narration (GET /ManualJournals?
         where=…). A key with no document has no entry. Used to reconcile writes in doubt.
@@ -168,14 +171,12 @@ class DocumentReader:
         found: dict[str, list[UUID]] = {}
         invoices = [d for d in drafts if isinstance(d, InvoiceDraft)]
         if invoices:
-            kinds = {(d.invoice_number.casefold(), d.type.value) for d in invoices}
             numbers = list(dict.fromkeys(d.invoice_number for d in invoices))
-            for invoice in await self._invoices(numbers, tenant, lane):
-                number = (invoice.invoice_number or "").casefold()
-                kind = invoice.type.value if invoice.type is not None else ""
-                alive = invoice.status not in (DocumentStatus.DELETED, DocumentStatus.VOIDED)
-                if (number, kind) in kinds and invoice.invoice_id is not None and alive:
-                    found.setdefault(number, []).append(invoice.invoice_id)
+            listed = await self._invoices(numbers, tenant, lane)
+            for draft in invoices:
+                ids = [i.invoice_id for i in listed if i.invoice_id and _same_invoice(draft, i)]
+                if ids:
+                    found[identity_key(draft)] = ids
         orders = [d for d in drafts if isinstance(d, PurchaseOrderDraft)]
         for day in sorted({d.date for d in orders}):
             wanted = {d.purchase_order_number.casefold() for d in orders if d.date == day}
@@ -188,8 +189,8 @@ class DocumentReader:
         journals = [d.narration for d in drafts if isinstance(d, ManualJournalDraft)]
         if journals:
             wanted = {n.casefold() for n in journals}
-            listed = await self._where(MANUAL_JOURNALS, "Narration", journals, tenant, lane)
-            for journal in listed:
+            narrated = await self._where(MANUAL_JOURNALS, "Narration", journals, tenant, lane)
+            for journal in narrated:
                 narration = (journal.narration or "").casefold()
                 alive = journal.status not in ("DELETED", "VOIDED")
                 if narration in wanted and journal.manual_journal_id is not None and alive:
@@ -235,6 +236,24 @@ class DocumentReader:
         ):
             items.extend(page.items)
         return items
+
+
+def _same_invoice(draft: InvoiceDraft, listed: Invoice) -> bool:
+    """Whether a listed invoice is the document `draft` describes (voided ones never are)."""
+    if listed.status in (DocumentStatus.DELETED, DocumentStatus.VOIDED):
+        return False
+    if listed.type is None or listed.type.value != draft.type.value:
+        return False
+    if (listed.invoice_number or "").casefold() != draft.invoice_number.casefold():
+        return False
+    if draft.type is not InvoiceKind.ACCPAY or listed.contact is None:
+        return True
+    ref = draft.contact
+    if ref.contact_id is not None and listed.contact.contact_id is not None:
+        return listed.contact.contact_id == ref.contact_id
+    if ref.contact_number is not None and listed.contact.contact_number is not None:
+        return listed.contact.contact_number.casefold() == ref.contact_number.casefold()
+    return True  # the answer does not say which supplier: count it (safer than resending)
 
 
 def _groups_for_url(

@@ -273,6 +273,21 @@ def draft_key(draft: Draft) -> str:
     return draft.narration
 
 
+def identity_key(draft: Draft) -> str:
+    """Return what makes a draft one document in Xero (casefolded), for outboxes and lookups.
+
+    Sales invoice numbers are unique per organisation; bill numbers are the supplier's, so a
+    bill is identified by its contact and number; purchase orders by number, journals by
+    narration.
+    """
+    if isinstance(draft, InvoiceDraft):
+        if draft.type is InvoiceKind.ACCPAY:
+            contact = draft.contact.contact_id or f"#{draft.contact.contact_number}"
+            return f"accpay:{contact}:{draft.invoice_number}".casefold()
+        return f"accrec:{draft.invoice_number}".casefold()
+    return draft_key(draft).casefold()
+
+
 def kind_of(draft: Draft) -> DocumentKind:
     """Return the kind of a draft."""
     if isinstance(draft, InvoiceDraft):
@@ -328,6 +343,7 @@ __all__ = [
     "PurchaseOrderStatus",
     "TrackingRef",
     "draft_key",
+    "identity_key",
     "kind_of",
     "line_amount_of",
     "round_money",

@@ -192,9 +192,17 @@ class DocumentBook:
     # ---- invoices ---------------------------------------------------------------------------
 
     def check_invoice(
-        self, element: dict[str, Any], today: date, unit_dp: int, seen: set[tuple[str, str]]
+        self,
+        element: dict[str, Any],
+        today: date,
+        unit_dp: int,
+        seen: set[tuple[str, str, str]],
     ) -> Checked:
-        """Validate one invoice element; `seen` holds (Type, number) pairs earlier in the batch."""
+        """Validate one invoice element; `seen` holds the number keys earlier in the batch.
+
+        A sales invoice number is unique in the organisation; a bill number only per supplier
+        (suppliers' numbers collide). This is the simulator's reading of Xero's rule.
+        """
         checked = Checked(element)
         self._choice(checked, "Type", _INVOICE_TYPES, "")
         self._choice(checked, "Status", _INVOICE_STATUSES, "DRAFT")
@@ -206,21 +214,23 @@ class DocumentBook:
         self._lines(checked, unit_dp=unit_dp)
         number = str(element.get("InvoiceNumber") or "")
         kind = str(element.get("Type", ""))
-        if number:
-            if (kind, number.casefold()) in seen or self._invoice_number_taken(kind, number):
+        if number and "ContactID" in checked.fields:
+            scope = checked.fields["ContactID"] if kind == "ACCPAY" else ""
+            unique = (kind, scope, number.casefold())
+            if unique in seen or self._invoice_number_taken(*unique):
                 checked.errors.append("Invoice # must be unique.")
-            seen.add((kind, number.casefold()))
+            seen.add(unique)
         for key in ("Reference", "CurrencyCode"):
             if key in element:
                 checked.fields[key] = element[key]
         checked.fields["InvoiceNumber"] = number or self.tenant.next_number("INV")
         return checked
 
-    def _invoice_number_taken(self, kind: str, number: str) -> bool:
-        wanted = number.casefold()
+    def _invoice_number_taken(self, kind: str, contact_id: str, folded: str) -> bool:
         return any(
             r.data.get("Type") == kind
-            and str(r.data.get("InvoiceNumber", "")).casefold() == wanted
+            and (not contact_id or r.data.get("ContactID") == contact_id)
+            and str(r.data.get("InvoiceNumber", "")).casefold() == folded
             and r.data.get("Status") not in _CLOSED
             for r in self.tenant.all_of("Invoices")
         )

@@ -134,7 +134,7 @@ def _write(
 def write_invoices(ctx: ApiContext) -> SimResponse:
     """PUT and POST /Invoices (create)."""
     unit_dp = 4 if ctx.query.get("unitdp") == "4" else 2
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     return _write(
         ctx,
         "Invoices",
