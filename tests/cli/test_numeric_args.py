@@ -8,7 +8,7 @@ import pytest
 
 from tests.cli.test_store_cli import xerowatch
 from xerowatch.cli.auth_cmds import _parse_choice
-from xerowatch.sync.commands import CommandError, _alert_ids, _int_arg
+from xerowatch.sync.command_args import CommandError, _alert_ids, _int_arg
 
 HUGE = "99999999999999999999999"
 
@@ -54,3 +54,21 @@ def test_commands_from_other_writers_are_range_checked() -> None:
 def test_an_acknowledge_command_with_a_huge_id_fails_cleanly() -> None:
     with pytest.raises(CommandError, match="alert"):
         _alert_ids({"ids": [int(HUGE)]})
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["retry", "   "], "needs a RefInternal (ref)"),
+        (["online-link", " "], "needs an invoice number or InvoiceID (invoice_id)"),
+    ],
+)
+def test_a_bad_command_argument_is_refused_before_it_is_queued(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    done = xerowatch(tmp_path, *args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert says in error
+    assert not (tmp_path / "x.db").exists()  # refused before the store was even opened

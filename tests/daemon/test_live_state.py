@@ -12,13 +12,13 @@ import pytest
 from tests.daemon.engine_world import EngineWorld, open_engine_world
 from tests.daemon.test_engine_loops import daemon, wake_until
 from tests.sync.memory_source import learner
-from xerowatch.daemon.engine_loops import WAKE_AFTER, EngineWiring
+from xerowatch.daemon.engine_loops import EngineWiring
 from xerowatch.daemon.live_publisher import PUBLISHER_LOOP, LivePublisher, build_live_state
 from xerowatch.daemon.supervisor import LoopHealth
 from xerowatch.store import commands, live, overview, resyncs, runtime
 from xerowatch.store.db import Store
 from xerowatch.store.live import LiveState
-from xerowatch.sync.commands import CommandError
+from xerowatch.sync.commands import COMMANDS, CommandError
 from xerowatch.xero.quota import QuotaSnapshot, TenantQuotaState
 
 
@@ -107,7 +107,7 @@ async def test_the_publisher_writes_only_when_something_changed(world: EngineWor
 
 
 async def _run(wiring: EngineWiring, store: Store, kind: str, args: dict[str, object]) -> str:
-    await commands.enqueue(store, kind, args)  # type: ignore[arg-type]
+    await commands.enqueue(store, kind, args)
     command = await commands.claim_next(store)
     assert command is not None
     return await wiring.executor(command)
@@ -118,7 +118,7 @@ async def test_sync_now_wakes_every_syncing_loop(world: EngineWorld) -> None:
     wiring = EngineWiring(world.host())
     wiring.loops_factory(world.context(wake=woken.append))
     assert await _run(wiring, world.store, "sync_now", {}) == "sync started"
-    assert woken == list(WAKE_AFTER["sync_now"])
+    assert woken == list(COMMANDS["sync_now"].wakes)
     await runtime.set_paused(world.store, True)
     assert "resume first" in await _run(wiring, world.store, "sync_now", {})
 

@@ -153,3 +153,30 @@ async def test_duplicate_loop_names_are_refused(store: Store, clock: FakeClock) 
 
     with pytest.raises(ValueError, match="repeated: a"):
         await Supervisor(store, clock).run([LoopSpec("a", body, 1), LoopSpec("a", body, 1)])
+
+
+class AlreadyAlerted(Exception):
+    """A failure whose step raised its own alert before letting it out."""
+
+
+async def test_a_failure_the_step_already_alerted_backs_off_without_a_second_alert(
+    store: Store, clock: FakeClock
+) -> None:
+    attempts: list[float] = []
+
+    async def step() -> float | None:
+        attempts.append(clock.monotonic())
+        raise AlreadyAlerted("Xero is unavailable (503)")
+
+    supervisor = Supervisor(store, clock, backoff=Backoff(base=10.0, cap=40.0))
+    spec = LoopSpec("pull_transactions[t1]", step, 1.0, "t1", alerted=(AlreadyAlerted,))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(supervisor.run, [spec])
+        await wait_until(lambda: len(attempts) >= 3)
+        health = supervisor.health()["pull_transactions[t1]"]
+        supervisor.stop()
+
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    assert all(gap >= expected for gap, expected in zip(gaps, [10.0, 20.0], strict=False))
+    assert health.failures >= 3 and not health.alive  # still seen as failing by /healthz
+    assert await open_alerts(store, type_=LOOP_FAILED) == []

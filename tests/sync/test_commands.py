@@ -9,8 +9,8 @@ import pytest
 from tests.sync.conftest import Env
 from tests.sync.memory_source import learner
 from xerowatch.store import alerts, commands, runtime
-from xerowatch.store.commands import CommandKind
-from xerowatch.sync.commands import process_pending
+from xerowatch.sync import commands as registry
+from xerowatch.sync.commands import CommandError, CommandKind, process_pending
 
 
 async def run(env: Env, kind: CommandKind, args: dict[str, Any]) -> str:
@@ -83,3 +83,43 @@ async def test_online_link_for_a_synced_invoice_finds_its_tenant(env: Env) -> No
     await env.rt.engine.pull(env.tenant)
     line = await run(env, "fetch_online_url", {"invoice_id": invoice["InvoiceID"]})
     assert "https://in.xero.com/" in line
+
+
+@pytest.mark.parametrize(
+    ("kind", "args", "says"),
+    [
+        ("explode", {}, "unknown command explode: the commands are retry, retry_all"),
+        ("retry", {}, "needs a RefInternal"),
+        ("cancel_resync", {"id": "99999999999999999999999"}, "resync id is out of range"),
+        ("resync", {"from": "2026-02-01", "to": "2026-01-01"}, "end of the range must be after"),
+        ("acknowledge", {"ids": [1, "x"]}, "ids must be a list of alert numbers"),
+        ("poke_learner", {"source_id": "  "}, "needs a learner id"),
+    ],
+)
+async def test_the_registry_refuses_a_bad_command_before_it_reaches_the_store(
+    env: Env, kind: str, args: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(CommandError, match=says):
+        await registry.enqueue(env.rt.store, kind, args, requested_by="tui")
+    assert await commands.recent(env.rt.store) == []
+
+
+async def test_every_kind_has_one_registry_entry_that_parses_its_arguments(env: Env) -> None:
+    good: dict[str, dict[str, Any]] = {
+        "retry": {"ref": "R1"},
+        "retry_all": {},
+        "resync": {"from": "2026-01-01", "to": "2026-02-01", "types": ["invoices"]},
+        "cancel_resync": {"id": 1},
+        "pause_resync": {"id": 1},
+        "resume_resync": {"id": "1"},
+        "sync_now": {},
+        "pause": {"tenant_id": ""},
+        "resume": {},
+        "acknowledge": {"ids": None},
+        "fetch_online_url": {"invoice_id": "INV-1"},
+        "poke_learner": {"source_id": "src-R1"},
+    }
+    assert set(good) == set(registry.COMMANDS)
+    for kind, args in good.items():
+        await registry.enqueue(env.rt.store, kind, args)
+    assert [c.kind for c in reversed(await commands.recent(env.rt.store))] == list(good)

@@ -18,21 +18,28 @@ from xerowatch.cli.options import DAY, check_range, tenant_option, types_option
 from xerowatch.cli.params import ALERT_ID, RESYNC_ID
 from xerowatch.cli.status import daemon_state
 from xerowatch.store import commands
-from xerowatch.store.commands import CommandKind
 from xerowatch.store.db import open_store
+from xerowatch.sync.commands import CommandError, CommandKind, check, enqueue
 from xerowatch.sync.resync import parse_types
 
 WAIT_FOR_DAEMON_S = 10.0
 
 
 def submit(obj: CliContext, kind: CommandKind, args: dict[str, Any]) -> None:
-    """Queue a command, then wait for the daemon to finish it or run it inline."""
+    """Queue a command, then wait for the daemon to finish it or run it inline.
+
+    The command registry checks the arguments first: a bad one never reaches the store.
+    """
     settings = obj.settings
+    try:
+        check(kind, args)
+    except CommandError as exc:
+        raise click.UsageError(str(exc)) from None
 
     async def body() -> tuple[bool, str]:
         store = await open_store(settings.store.path)
         try:
-            command_id = await commands.enqueue(store, kind, args, requested_by="cli")
+            command_id = await enqueue(store, kind, args, requested_by="cli")
             if await daemon_state(store) is not None:
                 with anyio.move_on_after(WAIT_FOR_DAEMON_S):
                     while True:

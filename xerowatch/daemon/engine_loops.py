@@ -7,11 +7,9 @@ contact events, transaction pull, online links — so one broken organisation ne
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio
 
@@ -28,15 +26,15 @@ from xerowatch.daemon.metrics import CallMetrics
 from xerowatch.daemon.pacing import pull_interval
 from xerowatch.daemon.runner import DaemonContext
 from xerowatch.daemon.supervisor import LoopSpec
-from xerowatch.source.port import SourceAuthError, SourceError
-from xerowatch.store import alerts, links, runtime
+from xerowatch.source.port import SourceError
+from xerowatch.store import alerts, links
+from xerowatch.store.active_tenants import active_tenants, active_tenants_readonly
 from xerowatch.store.commands import Command
-from xerowatch.store.db import Store, utc_now_iso
-from xerowatch.sync.commands import execute
-from xerowatch.sync.directory_sync import refresh_directory
-from xerowatch.sync.housekeeping import QuotaSampler, check_stranded, prune_old_rows
+from xerowatch.store.db import Store
+from xerowatch.sync.commands import execute, wakes_after
+from xerowatch.sync.housekeeping import QuotaSampler, prune_old_rows
 from xerowatch.wiring import Runtime
-from xerowatch.xero.errors import XeroAuthError
+from xerowatch.xero.errors import XeroError
 from xerowatch.xero.transport import TenantRef
 
 log = logging.getLogger(__name__)
@@ -50,31 +48,11 @@ HOUSEKEEPING_EVERY_S = 60.0
 PRUNE_EVERY_S = 3600.0
 TENANTS_EVERY_S = 10.0
 """How often the daemon looks for organisations connected or disconnected from another shell."""
-WAKE_AFTER: dict[str, tuple[str, ...]] = {
-    "retry": ("push_contacts", "write_back"),
-    "retry_all": ("push_contacts", "write_back"),
-    "resync": ("resyncs",),
-    "resume_resync": ("resyncs",),
-    "sync_now": ("poll_source", "push_contacts", "pull_transactions", "write_back"),
-    "resume": ("poll_source", "push_contacts", "pull_transactions", "write_back"),
-    "fetch_online_url": ("write_back",),
-    "poke_learner": ("push_contacts",),
-}
-"""Loops to wake once a command is done, so its effect shows within a second."""
 
 
 def _tenants(settings: Settings) -> list[TenantRef]:
     """The active tenants, read synchronously when a configuration's loops are built."""
-    uri = f"{Path(settings.store.path).resolve().as_uri()}?mode=ro"  # '#', '?', '%' escaped
-    try:
-        with closing(sqlite3.connect(uri, uri=True)) as conn:
-            rows = conn.execute(
-                "SELECT tenant_id, connection_id FROM tenants WHERE active = 1 ORDER BY tenant_id"
-            ).fetchall()
-    except sqlite3.Error as exc:
-        log.warning("could not list tenants: %s", exc)
-        return []
-    return [TenantRef(str(row[0]), str(row[1])) for row in rows]
+    return [TenantRef(tid, cid) for tid, cid in active_tenants_readonly(settings.store.path)]
 
 
 @dataclass
@@ -91,23 +69,26 @@ class EngineLoops:
     def _guarded(
         self, tenant_id: str, body: Callable[[Runtime], Awaitable[float | None]]
     ) -> Callable[[], Awaitable[float | None]]:
+        """A step on its schedule, skipped while paused; a Xero error meets the steps' policy."""
+
         async def run() -> float | None:
             rt = await self.rt()
-            if await runtime.is_paused(rt.store, tenant_id):
+            if await rt.engine.is_paused(tenant_id):
                 return None
             try:
                 return await body(rt)
-            except XeroAuthError as exc:
+            except XeroError as exc:
                 if not tenant_id:
                     raise
-                # One alert for the organisation, not a failing loop each: retried each turn.
-                await rt.engine.xero_auth_failed(tenant_id, exc)
-                return None
+                failure = await rt.engine.xero_failed(tenant_id, exc)
+                if failure.back_off:
+                    raise
+                return None  # a refused token: one alert for the organisation, retried each turn
 
         return run
 
     async def _poll_source(self, rt: Runtime) -> float | None:
-        summary = await rt.engine.ingest_or_alert()
+        summary = await rt.engine.poll_source()
         if summary.changed:
             self.context.wake("push_contacts")
         budget = rt.source.budget()
@@ -115,22 +96,7 @@ class EngineLoops:
         return max(poll, budget.suggested_poll_seconds) if budget else poll
 
     async def _poke_learners(self, rt: Runtime) -> float | None:
-        rows = await rt.store.fetchall(
-            "SELECT id, resource_id FROM webhook_events WHERE source = 'wisenet' "
-            "AND processed_at IS NULL ORDER BY id LIMIT 100"
-        )
-        for row in rows:
-            record_id = str(row["resource_id"])
-            try:
-                await rt.engine.poke_learner(record_id)
-            except SourceError as exc:
-                if exc.transient or isinstance(exc, SourceAuthError):
-                    raise  # the source is down or refuses us: keep it pending, back off
-                # Unreadable for good (bad data, a 400): retrying would block every poke
-                # behind it. The next poll reads the learner and alerts on what is wrong.
-                log.warning("learner %s from a Wisenet webhook cannot be read: %s", record_id, exc)
-            await _processed(rt.store, [int(row["id"])])
-        if rows:
+        if await rt.engine.poke_learners():
             self.context.wake("push_contacts")
         return None
 
@@ -145,10 +111,7 @@ class EngineLoops:
 
     def _pull_contacts(self, tenant: TenantRef) -> Callable[[Runtime], Awaitable[float | None]]:
         async def body(rt: Runtime) -> float | None:
-            ids = await _pending_xero_events(rt.store, tenant.tenant_id, ("CONTACT",))
-            if ids:  # an archive or merge in Xero: refresh the mirror (one call)
-                await refresh_directory(rt.engine.ctx, tenant)
-                await _processed(rt.store, ids)
+            await rt.engine.pull_contacts(tenant)
             return None
 
         return body
@@ -160,10 +123,8 @@ class EngineLoops:
             wait = pacer.wait(rt.clock.monotonic())
             if wait > 0:  # woken before the budget allows: pause until it does
                 return wait
-            ids = await _pending_xero_events(rt.store, tenant.tenant_id, ("INVOICE", "CREDITNOTE"))
             summary = await rt.engine.pull(tenant)
             pacer.spend(rt.clock.monotonic())
-            await _processed(rt.store, ids)
             if summary.total("changed"):
                 self.context.wake("write_back")
             return None
@@ -187,6 +148,19 @@ class EngineLoops:
             self.context.wake("write_back")
         return None
 
+    def _tenant_loop(
+        self,
+        name: str,
+        tenant: TenantRef,
+        body: Callable[[Runtime], Awaitable[float | None]],
+        interval: float,
+    ) -> LoopSpec:
+        """One tenant's step on its schedule; a Xero error was alerted by the steps' policy."""
+        tid = tenant.tenant_id
+        return LoopSpec(
+            f"{name}[{tid}]", self._guarded(tid, body), interval, tid, alerted=(XeroError,)
+        )
+
     def _watch_tenants(self, built: list[TenantRef]) -> Callable[[], Awaitable[float | None]]:
         """A loop that restarts the loops when `xerowatch connect` / `disconnect` changed them."""
         expected = {t.tenant_id for t in built}
@@ -197,10 +171,7 @@ class EngineLoops:
             checks += 1
             if checks == 1:  # the loops were built from a fresh read just now
                 return None
-            rows = await self.context.store.fetchall(
-                "SELECT tenant_id FROM tenants WHERE active = 1"
-            )
-            now = {str(row[0]) for row in rows}
+            now = {tid for tid, _ in await active_tenants(self.context.store)}
             if now != expected:
                 log.info(
                     "organisations changed (connected: %s; disconnected: %s): restarting the loops",
@@ -224,8 +195,7 @@ class EngineLoops:
             if not sampler:
                 sampler.append(QuotaSampler(rt.store, rt.quota))
             await sampler[0].sample(rt.clock.now())
-            await _drop_events_of_strangers(rt.store)
-            if await check_stranded(rt.store):
+            if await rt.engine.housekeeping():
                 self.context.wake("write_back")
             if rt.clock.monotonic() - last_prune[0] >= PRUNE_EVERY_S:
                 last_prune[0] = rt.clock.monotonic()
@@ -256,7 +226,12 @@ class EngineLoops:
             LoopSpec(
                 "poll_source", self._guarded("", self._poll_source), settings.sync.poll_seconds
             ),
-            LoopSpec("poke_learners", self._guarded("", self._poke_learners), EVENTS_EVERY_S),
+            LoopSpec(
+                "poke_learners",
+                self._guarded("", self._poke_learners),
+                EVENTS_EVERY_S,
+                alerted=(SourceError,),  # the step alerted (source_unavailable) before raising
+            ),
             LoopSpec("write_back", self._guarded("", self._write_back), WRITEBACK_EVERY_S),
             LoopSpec("resyncs", self._guarded("", self._resyncs), RESYNC_EVERY_S),
             LoopSpec("housekeeping", housekeeping, HOUSEKEEPING_EVERY_S),
@@ -265,73 +240,20 @@ class EngineLoops:
         tenants = _tenants(settings)
         specs.append(LoopSpec("watch_tenants", self._watch_tenants(tenants), TENANTS_EVERY_S))
         for tenant in tenants:
-            tid = tenant.tenant_id
             specs += [
-                LoopSpec(
-                    f"push_contacts[{tid}]",
-                    self._guarded(tid, self._push(tenant)),
-                    PUSH_EVERY_S,
-                    tid,
+                self._tenant_loop("push_contacts", tenant, self._push(tenant), PUSH_EVERY_S),
+                self._tenant_loop(
+                    "pull_contacts", tenant, self._pull_contacts(tenant), EVENTS_EVERY_S
                 ),
-                LoopSpec(
-                    f"pull_contacts[{tid}]",
-                    self._guarded(tid, self._pull_contacts(tenant)),
-                    EVENTS_EVERY_S,
-                    tid,
-                ),
-                LoopSpec(
-                    f"pull_transactions[{tid}]",
-                    self._guarded(tid, self._pull(tenant)),
-                    every_pull,
-                    tid,
-                ),
+                self._tenant_loop("pull_transactions", tenant, self._pull(tenant), every_pull),
             ]
             if settings.sync.fetch_online_invoice_urls:
                 specs.append(
-                    LoopSpec(
-                        f"online_urls[{tid}]",
-                        self._guarded(tid, self._online_urls(tenant)),
-                        ONLINE_URLS_EVERY_S,
-                        tid,
+                    self._tenant_loop(
+                        "online_urls", tenant, self._online_urls(tenant), ONLINE_URLS_EVERY_S
                     )
                 )
         return specs
-
-
-async def _pending_xero_events(
-    store: Store, tenant_id: str, categories: tuple[str, ...]
-) -> list[int]:
-    marks = ",".join("?" * len(categories))
-    rows = await store.fetchall(
-        f"SELECT id FROM webhook_events WHERE source = 'xero' AND processed_at IS NULL "
-        f"AND tenant_id = ? AND category IN ({marks}) ORDER BY id LIMIT 1000",
-        (tenant_id, *categories),
-    )
-    return [int(row[0]) for row in rows]
-
-
-async def _drop_events_of_strangers(store: Store) -> None:
-    """Mark done the Xero events of organisations not connected here: no loop would take them."""
-    async with store.transaction() as conn:
-        cursor = await conn.execute(
-            "UPDATE webhook_events SET processed_at = ? WHERE source = 'xero' "
-            "AND processed_at IS NULL "
-            "AND tenant_id NOT IN (SELECT tenant_id FROM tenants WHERE active = 1)",
-            (utc_now_iso(),),
-        )
-        dropped = cursor.rowcount
-    if dropped:
-        log.info("ignored %d Xero webhook event(s) of organisations not connected here", dropped)
-
-
-async def _processed(store: Store, ids: Sequence[int]) -> None:
-    if not ids:
-        return
-    marks = ",".join("?" * len(ids))
-    await store.execute(
-        f"UPDATE webhook_events SET processed_at = ? WHERE id IN ({marks})",
-        (utc_now_iso(), *ids),
-    )
 
 
 @dataclass(frozen=True)
@@ -348,7 +270,7 @@ class EngineWiring:
         """Carry out one operator command, then wake the loops that act on it."""
         rt = await self.host.runtime()
         result = await execute(rt.engine, command)
-        for prefix in WAKE_AFTER.get(command.kind, ()):
+        for prefix in wakes_after(command.kind):
             self.host.wake(prefix)
         return result
 

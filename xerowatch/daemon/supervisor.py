@@ -30,6 +30,8 @@ class LoopSpec:
     body: Callable[[], Awaitable[float | None]]
     interval: float
     tenant_id: str = ""
+    alerted: tuple[type[Exception], ...] = ()
+    """Failures the body raised its own alert for: backed off, but no second `loop_failed`."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,15 @@ class Supervisor:
                 self._on_store_damaged(exc)
                 return 0.0, True
             delay = self._backoff.delay(state.failures)
+            if isinstance(exc, spec.alerted):
+                log.warning(
+                    "loop %s backs off %.0f s (%d in a row): %s",
+                    spec.name,
+                    delay,
+                    state.failures,
+                    state.last_error,
+                )
+                return delay, True
             log.error(
                 "loop %s failed (%d in a row), restarting in %.0f s: %s",
                 spec.name,

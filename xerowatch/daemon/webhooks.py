@@ -7,13 +7,14 @@ import hashlib
 import hmac
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from xerowatch.clock import Clock
+from xerowatch.store import webhook_events
 from xerowatch.store.db import Store
+from xerowatch.store.webhook_events import XeroEventRow
 
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects a body may have (Xero's payloads have 3 levels).
@@ -200,29 +201,18 @@ async def enqueue_xero_events(
     store: Store, clock: Clock, events: tuple[XeroWebhookEvent, ...] | list[XeroWebhookEvent]
 ) -> list[XeroWebhookEvent]:
     """Store the events not seen before (replays are dropped); return the new ones."""
-    received_at = _iso(clock.now())
-    fresh: list[XeroWebhookEvent] = []
-    async with store.transaction() as conn:
-        for event in events:
-            cursor = await conn.execute(
-                """
-                INSERT INTO webhook_events
-                    (source, event_key, tenant_id, category, event_type, resource_id, received_at)
-                VALUES ('xero', ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (event_key) DO NOTHING
-                """,
-                (
-                    event.event_key,
-                    event.tenant_id,
-                    event.event_category,
-                    event.event_type,
-                    event.resource_id,
-                    received_at,
-                ),
-            )
-            if cursor.rowcount == 1:
-                fresh.append(event)
-    return fresh
+    rows = [
+        XeroEventRow(
+            event_key=event.event_key,
+            tenant_id=event.tenant_id,
+            category=event.event_category,
+            event_type=event.event_type,
+            resource_id=event.resource_id,
+        )
+        for event in events
+    ]
+    fresh = await webhook_events.add_xero_events(store, rows, _iso(clock.now()))
+    return [events[position] for position in fresh]
 
 
 async def enqueue_wisenet_poke(store: Store, clock: Clock, event: WisenetWebhookEvent) -> bool:
@@ -232,23 +222,6 @@ async def enqueue_wisenet_poke(store: Store, clock: Clock, event: WisenetWebhook
     update of the same learner; instead pending pokes for a record coalesce into one (the poke
     loop fetches the learner's current state anyway).
     """
-    received_at = _iso(clock.now())
-    async with store.transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT 1 FROM webhook_events WHERE source = 'wisenet' AND resource_id = ? "
-            "AND processed_at IS NULL LIMIT 1",
-            (event.record_id,),
-        )
-        if await cursor.fetchone() is not None:
-            return False
-        key = f"wisenet:{event.record_id}:{uuid.uuid4().hex}"  # dedupe is the pending check
-        cursor = await conn.execute(
-            """
-            INSERT INTO webhook_events
-                (source, event_key, tenant_id, category, event_type, resource_id, received_at)
-            VALUES ('wisenet', ?, '', ?, ?, ?, ?)
-            ON CONFLICT (event_key) DO NOTHING
-            """,
-            (key, event.entity_name, event.event, event.record_id, received_at),
-        )
-        return cursor.rowcount == 1
+    return await webhook_events.add_wisenet_poke(
+        store, event.record_id, event.entity_name, event.event, _iso(clock.now())
+    )

@@ -1,35 +1,69 @@
-"""Carry out operator commands (retry, retry all, resync, pause, resume, acknowledge, …)."""
+"""Operator commands (retry, resync, pause, acknowledge, …): one registry shared by the CLI,
+the dashboard and the daemon — kind → typed arguments → handler → loops to wake.
+
+Arguments are parsed when a command is queued (`enqueue`: a bad one never reaches the store) and
+again when it is carried out (rows written by other tools or older versions).
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import date
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar
 from uuid import UUID
 
 from xerowatch.store import alerts, commands, jobs, learners, links, resyncs, runtime, transactions
 from xerowatch.store.commands import Command
 from xerowatch.store.db import Store, StoreDamagedError
 from xerowatch.store.links import LinkState
+from xerowatch.sync.command_args import (
+    AcknowledgeArgs,
+    CommandError,
+    NoArgs,
+    OnlineLinkArgs,
+    PokeArgs,
+    ResyncArgs,
+    ResyncIdArgs,
+    RetryArgs,
+    TenantArgs,
+)
 from xerowatch.sync.online_urls import fetch_online_url
-from xerowatch.sync.resync import parse_types
+from xerowatch.sync.steps import SyncSteps
 
-if TYPE_CHECKING:
-    from xerowatch.sync.engine import SyncEngine
+__all__ = ["COMMANDS", "CommandError", "CommandKind", "enqueue"]
 
 log = logging.getLogger(__name__)
 
+CommandKind: TypeAlias = str
+"""A key of `COMMANDS`."""
+A = TypeVar("A")
 RETRYABLE_LINK_STATES: tuple[LinkState, ...] = ("invalid", "blocked", "dead")
-SQLITE_INT_MAX = 2**63 - 1
-"""Ids beyond this cannot even be looked up: sqlite3 raises OverflowError binding them."""
+SYNCING_LOOPS = ("poll_source", "push_contacts", "pull_transactions", "write_back")
 
 
-class CommandError(Exception):
-    """A command that cannot be carried out as asked (bad arguments, unknown record)."""
+@dataclass(frozen=True)
+class CommandSpec(Generic[A]):
+    """One kind of command: how its arguments parse, what carries it out, what to wake after."""
+
+    parse: Callable[[dict[str, Any]], A]
+    handler: Callable[[SyncSteps, A], Awaitable[str]]
+    wakes: tuple[str, ...] = ()
+    """Loop-name prefixes to wake once it is done, so its effect shows within a second."""
 
 
-async def _retry_ref(engine: SyncEngine, ref: str) -> str:
-    store = engine.ctx.store
+async def _tenant(steps: SyncSteps, tenant_id: str) -> str:
+    """The tenant a command names ('' = all), which must be a connected one."""
+    if tenant_id and tenant_id not in {t.tenant_id for t in await steps.tenants()}:
+        raise CommandError(
+            f"no connected Xero organisation {tenant_id}: see `xerowatch connections` for the "
+            "tenant ids"
+        )
+    return tenant_id
+
+
+async def _retry(steps: SyncSteps, args: RetryArgs) -> str:
+    store, ref = steps.ctx.store, args.ref
     failed = await jobs.failed_jobs(store, key=ref)
     for key in await transactions.record_keys_numbered(store, ref):  # an invoice number
         failed += await jobs.failed_jobs(store, key=key)
@@ -42,14 +76,14 @@ async def _retry_ref(engine: SyncEngine, ref: str) -> str:
             f"no learner or job known as {ref}: give a learner's RefInternal (as in "
             "`xerowatch alerts`) or a record key such as invoice:<InvoiceID>"
         )
-    tenants = [t.tenant_id for t in await engine.tenants()]
+    tenants = [t.tenant_id for t in await steps.tenants()]
     for tenant_id in tenants:
         await links.mark_many_pending(store, tenant_id, [(ref, learner.learner.source_id)])
     return f"learner {ref} queued for its next push in {len(tenants)} tenant(s)"
 
 
-async def _retry_all(engine: SyncEngine) -> str:
-    store = engine.ctx.store
+async def _retry_all(steps: SyncSteps, args: NoArgs) -> str:
+    store = steps.ctx.store
     failed = await jobs.failed_jobs(store)
     made_due = await jobs.make_due_now(store, [job.id for job in failed])
     stuck = await links.refs_in_state(store, RETRYABLE_LINK_STATES)
@@ -65,83 +99,72 @@ async def _retry_all(engine: SyncEngine) -> str:
     return f"{requeued} learner(s) requeued, {made_due} job(s) made due now"
 
 
-def _date_arg(args: dict[str, object], name: str) -> str:
-    value = args.get(name)
-    try:
-        return date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise CommandError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
-
-
-def _text_arg(args: dict[str, object], name: str, what: str) -> str:
-    value = args.get(name)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise CommandError(f"needs {what} ({name})")
-    return value.strip()
-
-
-def _int_arg(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise CommandError(f"{what} must be a number, got {value!r}")
-    try:
-        number = int(value)
-    except ValueError:
-        raise CommandError(f"{what} must be a number, got {str(value)[:40]!r}") from None
-    if not 1 <= number <= SQLITE_INT_MAX:
-        raise CommandError(f"{what} is out of range: {str(number)[:40]} (ids go from 1 up)")
-    return number
-
-
-def _alert_ids(args: dict[str, object]) -> list[int] | None:
-    ids = args.get("ids")
-    if ids is None:
-        return None
-    if not isinstance(ids, list):
-        raise CommandError(f"ids must be a list of alert numbers, got {ids!r}")
-    try:
-        return [_int_arg(i, "an alert id") for i in ids]
-    except CommandError:
-        raise CommandError(f"ids must be a list of alert numbers, got {str(ids)[:80]}") from None
-
-
-def _types_arg(value: object) -> list[str]:
-    if value is not None and not isinstance(value, str | list):
-        raise CommandError(f"types must be a list of names, got {value!r}")
-    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
-        raise CommandError(f"types must be a list of names, got {value!r}")
-    try:
-        return parse_types(value)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
-
-
-async def _tenant_arg(engine: SyncEngine, args: dict[str, object]) -> str:
-    """The tenant a command names ('' = all), which must be a connected one."""
-    tenant_id = str(args.get("tenant_id") or "")
-    if tenant_id and tenant_id not in {t.tenant_id for t in await engine.tenants()}:
-        raise CommandError(
-            f"no connected Xero organisation {tenant_id}: see `xerowatch connections` for the "
-            "tenant ids"
-        )
-    return tenant_id
-
-
-async def _resync(engine: SyncEngine, cmd: Command) -> str:
-    date_from = _date_arg(cmd.args, "from")
-    date_to = _date_arg(cmd.args, "to")
-    if date_to <= date_from:
-        raise CommandError("the end of the range must be after its start")
-    types = _types_arg(cmd.args.get("types"))
+async def _resync(steps: SyncSteps, args: ResyncArgs) -> str:
     run_id = await resyncs.create(
-        engine.ctx.store,
-        tenant_id=await _tenant_arg(engine, cmd.args),
-        types=types,
-        date_from=date_from,
-        date_to=date_to,
+        steps.ctx.store,
+        tenant_id=await _tenant(steps, args.tenant_id),
+        types=args.types,
+        date_from=args.date_from,
+        date_to=args.date_to,
     )
-    return f"resync {run_id} queued: {date_from}..{date_to} ({', '.join(types)})"
+    return f"resync {run_id} queued: {args.date_from}..{args.date_to} ({', '.join(args.types)})"
+
+
+async def _active_run(store: Store, run_id: int, hint: str = "") -> resyncs.Resync:
+    run = await resyncs.get(store, run_id)
+    if run is None or run.state not in resyncs.ACTIVE_STATES:
+        raise CommandError(f"no active resync {run_id}{hint}")
+    return run
+
+
+async def _cancel_resync(steps: SyncSteps, args: ResyncIdArgs) -> str:
+    store = steps.ctx.store
+    run = await _active_run(store, args.id, ": see `xerowatch status` for the runs")
+    await resyncs.update(store, run.id, state="cancelled", message="cancelled by operator")
+    return f"resync {run.id} cancelled"
+
+
+async def _pause_resync(steps: SyncSteps, args: ResyncIdArgs) -> str:
+    run = await _active_run(steps.ctx.store, args.id)
+    await resyncs.hold(steps.ctx.store, run.id)
+    return f"resync {run.id} paused (it stops at its next checkpoint)"
+
+
+async def _resume_resync(steps: SyncSteps, args: ResyncIdArgs) -> str:
+    run = await _active_run(steps.ctx.store, args.id)
+    await resyncs.release(steps.ctx.store, run.id)
+    return f"resync {run.id} resumed"
+
+
+async def _sync_now(steps: SyncSteps, args: NoArgs) -> str:
+    return "syncing is paused: resume first" if await steps.is_paused() else "sync started"
+
+
+async def _set_paused(steps: SyncSteps, tenant_id: str, paused: bool) -> str:
+    tenant_id = await _tenant(steps, tenant_id)
+    await runtime.set_paused(steps.ctx.store, paused, tenant_id)
+    return f"{'paused' if paused else 'resumed'} {tenant_id or 'all tenants'}"
+
+
+async def _pause(steps: SyncSteps, args: TenantArgs) -> str:
+    return await _set_paused(steps, args.tenant_id, True)
+
+
+async def _resume(steps: SyncSteps, args: TenantArgs) -> str:
+    return await _set_paused(steps, args.tenant_id, False)
+
+
+async def _acknowledge(steps: SyncSteps, args: AcknowledgeArgs) -> str:
+    store = steps.ctx.store
+    if args.ids is not None:
+        unknown = sorted(set(args.ids) - await alerts.open_ids(store, args.ids))
+        if unknown:
+            raise CommandError(
+                f"no open alert {', '.join(map(str, unknown))}: see `xerowatch alerts` for "
+                "the ids of open alerts (nothing was acknowledged)"
+            )
+    count = await alerts.acknowledge(store, args.ids)
+    return f"{count} alert(s) acknowledged"
 
 
 def _guid(text: str) -> str | None:
@@ -151,9 +174,9 @@ def _guid(text: str) -> str | None:
         return None
 
 
-async def _invoice_owners(engine: SyncEngine, given: str, tenant_id: str) -> tuple[str, list[str]]:
+async def _invoice_owners(steps: SyncSteps, given: str, tenant_id: str) -> tuple[str, list[str]]:
     """The InvoiceID an operator means (a GUID or an InvoiceNumber) and the tenants holding it."""
-    store = engine.ctx.store
+    store = steps.ctx.store
     invoice_id = _guid(given)
     if invoice_id is None:
         found = await transactions.invoices_numbered(store, given)
@@ -183,102 +206,99 @@ async def _invoice_owners(engine: SyncEngine, given: str, tenant_id: str) -> tup
     return invoice_id, owners
 
 
-async def _online_link(engine: SyncEngine, args: dict[str, object]) -> str:
-    given = _text_arg(args, "invoice_id", "an invoice number or InvoiceID")
-    tenant_id = await _tenant_arg(engine, args)
-    invoice_id, owners = await _invoice_owners(engine, given, tenant_id)
-    connected = {t.tenant_id: t for t in await engine.tenants()}
+async def _online_link(steps: SyncSteps, args: OnlineLinkArgs) -> str:
+    tenant_id = await _tenant(steps, args.tenant_id)
+    invoice_id, owners = await _invoice_owners(steps, args.invoice, tenant_id)
+    connected = {t.tenant_id: t for t in await steps.tenants()}
     tenant = connected.get(owners[0])
     if tenant is None:
         raise CommandError(f"the organisation of invoice {invoice_id} is no longer connected")
-    url = await fetch_online_url(engine.ctx, tenant, invoice_id)
+    url = await fetch_online_url(steps.ctx, tenant, invoice_id)
     return url or f"Xero has no online invoice for {invoice_id}"
 
 
-async def _hold_resync(store: Store, cmd: Command) -> str:
-    run_id = _int_arg(cmd.args.get("id"), "the resync id")
-    run = await resyncs.get(store, run_id)
-    if run is None or run.state not in resyncs.ACTIVE_STATES:
-        raise CommandError(f"no active resync {run_id}")
-    if cmd.kind == "pause_resync":
-        await resyncs.hold(store, run.id)
-        return f"resync {run.id} paused (it stops at its next checkpoint)"
-    await resyncs.release(store, run.id)
-    return f"resync {run.id} resumed"
+async def _poke(steps: SyncSteps, args: PokeArgs) -> str:
+    return await steps.poke_learner(args.source_id)
 
 
-async def execute(engine: SyncEngine, cmd: Command) -> str:
+COMMANDS: dict[str, CommandSpec[Any]] = {
+    "retry": CommandSpec(RetryArgs.parse, _retry, ("push_contacts", "write_back")),
+    "retry_all": CommandSpec(NoArgs.parse, _retry_all, ("push_contacts", "write_back")),
+    "resync": CommandSpec(ResyncArgs.parse, _resync, ("resyncs",)),
+    "cancel_resync": CommandSpec(ResyncIdArgs.parse, _cancel_resync),
+    "pause_resync": CommandSpec(ResyncIdArgs.parse, _pause_resync),
+    "resume_resync": CommandSpec(ResyncIdArgs.parse, _resume_resync, ("resyncs",)),
+    "sync_now": CommandSpec(NoArgs.parse, _sync_now, SYNCING_LOOPS),
+    "pause": CommandSpec(TenantArgs.parse, _pause),
+    "resume": CommandSpec(TenantArgs.parse, _resume, SYNCING_LOOPS),
+    "acknowledge": CommandSpec(AcknowledgeArgs.parse, _acknowledge),
+    "fetch_online_url": CommandSpec(OnlineLinkArgs.parse, _online_link, ("write_back",)),
+    "poke_learner": CommandSpec(PokeArgs.parse, _poke, ("push_contacts",)),
+}
+"""Every command kind xerowatch carries out."""
+
+
+def spec_of(kind: str) -> CommandSpec[Any]:
+    """The registry entry of a kind (CommandError naming the known kinds if there is none)."""
+    spec = COMMANDS.get(kind)
+    if spec is None:
+        raise CommandError(f"unknown command {kind}: the commands are {', '.join(COMMANDS)}")
+    return spec
+
+
+def check(kind: str, args: dict[str, Any]) -> None:
+    """Refuse a command whose kind or arguments are wrong, with one line (CommandError)."""
+    spec_of(kind).parse(args)
+
+
+async def enqueue(
+    store: Store, kind: str, args: dict[str, Any] | None = None, *, requested_by: str = ""
+) -> int:
+    """Check a command against the registry, then queue it; return its id."""
+    check(kind, args or {})
+    return await commands.enqueue(store, kind, args, requested_by=requested_by)
+
+
+async def execute(steps: SyncSteps, cmd: Command) -> str:
     """Carry out one command; return a one-line result (raises CommandError on bad input)."""
-    store = engine.ctx.store
-    args = cmd.args
-    if cmd.kind == "retry":
-        return await _retry_ref(engine, _text_arg(args, "ref", "a RefInternal"))
-    if cmd.kind == "retry_all":
-        return await _retry_all(engine)
-    if cmd.kind == "resync":
-        return await _resync(engine, cmd)
-    if cmd.kind == "cancel_resync":
-        run_id = _int_arg(args.get("id"), "the resync id")
-        run = await resyncs.get(store, run_id)
-        if run is None or run.state not in resyncs.ACTIVE_STATES:
-            raise CommandError(f"no active resync {run_id}: see `xerowatch status` for the runs")
-        await resyncs.update(store, run.id, state="cancelled", message="cancelled by operator")
-        return f"resync {run.id} cancelled"
-    if cmd.kind in ("pause_resync", "resume_resync"):
-        return await _hold_resync(store, cmd)
-    if cmd.kind == "sync_now":
-        paused = await runtime.is_paused(store)
-        return "syncing is paused: resume first" if paused else "sync started"
-    if cmd.kind in ("pause", "resume"):
-        tenant_id = await _tenant_arg(engine, args)
-        await runtime.set_paused(store, cmd.kind == "pause", tenant_id)
-        return f"{'paused' if cmd.kind == 'pause' else 'resumed'} {tenant_id or 'all tenants'}"
-    if cmd.kind == "acknowledge":
-        ids = _alert_ids(args)
-        if ids is not None:
-            unknown = sorted(set(ids) - await alerts.open_ids(store, ids))
-            if unknown:
-                raise CommandError(
-                    f"no open alert {', '.join(map(str, unknown))}: see `xerowatch alerts` for "
-                    "the ids of open alerts (nothing was acknowledged)"
-                )
-        count = await alerts.acknowledge(store, ids)
-        return f"{count} alert(s) acknowledged"
-    if cmd.kind == "fetch_online_url":
-        return await _online_link(engine, args)
-    if cmd.kind == "poke_learner":
-        return await engine.poke_learner(_text_arg(args, "source_id", "a learner id"))
-    raise CommandError(f"unknown command {cmd.kind}")
+    spec = spec_of(cmd.kind)
+    return await spec.handler(steps, spec.parse(cmd.args))
 
 
-async def process_pending(engine: SyncEngine, *, limit: int = 100) -> list[str]:
-    """Run every pending command, oldest first; return their result lines."""
+def wakes_after(kind: str) -> tuple[str, ...]:
+    """The loops to wake once a command of this kind is done."""
+    spec = COMMANDS.get(kind)
+    return spec.wakes if spec else ()
+
+
+async def process_pending(steps: SyncSteps, *, limit: int = 100) -> list[str]:
+    """Step: run every pending command, oldest first; return their result lines."""
     results: list[str] = []
     for _ in range(limit):
-        cmd = await commands.claim_next(engine.ctx.store)
+        cmd = await commands.claim_next(steps.ctx.store)
         if cmd is None:
             break
-        results.append(await run_command(engine, cmd))
+        results.append(await run_command(steps, cmd))
     return results
 
 
-async def run_command(engine: SyncEngine, cmd: Command) -> str:
+async def run_command(steps: SyncSteps, cmd: Command) -> str:
     """Run one claimed command and record its outcome (never raises for bad input)."""
     try:
-        result = await execute(engine, cmd)
+        result = await execute(steps, cmd)
     except CommandError as exc:
         reason = failure_reason(exc)
-        await commands.complete(engine.ctx.store, cmd.id, ok=False, result=reason)
+        await commands.complete(steps.ctx.store, cmd.id, ok=False, result=reason)
         return f"#{cmd.id} {cmd.kind}: failed: {reason}"
     except StoreDamagedError:
         raise  # not this command's failure: the CLI and the daemon stop with one line
     except Exception as exc:
         log.exception("command %s failed", cmd.id)
         reason = failure_reason(exc)
-        await commands.complete(engine.ctx.store, cmd.id, ok=False, result=reason)
+        await commands.complete(steps.ctx.store, cmd.id, ok=False, result=reason)
         return f"#{cmd.id} {cmd.kind}: {reason}"
     result = one_line(result)
-    await commands.complete(engine.ctx.store, cmd.id, ok=True, result=result)
+    await commands.complete(steps.ctx.store, cmd.id, ok=True, result=result)
     return f"#{cmd.id} {cmd.kind}: {result}"
 
 

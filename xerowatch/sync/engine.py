@@ -1,37 +1,48 @@
-"""The sync engine: one cycle = source changes → contact push → transaction pull → write-back."""
+"""One cycle = the daemon's loops, once: the same steps in order, each with its failure policy.
+
+`sync --once`, the tests and `make bench` run `SyncEngine.run_cycle`; the daemon runs the very
+same steps (`xerowatch.sync.steps`) on its own schedules (`xerowatch.daemon.engine_loops`).
+"""
 
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from xerowatch.source.port import SourceAuthError, SourceError
-from xerowatch.store import alerts, learners, resyncs, runtime
+from xerowatch.source.port import SourceError
+from xerowatch.store import alerts, runtime
 from xerowatch.store.db import utc_now_iso
 from xerowatch.store.overview import LAST_CYCLE_KEY
 from xerowatch.sync.commands import process_pending
-from xerowatch.sync.context import EngineContext
-from xerowatch.sync.housekeeping import check_stranded
-from xerowatch.sync.ingest import IngestSummary, apply_learner, ingest
-from xerowatch.sync.online_urls import fetch_spare_online_urls
-from xerowatch.sync.pull import PullSummary, pull_transactions
-from xerowatch.sync.push import PushSummary, push_contacts
-from xerowatch.sync.resync import run_resync
-from xerowatch.sync.writeback import (
-    SOURCE_AUTH_ALERT,
-    WritebackSummary,
-    source_auth_failed,
-    write_back,
+from xerowatch.sync.failures import (
+    SOURCE_DOWN_ALERT,
+    XERO_AUTH_ALERT,
+    XERO_ERROR_ALERT,
+    source_error_fix,
+    xero_error_fix,
 )
-from xerowatch.xero.errors import XeroAuthError, XeroError, XeroRateLimited
+from xerowatch.sync.ingest import IngestSummary
+from xerowatch.sync.pull import PullSummary
+from xerowatch.sync.push import PushSummary
+from xerowatch.sync.steps import SyncSteps
+from xerowatch.sync.writeback import WritebackSummary
+from xerowatch.xero.errors import XeroError
 from xerowatch.xero.transport import TenantRef
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "SOURCE_DOWN_ALERT",
+    "XERO_AUTH_ALERT",
+    "XERO_ERROR_ALERT",
+    "CycleSummary",
+    "SyncEngine",
+    "TenantCycle",
+    "source_error_fix",
+    "xero_error_fix",
+]
 
-SOURCE_DOWN_ALERT = "source_unavailable"
-XERO_AUTH_ALERT = "xero_auth"
-XERO_ERROR_ALERT = "xero_error"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,172 +82,32 @@ class CycleSummary:
         return data
 
 
-XERO_STATUS_PAGE = "https://status.developer.xero.com"
-
-
-def xero_error_fix(exc: XeroError) -> str:
-    """What to do about a Xero error that stopped a cycle: the setting when Xero was unreachable."""
-    if exc.config_key:
-        return (
-            f"check {exc.config_key} in xerowatch.toml (the URL above could not be reached); "
-            "retried on the next cycle"
-        )
-    return f"retried on the next cycle; if it persists, check {XERO_STATUS_PAGE}"
-
-
-def source_error_fix(source_name: str, exc: SourceError) -> str:
-    """What to do about a source read that failed, in the words of the source in use."""
-    if source_name == "file":
-        return "check [file_source] inbox and the learner CSV named above; retried on the next poll"
-    if exc.transient:
-        return (
-            "retried on the next poll; if it persists check [wisenet] base_url, the API key "
-            "or `xerowatch wisenet-status`, and the licence's daily quota"
-        )
-    return (
-        "check [wisenet] api_key and base_url (or run `xerowatch wisenet-connect` for OAuth), "
-        "then `xerowatch retry --all`"
-    )
-
-
-class SyncEngine:
-    """Runs the sync rules against the store, Xero and the source."""
-
-    def __init__(self, ctx: EngineContext) -> None:
-        self.ctx = ctx
-        self.source_failure: str | None = None
-        """Why the last source read failed, with the fix (None: it worked)."""
-
-    async def tenants(self) -> list[TenantRef]:
-        """Active Xero tenants, from the store."""
-        rows = await self.ctx.store.fetchall(
-            "SELECT tenant_id, connection_id FROM tenants WHERE active = 1 ORDER BY tenant_id"
-        )
-        return [TenantRef(row[0], row[1]) for row in rows]
-
-    async def ingest_source(self) -> IngestSummary:
-        """Read source changes into the store."""
-        tenants = [t.tenant_id for t in await self.tenants()]
-        return await ingest(self.ctx.store, self.ctx.source, tenants)
-
-    async def push(self, tenant: TenantRef) -> PushSummary:
-        """Write due learners of one tenant to Xero."""
-        return await push_contacts(self.ctx, tenant)
-
-    async def pull(self, tenant: TenantRef) -> PullSummary:
-        """Pull changed transactions of one tenant (its success proves the token works)."""
-        summary = await pull_transactions(self.ctx, tenant)
-        await alerts.resolve_alerts(
-            self.ctx.store, record="", tenant_id=tenant.tenant_id, types=(XERO_AUTH_ALERT,)
-        )
-        return summary
-
-    async def xero_auth_failed(self, tenant_id: str, exc: XeroAuthError) -> None:
-        """The one alert for Xero refusing a tenant's token; its writes wait without cost."""
-        log.warning("Xero refused the token of %s: %s", tenant_id, exc)
-        await alerts.raise_alert(
-            self.ctx.store,
-            XERO_AUTH_ALERT,
-            str(exc),
-            fix=(
-                "Run `xerowatch connect` to reconnect this organisation; pending writes wait "
-                "and resume by themselves"
-            ),
-            tenant_id=tenant_id,
-        )
-
-    async def write_back(self) -> WritebackSummary:
-        """Write changed matched transactions to the source."""
-        return await write_back(self.ctx)
-
-    async def online_urls(self, tenant: TenantRef) -> int:
-        """Fetch missing online-invoice links from spare budget."""
-        if not self.ctx.settings.fetch_online_invoice_urls:
-            return 0
-        return await fetch_spare_online_urls(self.ctx, tenant)
-
-    async def poke_learner(self, source_id: str) -> str:
-        """Fetch one learner from the source now (a webhook poke or an operator request)."""
-        learner = await self.ctx.source.get_learner(source_id)
-        if learner is None:
-            await learners.mark_deleted(self.ctx.store, [source_id])
-            return f"learner {source_id} is gone from {self.ctx.source_label}"
-        tenants = [t.tenant_id for t in await self.tenants()]
-        summary = IngestSummary()
-        await apply_learner(self.ctx.store, learner, tenants, summary)
-        changed = "changed" if summary.changed else "unchanged"
-        return f"learner {learner.ref_internal} fetched ({changed})"
-
-    async def run_resyncs(self) -> list[str]:
-        """Carry out pending (or budget-paused) resync runs."""
-        held = await resyncs.held(self.ctx.store)
-        return [
-            await run_resync(self.ctx, run)
-            for run in await resyncs.active(self.ctx.store)
-            if run.id not in held
-        ]
+class SyncEngine(SyncSteps):
+    """The sync steps, plus `run_cycle`: every step once, in the order the daemon's loops chain."""
 
     async def _tenant_cycle(self, tenant: TenantRef) -> TenantCycle:
+        """The tenant's loops once: push, contact events, transaction pull, online links."""
         result = TenantCycle()
-        if await runtime.is_paused(self.ctx.store, tenant.tenant_id):
+        if await self.is_paused(tenant.tenant_id):
             result.error = "paused"
             return result
         try:
             result.push = await self.push(tenant)
+            await self.pull_contacts(tenant)
             result.pull = await self.pull(tenant)
             result.online_urls = await self.online_urls(tenant)
-        except XeroAuthError as exc:
-            result.error = f"auth: {exc}"
-            result.fix = "run `xerowatch connect` to reconnect this organisation"
-            await self.xero_auth_failed(tenant.tenant_id, exc)
-        except XeroRateLimited as exc:
-            result.error = f"rate limited ({exc.problem}): {exc}"
-            result.fix = "wait for the limit to reset; the next cycle carries on"
         except XeroError as exc:
-            result.error = str(exc)
-            result.fix = xero_error_fix(exc)
-            log.warning("cycle for %s stopped: %s", tenant.tenant_id, exc)
-            await alerts.raise_alert(
-                self.ctx.store,
-                XERO_ERROR_ALERT,
-                f"Sync with Xero stopped for this cycle: {exc}",
-                fix=result.fix[0].upper() + result.fix[1:],
-                tenant_id=tenant.tenant_id,
-            )
+            failure = await self.xero_failed(tenant.tenant_id, exc)
+            result.error, result.fix = failure.error, failure.fix
         return result
 
-    async def ingest_or_alert(self) -> IngestSummary:
-        """Read the source; if it is down, alert and carry on with what is already known."""
-        name = self.ctx.source_label
-        try:
-            summary = await self.ingest_source()
-        except SourceAuthError as exc:
-            failure = f"{name} refused the credential: {exc}"
-            if failure != self.source_failure:  # once per problem, not once per poll
-                log.warning("%s", failure)
-            self.source_failure = failure
-            await source_auth_failed(self.ctx, exc)
-            return IngestSummary()
-        except SourceError as exc:
-            fix = source_error_fix(self.ctx.source.name, exc)
-            failure = f"could not read learners from {name}: {exc} — {fix}"
-            if failure != self.source_failure:  # once per problem, not once per poll
-                log.warning("%s", failure)
-            self.source_failure = failure
-            await alerts.raise_alert(
-                self.ctx.store,
-                SOURCE_DOWN_ALERT,
-                f"Could not read learners from {name}: {exc}",
-                fix=fix[0].upper() + fix[1:],
-            )
-            return IngestSummary()
+    async def _source_steps(self, summary: CycleSummary) -> None:
+        summary.source = await self.poll_source()
+        if self.source_failure is None:
+            with suppress(SourceError):  # alerted by the step's policy, which set source_failure
+                await self.poke_learners()
         if self.source_failure is not None:
-            log.warning("reading learners from %s works again", name)
-        self.source_failure = None
-        await alerts.resolve_alerts(
-            self.ctx.store, record="", types=(SOURCE_DOWN_ALERT, SOURCE_AUTH_ALERT)
-        )
-        return summary
+            summary.failures.append(self.source_failure)
 
     async def run_cycle(self) -> CycleSummary:
         """One full cycle; errors in one tenant do not stop the others."""
@@ -245,11 +116,9 @@ class SyncEngine:
         summary = CycleSummary()
         summary.commands = await process_pending(self)
         start_unreached = self.ctx.calls.unreached_total
-        summary.paused = await runtime.is_paused(self.ctx.store)
+        summary.paused = await self.is_paused()
         if not summary.paused:
-            summary.source = await self.ingest_or_alert()
-            if self.source_failure is not None:
-                summary.failures.append(self.source_failure)
+            await self._source_steps(summary)
             tenants = await self.tenants()
             if not tenants:
                 summary.failures.append(
@@ -262,7 +131,7 @@ class SyncEngine:
                         f"xero {tenant.tenant_id}: {cycle.error} — {cycle.fix or 'see the alerts'}"
                     )
             summary.resyncs = await self.run_resyncs()
-            await check_stranded(self.ctx.store)
+            await self.housekeeping()
             summary.writeback = await self.write_back()
         end_calls = self.ctx.calls.snapshot()
         summary.calls = {

@@ -24,10 +24,9 @@ from xerowatch.clock import Clock, SystemClock
 from xerowatch.config import Settings
 from xerowatch.daemon.assembly import daemon_runner
 from xerowatch.daemon.runner import EXIT_LEASE_HELD, DaemonRunner
-from xerowatch.store import commands
-from xerowatch.store.commands import CommandKind
 from xerowatch.store.db import Store, StoreError, open_store
 from xerowatch.store.overview import Overview, TenantOverview, daemon_holder
+from xerowatch.sync.commands import CommandKind, enqueue
 from xerowatch.tui.feed import CLOCK, Feed, panes_to_read
 from xerowatch.tui.hosting import Mode, decide, lost_race
 from xerowatch.tui.keys import MAIN_BINDINGS, key_rows, keymap_problem
@@ -335,7 +334,7 @@ class DashboardApp(App[int]):
     async def _enqueue(self, kind: CommandKind, args: dict[str, Any], label: str) -> None:
         assert self.store is not None
         try:
-            command_id = await commands.enqueue(self.store, kind, args, requested_by="tui")
+            command_id = await enqueue(self.store, kind, args, requested_by="tui")
         except Exception as exc:
             self.post_message(FeedFailed(f"{label}: could not queue the command: {exc}"))
             return
