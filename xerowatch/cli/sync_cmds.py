@@ -28,9 +28,25 @@ from xerowatch.sync.engine import CycleSummary
 log = logging.getLogger(__name__)
 
 
+def _connectwise_lines(summary: CycleSummary) -> list[str]:
+    return [
+        f"connectwise → xero {tenant_id}: {cw.read} unposted invoices read, {cw.queued} queued, "
+        f"{cw.held} held (see `xerowatch alerts`); contacts {cw.contacts_created} created, "
+        f"{cw.contacts_updated} updated; invoices {cw.created} created in Xero, "
+        f"{cw.rejected} refused, {cw.in_doubt} in doubt; {cw.posted} posted in ConnectWise"
+        + "".join(f"; {problem}" for problem in cw.problems)
+        for tenant_id, cw in summary.connectwise.items()
+    ]
+
+
 def _summary_lines(summary: CycleSummary) -> list[str]:
+    paused = ["sync is paused (xerowatch resume): only commands were processed"]
+    head = paused if summary.paused else []
+    if summary.connectwise:
+        return [*head, *_connectwise_lines(summary), *_summary_tail(summary)]
     src = summary.source
     lines = [
+        *head,
         f"source: {src.seen} learners read, {src.changed} changed, {src.invalid} invalid, "
         f"{src.skipped} not synced (Sync to Xero off), {src.problems} unreadable",
     ]
@@ -46,15 +62,17 @@ def _summary_lines(summary: CycleSummary) -> list[str]:
     wb = summary.writeback
     lines.append(f"write-back: {wb.written} written, {wb.retrying} retrying, {wb.failed} failed")
     lines.extend(f"resync: {line}" for line in summary.resyncs)
-    lines.extend(f"command {line}" for line in summary.commands)
+    return lines + _summary_tail(summary)
+
+
+def _summary_tail(summary: CycleSummary) -> list[str]:
+    lines = [f"command {line}" for line in summary.commands]
     total = sum(summary.calls.values())
     lines.append(f"xero calls: {total}" + (":" if summary.calls else ""))
     lines.extend(f"  {endpoint}: {count}" for endpoint, count in summary.calls.items())
     if summary.unreached_calls:
         lines.append(f"attempts that never reached Xero: {summary.unreached_calls}")
     lines.append(f"alerts: {summary.open_alerts} open ({summary.new_alerts} new)")
-    if summary.paused:
-        lines.insert(0, "sync is paused (xerowatch resume): only commands were processed")
     return lines
 
 

@@ -1,0 +1,191 @@
+"""The customer + invoice stream end to end, both simulators on loopback, through `run_cycle`."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.connectwise.conftest import cw_settings
+from tests.sync.conftest import sim_settings
+from xerowatch.clock import FakeClock
+from xerowatch.config import SourceSettings
+from xerowatch.sim.connectwise import ConnectWiseSim
+from xerowatch.sim.xero import XeroSim, XeroSimConfig
+from xerowatch.source.connectwise import ConnectWiseAccounting, ConnectWiseClient
+from xerowatch.source.connectwise.source import ConnectWiseSource
+from xerowatch.store import alerts
+from xerowatch.store import connectwise_records as records
+from xerowatch.sync import documents
+from xerowatch.sync.engine import CycleSummary
+from xerowatch.wiring import Runtime, connect_custom_connection, open_runtime
+from xerowatch.xero.transport import TenantRef
+
+CUSTOMERS, INVOICES = 50, 300
+MAPPING: dict[str, Any] = {
+    "tax_types": {"GST": "OUTPUT"},
+    "tax_rates": {"OUTPUT": Decimal(10)},
+    "rounding_account_code": "860",
+    "page_size": 1000,
+}
+
+
+@dataclass
+class World:
+    """Both simulators and a runtime whose source is ConnectWise."""
+
+    xero: XeroSim
+    cw: ConnectWiseSim
+    rt: Runtime
+    tenant: TenantRef
+    path: Path
+
+    async def cycle(self) -> CycleSummary:
+        return await self.rt.engine.run_cycle()
+
+    def xero_invoices(self) -> list[dict[str, Any]]:
+        return self.xero.records(self.tenant.tenant_id, "Invoices")
+
+    def xero_writes(self, path: str) -> int:
+        return sum(1 for r in self.xero.requests if r.method in ("POST", "PUT") and r.path == path)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    from datetime import UTC, datetime
+
+    return FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
+    xero = XeroSim(XeroSimConfig(seed=7), clock=clock)
+    xero.add_tenant("MSP Pty")
+    cw = ConnectWiseSim(clock=clock)
+    cw.seed(customers=CUSTOMERS, invoices=INVOICES, lines=4, expenses=0, purchases=0)
+    settings = sim_settings(tmp_path / "x.db").model_copy(
+        update={"source": SourceSettings(kind="connectwise"), "connectwise": cw_settings(**MAPPING)}
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cw.app)) as http:
+        client = ConnectWiseClient(settings.connectwise, clock=clock, http=http)
+        source = ConnectWiseSource(ConnectWiseAccounting(client, settings.connectwise, clock))
+        transport = httpx.ASGITransport(app=xero.app)
+        async with open_runtime(
+            settings, clock=clock, xero_transport=transport, source=source
+        ) as rt:
+            [tenant] = await connect_custom_connection(rt)
+            yield World(xero, cw, rt, TenantRef(tenant.tenant_id, tenant.connection_id), tmp_path)
+
+
+async def test_a_seeded_world_reaches_xero_to_the_cent_in_minimum_calls_and_is_posted_after(
+    world: World,
+) -> None:
+    invoices = list(world.cw.records.invoices.values())
+    companies = {i.company_id for i in invoices}
+    summary = await world.cycle()
+    assert summary.failures == [], summary.failures
+    opened = Counter(a.type for a in await alerts.open_alerts(world.rt.store))
+    assert set(opened) == {"cw_customer_email"}, opened  # seeded "chloé.…@example.com"
+    cw = summary.connectwise[world.tenant.tenant_id]
+    assert (cw.read, cw.queued, cw.held, cw.created, cw.posted) == (
+        INVOICES,
+        INVOICES,
+        0,
+        INVOICES,
+        INVOICES,
+    )
+    assert cw.contacts_created == len(companies)
+    # Xero: one directory read, ceil(n/50) contact writes, ceil(n/50) invoice writes — nothing else
+    assert summary.calls == {
+        "GET /Contacts": 1,
+        "POST /Contacts": math.ceil(len(companies) / 50),
+        "POST /Invoices": math.ceil(INVOICES / 50),
+    }
+    in_xero = world.xero_invoices()
+    assert Counter(i["InvoiceNumber"] for i in in_xero) == Counter({i.number: 1 for i in invoices})
+    by_number = {i["InvoiceNumber"]: Decimal(str(i["Total"])) for i in in_xero}
+    wrong = [(i.number, i.total) for i in invoices if by_number[i.number] != i.total]
+    assert wrong == []  # each one, to the cent
+    assert sum(by_number.values()) == sum(i.total for i in invoices)
+    contacts = world.xero.contacts(world.tenant.tenant_id)
+    assert sorted(c["ContactNumber"] for c in contacts) == sorted(str(c) for c in companies)
+    assert world.cw.accounting.posted_ids() == {i.id for i in invoices}
+    counts = await records.counts(world.rt.store)
+    assert counts == {("invoice", "posted"): INVOICES, ("customer", "done"): len(companies)}
+
+    again = await world.cycle()
+    assert again.calls == {} and again.failures == []
+    assert again.connectwise[world.tenant.tenant_id].read == 0
+
+
+async def test_nothing_is_posted_in_connectwise_before_xero_has_it(world: World) -> None:
+    """A crash after Xero answered and before the outbox recorded it: nothing posted, no
+    duplicate; the next cycle finds the invoices in Xero, records them and only then posts."""
+    real_settle = documents.outbox.settle
+
+    class Crash(BaseException):
+        pass
+
+    async def crash_on_done(*args: Any, **kwargs: Any) -> None:
+        settlements = args[3]
+        if any(s.state == "done" for s in settlements):
+            raise Crash
+        await real_settle(*args, **kwargs)
+
+    documents.outbox.settle = crash_on_done  # type: ignore[assignment]
+    try:
+        with pytest.raises(Crash):
+            await world.cycle()
+    finally:
+        documents.outbox.settle = real_settle  # type: ignore[assignment]
+    assert len(world.xero_invoices()) == 50  # the first batch reached Xero
+    assert world.cw.accounting.posted_ids() == set()  # but nothing is posted in ConnectWise
+    summary = await world.cycle()
+    assert summary.failures == []
+    numbers = Counter(i["InvoiceNumber"] for i in world.xero_invoices())
+    assert len(numbers) == INVOICES and set(numbers.values()) == {1}
+    assert world.cw.accounting.posted_ids() == set(world.cw.records.invoices)
+
+
+async def test_a_contact_write_lost_in_flight_is_found_by_its_number_not_created_again(
+    world: World,
+) -> None:
+    real = world.rt.xero.upsert_contacts
+
+    class Crash(BaseException):
+        pass
+
+    async def answer_lost(*args: Any, **kwargs: Any) -> Any:
+        await real(*args, **kwargs)
+        raise Crash
+
+    world.rt.xero.upsert_contacts = answer_lost  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        await world.cycle()
+    world.rt.xero.upsert_contacts = real  # type: ignore[method-assign]
+    assert world.xero_invoices() == []
+    summary = await world.cycle()
+    assert summary.failures == []
+    numbers = Counter(c["ContactNumber"] for c in world.xero.contacts(world.tenant.tenant_id))
+    assert set(numbers.values()) == {1} and len(numbers) == len(
+        {i.company_id for i in world.cw.records.invoices.values()}
+    )
+    assert len(world.xero_invoices()) == INVOICES
+
+
+async def test_a_held_invoice_alerts_with_its_fix_and_blocks_no_other(world: World) -> None:
+    held = next(iter(world.cw.records.invoices.values()))
+    held.invoice_type = "CreditMemo"
+    summary = await world.cycle()
+    cw = summary.connectwise[world.tenant.tenant_id]
+    assert (cw.held, cw.created, cw.posted) == (1, INVOICES - 1, INVOICES - 1)
+    [alert] = [a for a in await alerts.open_alerts(world.rt.store) if a.type == "cw_invoice_held"]
+    assert alert.record == f"cw-invoice:{held.id}" and "credit memo" in alert.message
+    assert held.id not in world.cw.accounting.posted_ids()
