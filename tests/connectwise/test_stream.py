@@ -4,84 +4,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.connectwise.conftest import cw_settings
-from tests.sync.conftest import sim_settings
-from xerowatch.clock import FakeClock
-from xerowatch.config import SourceSettings
-from xerowatch.sim.connectwise import ConnectWiseSim
-from xerowatch.sim.xero import XeroSim, XeroSimConfig
-from xerowatch.source.connectwise import ConnectWiseAccounting, ConnectWiseClient
-from xerowatch.source.connectwise.source import ConnectWiseSource
+from tests.connectwise.stream_world import INVOICES, World, world
 from xerowatch.store import alerts
 from xerowatch.store import connectwise_records as records
 from xerowatch.sync import documents
-from xerowatch.sync.engine import CycleSummary
-from xerowatch.wiring import Runtime, connect_custom_connection, open_runtime
-from xerowatch.xero.transport import TenantRef
 
-CUSTOMERS, INVOICES = 50, 300
-MAPPING: dict[str, Any] = {
-    "tax_types": {"GST": "OUTPUT"},
-    "tax_rates": {"OUTPUT": Decimal(10)},
-    "rounding_account_code": "860",
-    "page_size": 1000,
-}
-
-
-@dataclass
-class World:
-    """Both simulators and a runtime whose source is ConnectWise."""
-
-    xero: XeroSim
-    cw: ConnectWiseSim
-    rt: Runtime
-    tenant: TenantRef
-    path: Path
-
-    async def cycle(self) -> CycleSummary:
-        return await self.rt.engine.run_cycle()
-
-    def xero_invoices(self) -> list[dict[str, Any]]:
-        return self.xero.records(self.tenant.tenant_id, "Invoices")
-
-    def xero_writes(self, path: str) -> int:
-        return sum(1 for r in self.xero.requests if r.method in ("POST", "PUT") and r.path == path)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    from datetime import UTC, datetime
-
-    return FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
-    xero = XeroSim(XeroSimConfig(seed=7), clock=clock)
-    xero.add_tenant("MSP Pty")
-    cw = ConnectWiseSim(clock=clock)
-    cw.seed(customers=CUSTOMERS, invoices=INVOICES, lines=4, expenses=0, purchases=0)
-    settings = sim_settings(tmp_path / "x.db").model_copy(
-        update={"source": SourceSettings(kind="connectwise"), "connectwise": cw_settings(**MAPPING)}
-    )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cw.app)) as http:
-        client = ConnectWiseClient(settings.connectwise, clock=clock, http=http)
-        source = ConnectWiseSource(ConnectWiseAccounting(client, settings.connectwise, clock))
-        transport = httpx.ASGITransport(app=xero.app)
-        async with open_runtime(
-            settings, clock=clock, xero_transport=transport, source=source
-        ) as rt:
-            [tenant] = await connect_custom_connection(rt)
-            yield World(xero, cw, rt, TenantRef(tenant.tenant_id, tenant.connection_id), tmp_path)
+__all__ = ["world"]
 
 
 async def test_a_seeded_world_reaches_xero_to_the_cent_in_minimum_calls_and_is_posted_after(
