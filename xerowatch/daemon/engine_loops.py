@@ -139,6 +139,13 @@ class EngineLoops:
 
         return body
 
+    def _connectwise(self, tenant: TenantRef) -> Callable[[Runtime], Awaitable[float | None]]:
+        async def body(rt: Runtime) -> float | None:
+            await rt.engine.connectwise_cycle(tenant)
+            return None
+
+        return body
+
     async def _write_back(self, rt: Runtime) -> float | None:
         await rt.engine.write_back()
         return None
@@ -221,6 +228,24 @@ class EngineLoops:
             await publisher[0].publish()
             return None
 
+        every_pull = pull_interval(settings)
+        tenants = _tenants(settings)
+        if settings.source.kind == "connectwise":  # source → Xero: the ConnectWise stream only
+            return [
+                LoopSpec(PUBLISHER_LOOP, publish_live, PUBLISH_EVERY_S),
+                LoopSpec("housekeeping", housekeeping, HOUSEKEEPING_EVERY_S),
+                LoopSpec("watch_tenants", self._watch_tenants(tenants), TENANTS_EVERY_S),
+                *(
+                    LoopSpec(
+                        f"connectwise[{t.tenant_id}]",
+                        self._guarded(t.tenant_id, self._connectwise(t)),
+                        settings.sync.poll_seconds,
+                        t.tenant_id,
+                        alerted=(XeroError, SourceError),  # both alerted by the step's policy
+                    )
+                    for t in tenants
+                ),
+            ]
         specs = [
             LoopSpec(PUBLISHER_LOOP, publish_live, PUBLISH_EVERY_S),
             LoopSpec(
@@ -236,8 +261,6 @@ class EngineLoops:
             LoopSpec("resyncs", self._guarded("", self._resyncs), RESYNC_EVERY_S),
             LoopSpec("housekeeping", housekeeping, HOUSEKEEPING_EVERY_S),
         ]
-        every_pull = pull_interval(settings)
-        tenants = _tenants(settings)
         specs.append(LoopSpec("watch_tenants", self._watch_tenants(tenants), TENANTS_EVERY_S))
         for tenant in tenants:
             specs += [
