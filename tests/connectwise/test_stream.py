@@ -122,3 +122,23 @@ async def test_a_held_invoice_alerts_with_its_fix_and_blocks_no_other(world: Wor
     [alert] = [a for a in await alerts.open_alerts(world.rt.store) if a.type == "cw_invoice_held"]
     assert alert.record == f"cw-invoice:{held.id}" and "credit memo" in alert.message
     assert held.id not in world.cw.accounting.posted_ids()
+
+
+async def test_r_re_sends_just_the_held_record_once_its_cause_is_fixed(world: World) -> None:
+    from xerowatch.sync.commands import enqueue
+
+    held = next(iter(world.cw.records.invoices.values()))
+    held.invoice_type = "CreditMemo"
+    await world.cycle()
+    held.invoice_type = "Standard"  # fixed without touching lastUpdated (like a config fix)
+    quiet = await world.cycle()
+    assert quiet.connectwise[world.tenant.tenant_id].created == 0  # not re-read by itself
+    await enqueue(world.rt.store, "retry", {"ref": "nope"})
+    await enqueue(world.rt.store, "retry", {"ref": f"cw-invoice:{held.id}"})
+    summary = await world.cycle()
+    unknown, known = summary.commands
+    assert "no ConnectWise record nope" in unknown and "will be read again" in known
+    cw = summary.connectwise[world.tenant.tenant_id]
+    assert (cw.created, cw.posted) == (1, 1)
+    assert held.id in world.cw.accounting.posted_ids()
+    assert not [a for a in await alerts.open_alerts(world.rt.store) if a.type == "cw_invoice_held"]

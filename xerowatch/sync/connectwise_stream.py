@@ -29,6 +29,7 @@ from xerowatch.store import alerts, cursors, history
 from xerowatch.store import connectwise_records as records
 from xerowatch.store import document_outbox as outbox
 from xerowatch.store.connectwise_records import CwRecord, RecordUpdate, record_ref
+from xerowatch.sync.command_args import CommandError
 from xerowatch.sync.connectwise_contacts import Customer, CustomerContacts
 from xerowatch.sync.connectwise_mapping import Held, contact_key, map_invoice
 from xerowatch.sync.context import EngineContext
@@ -343,10 +344,16 @@ class ConnectWiseStream:
             summary.posted += 1
 
     async def retry(self, ref_or_number: str) -> str:
-        """`r` for one record: a held or rejected invoice is read again, a failed post retried."""
+        """`r` for one record: a held or refused invoice (or customer) is read and sent again.
+
+        (An invoice in Xero but not yet posted needs no `r`: every run posts it again.)
+        """
         found = await records.find(self.ctx.store, ref_or_number)
         if not found:
-            return f"no ConnectWise record {ref_or_number} (give cw-invoice:<id> or a number)"
+            raise CommandError(
+                f"no ConnectWise record {ref_or_number}: give cw-invoice:<id>, cw-customer:<id> "
+                "or an invoice number (as in `xerowatch alerts`)"
+            )
         done: list[str] = []
         for row in found:
             if row.kind == "invoice" and row.state in ("held", "rejected"):
