@@ -35,11 +35,13 @@ async def test_a_seeded_world_reaches_xero_to_the_cent_in_minimum_calls_and_is_p
         INVOICES,
     )
     assert cw.contacts_created == len(companies)
-    # Xero: one directory read, ceil(n/50) contact writes, ceil(n/50) invoice writes — nothing else
+    # Xero: one directory read, ceil(n/50) contact writes, ceil(n/50) invoice writes, and the
+    # payments-back read of the posted invoices (IDs in URL-sized groups of 35) — nothing else
     assert summary.calls == {
         "GET /Contacts": 1,
         "POST /Contacts": math.ceil(len(companies) / 50),
         "POST /Invoices": math.ceil(INVOICES / 50),
+        "GET /Invoices": math.ceil(INVOICES / 35),
     }
     in_xero = world.xero_invoices()
     assert Counter(i["InvoiceNumber"] for i in in_xero) == Counter({i.number: 1 for i in invoices})
@@ -53,8 +55,8 @@ async def test_a_seeded_world_reaches_xero_to_the_cent_in_minimum_calls_and_is_p
     counts = await records.counts(world.rt.store)
     assert counts == {("invoice", "posted"): INVOICES, ("customer", "done"): len(companies)}
 
-    again = await world.cycle()
-    assert again.calls == {} and again.failures == []
+    again = await world.cycle()  # sends nothing: only the payments-back read of unpaid invoices
+    assert again.calls == {"GET /Invoices": math.ceil(INVOICES / 35)} and again.failures == []
     assert again.connectwise[world.tenant.tenant_id].read == 0
 
 
@@ -142,3 +144,54 @@ async def test_r_re_sends_just_the_held_record_once_its_cause_is_fixed(world: Wo
     assert (cw.created, cw.posted) == (1, 1)
     assert held.id in world.cw.accounting.posted_ids()
     assert not [a for a in await alerts.open_alerts(world.rt.store) if a.type == "cw_invoice_held"]
+
+
+async def test_payments_come_back_once_and_credit_notes_are_alerted_never_faked(
+    world: World,
+) -> None:
+    await world.cycle()
+    tid = world.tenant.tenant_id
+    xero = {i["InvoiceNumber"]: i for i in world.xero_invoices()}
+    cw = {i.number: i for i in world.cw.records.invoices.values()}
+    full, partial, credited = sorted(cw)[:3]
+    world.xero.add_payment(tid, xero[full]["InvoiceID"], xero[full]["Total"])
+    world.xero.add_payment(tid, xero[partial]["InvoiceID"], "10.00")
+    world.xero.add_credit_note(
+        tid,
+        xero[credited]["Contact"]["ContactID"],
+        allocations=[(xero[credited]["InvoiceID"], "5.00")],
+        Total=5,
+    )
+    # the first payment's answer is lost after ConnectWise applied it
+    real = world.rt.engine.connectwise
+    assert real is not None
+    accounting = real.payments.accounting
+    add = accounting.add_payment
+
+    class Lost(BaseException):
+        pass
+
+    async def lost(*args: Any, **kwargs: Any) -> Any:
+        await add(*args, **kwargs)
+        raise Lost
+
+    accounting.add_payment = lost  # type: ignore[method-assign]
+    with pytest.raises(Lost):
+        await world.cycle()
+    accounting.add_payment = add  # type: ignore[method-assign]
+    summary = await world.cycle()
+    back = summary.connectwise[tid].payments
+    assert (back.posted + back.found_after_doubt, back.found_after_doubt) == (2, 1)
+    assert back.credits_alerted == 1 and back.settled == 1
+    assert world.cw.payments.paid(cw[full].id) == cw[full].total  # once, not twice
+    assert world.cw.payments.paid(cw[partial].id) == Decimal("10.00")
+    assert world.cw.payments.paid(cw[credited].id) == Decimal("0.00")
+    [alert] = [
+        a for a in await alerts.open_alerts(world.rt.store) if a.type == "cw_credit_not_applied"
+    ]
+    assert (
+        "cannot apply credits" in alert.message and alert.record == f"cw-invoice:{cw[credited].id}"
+    )
+    later = await world.cycle()  # nothing posted twice; the settled invoice is not read again
+    assert later.connectwise[tid].payments.posted == 0
+    assert later.calls == {"GET /Invoices": math.ceil((INVOICES - 1) / 35)}

@@ -33,7 +33,9 @@ def _connectwise_lines(summary: CycleSummary) -> list[str]:
         f"connectwise → xero {tenant_id}: {cw.read} unposted invoices read, {cw.queued} queued, "
         f"{cw.held} held (see `xerowatch alerts`); contacts {cw.contacts_created} created, "
         f"{cw.contacts_updated} updated; invoices {cw.created} created in Xero, "
-        f"{cw.rejected} refused, {cw.in_doubt} in doubt; {cw.posted} posted in ConnectWise"
+        f"{cw.rejected} refused, {cw.in_doubt} in doubt; {cw.posted} posted in ConnectWise; "
+        f"payments back {cw.payments.posted + cw.payments.found_after_doubt} posted, "
+        f"{cw.payments.refused} refused, {cw.payments.credits_alerted} credit(s) to apply by hand"
         + "".join(f"; {problem}" for problem in cw.problems)
         for tenant_id, cw in summary.connectwise.items()
     ]

@@ -44,6 +44,8 @@ WRITEBACK_EVERY_S = 30.0
 RESYNC_EVERY_S = 30.0
 EVENTS_EVERY_S = 5.0
 ONLINE_URLS_EVERY_S = 300.0
+PAYMENTS_BACK_EVERY_S = 300.0
+"""ConnectWise payments back: a read per ~35 unsettled invoices, so not every poll."""
 HOUSEKEEPING_EVERY_S = 60.0
 PRUNE_EVERY_S = 3600.0
 TENANTS_EVERY_S = 10.0
@@ -146,6 +148,15 @@ class EngineLoops:
 
         return body
 
+    def _connectwise_payments(
+        self, tenant: TenantRef
+    ) -> Callable[[Runtime], Awaitable[float | None]]:
+        async def body(rt: Runtime) -> float | None:
+            await rt.engine.connectwise_payments(tenant)
+            return None
+
+        return body
+
     async def _write_back(self, rt: Runtime) -> float | None:
         await rt.engine.write_back()
         return None
@@ -242,6 +253,16 @@ class EngineLoops:
                         settings.sync.poll_seconds,
                         t.tenant_id,
                         alerted=(XeroError, SourceError),  # both alerted by the step's policy
+                    )
+                    for t in tenants
+                ),
+                *(
+                    LoopSpec(
+                        f"connectwise_payments[{t.tenant_id}]",
+                        self._guarded(t.tenant_id, self._connectwise_payments(t)),
+                        PAYMENTS_BACK_EVERY_S,
+                        t.tenant_id,
+                        alerted=(XeroError, SourceError),
                     )
                     for t in tenants
                 ),

@@ -40,6 +40,8 @@ class CwRecord:
     xero_id: str | None
     gl_entry_ids: str
     posted_at: str | None
+    settled: int
+    """1: paid in full in Xero and every payment posted back (its payments are not read again)."""
     last_error: str | None
     updated_at: str
 
@@ -161,6 +163,26 @@ async def find(store: Store, ref_or_number: str) -> list[CwRecord]:
             "SELECT * FROM cw_records WHERE number = ? ORDER BY kind DESC", (ref_or_number,)
         )
     return [_row(row) for row in rows]
+
+
+async def unsettled_posted(store: Store, tenant_id: str) -> list[CwRecord]:
+    """Posted invoices whose payments may still change (not settled yet)."""
+    rows = await store.fetchall(
+        "SELECT * FROM cw_records WHERE tenant_id = ? AND kind = 'invoice' AND state = 'posted' "
+        "AND settled = 0 AND xero_id IS NOT NULL ORDER BY cw_id",
+        (tenant_id,),
+    )
+    return [_row(row) for row in rows]
+
+
+async def mark_settled(store: Store, tenant_id: str, cw_ids: Sequence[int]) -> None:
+    """These invoices are paid in full and their payments posted: stop reading them."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "UPDATE cw_records SET settled = 1, updated_at = ? "
+            "WHERE tenant_id = ? AND kind = 'invoice' AND cw_id = ?",
+            [(utc_now_iso(), tenant_id, cw_id) for cw_id in cw_ids],
+        )
 
 
 async def counts(store: Store) -> dict[tuple[str, str], int]:

@@ -32,6 +32,7 @@ from xerowatch.store.connectwise_records import CwRecord, RecordUpdate, record_r
 from xerowatch.sync.command_args import CommandError
 from xerowatch.sync.connectwise_contacts import Customer, CustomerContacts
 from xerowatch.sync.connectwise_mapping import Held, contact_key, map_invoice
+from xerowatch.sync.connectwise_payments import PaymentsBack, PaymentsSummary
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.documents import DocumentSender
 from xerowatch.xero.document_reads import DocumentReader
@@ -64,6 +65,8 @@ class StreamSummary:
     in_doubt: int = 0
     problems: list[str] = field(default_factory=list)
     """What stopped a step, with the fix (empty: every step did its job)."""
+    payments: PaymentsSummary = field(default_factory=PaymentsSummary)
+    """Payments back (a step of its own, on its own schedule in the daemon)."""
 
 
 def _stamp(invoice: UnpostedInvoice) -> str:
@@ -88,6 +91,7 @@ class ConnectWiseStream:
             batch_size=ctx.settings.batch_size,
         )
         self.contacts = CustomerContacts(ctx, settings)
+        self.payments = PaymentsBack(ctx, accounting)
 
     async def cycle(self, tenant: TenantRef) -> StreamSummary:
         """Every step once, in order (what `sync --once` runs per organisation)."""

@@ -119,6 +119,8 @@ class SyncEngine(SyncSteps):
                 continue
             try:
                 summary.connectwise[tenant.tenant_id] = await self.connectwise_cycle(tenant)
+                payments = await self.connectwise_payments(tenant)
+                summary.connectwise[tenant.tenant_id].payments = payments
             except SourceError:  # alerted by the step's policy, which set source_failure
                 summary.failures.append(self.source_failure or "ConnectWise failed")
                 return

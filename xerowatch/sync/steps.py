@@ -13,6 +13,7 @@ from xerowatch.source.connectwise.source import ConnectWiseSource
 from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime, webhook_events
 from xerowatch.store.active_tenants import active_tenants
+from xerowatch.sync.connectwise_payments import PaymentsSummary
 from xerowatch.sync.connectwise_stream import ConnectWiseStream, StreamSummary
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.directory_sync import refresh_directory
@@ -220,6 +221,17 @@ class SyncSteps:
             self.ctx.store, record="", types=(SOURCE_DOWN_ALERT, SOURCE_AUTH_ALERT)
         )
         return summary
+
+    async def connectwise_payments(self, tenant: TenantRef) -> PaymentsSummary:
+        """Step: Xero payments on synced invoices posted to ConnectWise (same failure policy)."""
+        stream = self.connectwise
+        if stream is None:
+            raise SourceError("source.kind is not connectwise", transient=False)
+        try:
+            return await stream.payments.run(tenant)
+        except SourceError as exc:
+            await self.source_failed(exc)
+            raise
 
     # ---- everything else ----------------------------------------------------------------------
 

@@ -18,9 +18,26 @@ CREATE TABLE cw_records (
     xero_id         TEXT,
     gl_entry_ids    TEXT NOT NULL DEFAULT '',
     posted_at       TEXT,
+    settled         INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT,
     updated_at      TEXT NOT NULL,
     PRIMARY KEY (tenant_id, kind, cw_id)
 );
 CREATE INDEX cw_records_state ON cw_records (tenant_id, kind, state);
 CREATE INDEX cw_records_number ON cw_records (number);
+-- Payments back: one row per Xero payment posted (or being posted) to a ConnectWise invoice.
+-- state: sending (committed before the POST: if the answer is lost, the next run looks for it on
+-- the invoice before posting again) | done | refused (ConnectWise said no; alert).
+CREATE TABLE cw_payments (
+    tenant_id       TEXT NOT NULL,
+    xero_payment_id TEXT NOT NULL,
+    cw_invoice_id   INTEGER NOT NULL,
+    amount          TEXT NOT NULL,
+    paid_on         TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('sending', 'done', 'refused')),
+    cw_payment_id   INTEGER,
+    last_error      TEXT,
+    updated_at      TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, xero_payment_id)
+);
+CREATE INDEX cw_payments_invoice ON cw_payments (tenant_id, cw_invoice_id);
