@@ -18,6 +18,7 @@ from uuid import UUID
 
 from xerowatch.config import SyncSettings
 from xerowatch.config_connectwise import ConnectWiseSettings
+from xerowatch.source.connectwise.accounting import ConnectWiseAccounting
 from xerowatch.source.connectwise.models import Company, CompanyContact
 from xerowatch.store import alerts, directory, history
 from xerowatch.store import connectwise_records as records
@@ -110,6 +111,25 @@ def _match(
         f"a Xero contact named {contact.name!r} without a ContactNumber already exists — merge "
         "it in Xero, or set [sync] adopt_name_matches = true to adopt it; its invoices wait",
     )
+
+
+async def read_customers(
+    accounting: ConnectWiseAccounting, company_ids: list[int]
+) -> dict[int, Customer]:
+    """Read each company and its primary and billing contacts from ConnectWise."""
+    found: dict[int, Customer] = {}
+    people: dict[int, CompanyContact | None] = {}
+    for company_id in company_ids:
+        company = await accounting.company(company_id)
+        if company is None:
+            continue
+        for ref in (company.default_contact, company.billing_contact):
+            if ref and ref.id and ref.id not in people:
+                people[ref.id] = await accounting.contact(ref.id)
+        primary = people.get(company.default_contact.id or 0) if company.default_contact else None
+        billing = people.get(company.billing_contact.id or 0) if company.billing_contact else None
+        found[company_id] = Customer(company, primary, billing)
+    return found
 
 
 def _scope(tenant_id: str, writes: Sequence[_Write]) -> str:

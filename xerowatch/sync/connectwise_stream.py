@@ -23,14 +23,14 @@ from uuid import UUID
 
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.source.connectwise.accounting import ConnectWiseAccounting, batch_identifier
-from xerowatch.source.connectwise.models import CompanyContact, UnpostedInvoice
+from xerowatch.source.connectwise.models import GLInvoice, UnpostedInvoice
 from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, cursors, history
 from xerowatch.store import connectwise_records as records
 from xerowatch.store import document_outbox as outbox
 from xerowatch.store.connectwise_records import CwRecord, RecordUpdate, record_ref
 from xerowatch.sync.command_args import CommandError
-from xerowatch.sync.connectwise_contacts import Customer, CustomerContacts
+from xerowatch.sync.connectwise_contacts import Customer, CustomerContacts, read_customers
 from xerowatch.sync.connectwise_mapping import Held, contact_key, map_invoice
 from xerowatch.sync.connectwise_payments import PaymentsBack, PaymentsSummary
 from xerowatch.sync.context import EngineContext
@@ -46,6 +46,9 @@ INVOICE_CURSOR = "connectwise:invoices"
 INVOICE_HELD_ALERT = "cw_invoice_held"
 INVOICE_REJECTED_ALERT = "cw_invoice_rejected"
 POST_FAILED_ALERT = "cw_post_failed"
+QUEUE_CHUNK = 5000
+"""Invoices whose customers are written and drafts queued together: full contact batches across
+list pages, with memory bounded for a large backlog."""
 _WAITING = ("queued", "in_xero", "posted")
 """States in which a listed invoice is not exported again (the outbox or posting has it)."""
 
@@ -112,13 +115,22 @@ class ConnectWiseStream:
             overlap = dt.timedelta(seconds=self.settings.overlap_seconds)
             since = dt.datetime.fromisoformat(stored_cursor) - overlap
         newest = stored_cursor or ""
+        listed: list[UnpostedInvoice] = []
+        exported: list[GLInvoice] = []
         async for page in self.accounting.unposted_invoices(since):
             summary.read += len(page)
             newest = max([newest, *(_stamp(i) for i in page)])
             stored = await records.get(store, tid, "invoice", [i.id for i in page])
             fresh = [i for i in page if not self._settled(i, stored.get(i.id))]
             if fresh:
-                await self._queue(tenant, fresh, summary)
+                batch = f"XW-EXPORT-{tid[:8]}"
+                exported += (await self.accounting.export_invoices(fresh, batch=batch)).transactions
+                listed += fresh
+            if len(listed) >= QUEUE_CHUNK:  # customers and drafts of many pages at once
+                await self._queue(tenant, listed, exported, summary)
+                listed, exported = [], []
+        if listed:
+            await self._queue(tenant, listed, exported, summary)
         if newest and newest != stored_cursor:
             await cursors.set_cursor(store, INVOICE_CURSOR, newest, tid)
 
@@ -136,15 +148,19 @@ class ConnectWiseStream:
         )
 
     async def _queue(
-        self, tenant: TenantRef, invoices: Sequence[UnpostedInvoice], summary: StreamSummary
+        self,
+        tenant: TenantRef,
+        invoices: Sequence[UnpostedInvoice],
+        transactions: Sequence[GLInvoice],
+        summary: StreamSummary,
     ) -> None:
+        """Ensure the customers of these exported invoices, map them, queue their drafts."""
         tid = tenant.tenant_id
-        exported = await self.accounting.export_invoices(invoices, batch=f"XW-EXPORT-{tid[:8]}")
         by_id = {i.id: i for i in invoices}
         company_ids = sorted(
-            {int(gl.company.id) for gl in exported.transactions if gl.company and gl.company.id}
+            {int(gl.company.id) for gl in transactions if gl.company and gl.company.id}
         )
-        customers = await self._customers(company_ids)
+        customers = await read_customers(self.accounting, company_ids)
         outcome = await self.contacts.ensure(tenant, list(customers.values()))
         summary.contacts_created += outcome.created
         summary.contacts_updated += outcome.updated
@@ -152,7 +168,7 @@ class ConnectWiseStream:
             raise outcome.stopped_by  # the steps' policy alerts; nothing moves until it works
         updates: list[RecordUpdate] = []
         drafts = []
-        for gl in exported.transactions:
+        for gl in transactions:
             cw_id = int(gl.id)
             listed = by_id.get(cw_id)
             stamp = _stamp(listed) if listed else ""
@@ -193,7 +209,7 @@ class ConnectWiseStream:
             await alerts.resolve_alerts(
                 self.ctx.store, record=record_ref("invoice", cw_id), tenant_id=tid
             )
-        missing = set(by_id) - {int(gl.id) for gl in exported.transactions}
+        missing = set(by_id) - {int(gl.id) for gl in transactions}
         for cw_id in sorted(missing):
             reason = (
                 f"invoice {by_id[cw_id].invoice_number} was listed unposted but ConnectWise's "
@@ -219,26 +235,6 @@ class ConnectWiseStream:
         if company_id not in customers:
             return f"its customer {company_id} is gone from ConnectWise — check the invoice"
         return ""
-
-    async def _customers(self, company_ids: list[int]) -> dict[int, Customer]:
-        """Read each company and its primary and billing contacts from ConnectWise."""
-        found: dict[int, Customer] = {}
-        people: dict[int, CompanyContact | None] = {}
-        for company_id in company_ids:
-            company = await self.accounting.company(company_id)
-            if company is None:
-                continue
-            for ref in (company.default_contact, company.billing_contact):
-                if ref and ref.id and ref.id not in people:
-                    people[ref.id] = await self.accounting.contact(ref.id)
-            primary = (
-                people.get(company.default_contact.id or 0) if company.default_contact else None
-            )
-            billing = (
-                people.get(company.billing_contact.id or 0) if company.billing_contact else None
-            )
-            found[company_id] = Customer(company, primary, billing)
-        return found
 
     async def _held(self, tid: str, cw_id: int, reason: str) -> None:
         problem, _, fix = reason.partition(" — ")
