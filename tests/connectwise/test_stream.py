@@ -195,3 +195,19 @@ async def test_payments_come_back_once_and_credit_notes_are_alerted_never_faked(
     later = await world.cycle()  # nothing posted twice; the settled invoice is not read again
     assert later.connectwise[tid].payments.posted == 0
     assert later.calls == {"GET /Invoices": math.ceil((INVOICES - 1) / 35)}
+
+
+async def test_connectwise_down_is_one_alert_and_a_failed_cycle_then_it_recovers(
+    world: World,
+) -> None:
+    world.cw.fail("/finance/accounting/unpostedinvoices", 503, times=50)
+    summary = await world.cycle()
+    [failure] = summary.failures
+    assert failure.startswith("could not reach ConnectWise:") and "[connectwise]" in failure
+    [alert] = await alerts.open_alerts(world.rt.store)
+    assert alert.type == "source_unavailable" and alert.fix
+    assert world.xero_invoices() == []
+    world.cw.faults.clear()
+    again = await world.cycle()
+    assert again.failures == [] and again.connectwise[world.tenant.tenant_id].posted == INVOICES
+    assert "source_unavailable" not in {a.type for a in await alerts.open_alerts(world.rt.store)}
