@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from tests.connectwise.stream_world import INVOICES, World, world
-from xerowatch.store import alerts
+from xerowatch.store import alerts, document_outbox
 from xerowatch.store import connectwise_records as records
-from xerowatch.sync import documents
 
 __all__ = ["world"]
 
@@ -60,10 +59,12 @@ async def test_a_seeded_world_reaches_xero_to_the_cent_in_minimum_calls_and_is_p
     assert again.connectwise[world.tenant.tenant_id].read == 0
 
 
-async def test_nothing_is_posted_in_connectwise_before_xero_has_it(world: World) -> None:
+async def test_nothing_is_posted_in_connectwise_before_xero_has_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A crash after Xero answered and before the outbox recorded it: nothing posted, no
     duplicate; the next cycle finds the invoices in Xero, records them and only then posts."""
-    real_settle = documents.outbox.settle
+    real_settle = document_outbox.settle
 
     class Crash(BaseException):
         pass
@@ -74,12 +75,10 @@ async def test_nothing_is_posted_in_connectwise_before_xero_has_it(world: World)
             raise Crash
         await real_settle(*args, **kwargs)
 
-    documents.outbox.settle = crash_on_done  # type: ignore[assignment]
-    try:
-        with pytest.raises(Crash):
-            await world.cycle()
-    finally:
-        documents.outbox.settle = real_settle  # type: ignore[assignment]
+    monkeypatch.setattr(document_outbox, "settle", crash_on_done)
+    with pytest.raises(Crash):
+        await world.cycle()
+    monkeypatch.undo()
     assert len(world.xero_invoices()) == 50  # the first batch reached Xero
     assert world.cw.accounting.posted_ids() == set()  # but nothing is posted in ConnectWise
     summary = await world.cycle()

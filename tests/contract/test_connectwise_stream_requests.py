@@ -11,7 +11,7 @@ import pytest
 
 from tests.connectwise.stream_world import World, world
 from tests.spec import API_HOST, API_PREFIX, validate_request
-from xerowatch.sync import documents
+from xerowatch.store import document_outbox
 
 __all__ = ["world"]
 
@@ -38,20 +38,20 @@ class Crash(BaseException):
     """Stands in for the process being killed between Xero's answer and our commit."""
 
 
-async def test_every_request_of_a_cycle_and_its_recovery_is_valid_by_the_spec(world: World) -> None:
-    real_settle = documents.outbox.settle
+async def test_every_request_of_a_cycle_and_its_recovery_is_valid_by_the_spec(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_settle = document_outbox.settle
 
     async def crash_on_done(*args: Any, **kwargs: Any) -> None:
         if any(s.state == "done" for s in args[3]):
             raise Crash
         await real_settle(*args, **kwargs)
 
-    documents.outbox.settle = crash_on_done  # type: ignore[assignment]
-    try:
-        with pytest.raises(Crash):
-            await world.cycle()
-    finally:
-        documents.outbox.settle = real_settle  # type: ignore[assignment]
+    monkeypatch.setattr(document_outbox, "settle", crash_on_done)
+    with pytest.raises(Crash):
+        await world.cycle()
+    monkeypatch.undo()
     await world.cycle()
     sent = _api_requests(world)
     kinds = Counter(f"{r.method} {r.url.path.split(API_PREFIX, 1)[1]}" for r in sent)
