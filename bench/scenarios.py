@@ -11,6 +11,7 @@ from bench import (
     dashboard,
     existing_org,
     initial_sync,
+    invalid_push,
     memory,
     pull_writeback,
     rate_limit,
@@ -73,6 +74,11 @@ SCENARIOS: dict[str, Scenario] = {
             "first sync of 100,000 learners, simulators in another process (several minutes)",
             partial(memory.run, 100_000),
             default=False,
+        ),
+        Scenario(
+            "push-invalid-5k",
+            "first push of 5,000 invalid learners: alerts and link states only, no calls",
+            partial(invalid_push.run, 5_000),
         ),
         Scenario(
             "dashboard-100k",

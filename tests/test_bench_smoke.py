@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from bench import existing_org, initial_sync, memory, pull_writeback, rate_limit
+from bench import existing_org, initial_sync, invalid_push, memory, pull_writeback, rate_limit
 from bench.report import console_report, problems, result_from_json, result_to_json
 
 STREAM_READS = {
@@ -77,6 +77,13 @@ async def test_memory_scenario_runs_the_simulators_in_another_process() -> None:
     assert created > 0
     assert result.details["contacts_in_xero"] == created
     assert result.xero_calls["POST /Contacts"] == math.ceil(created / 50)
+    assert problems([result]) == []
+
+
+async def test_invalid_push_scenario_parks_every_learner_without_a_call() -> None:
+    [result] = await invalid_push.run(30)
+    assert (result.details["blocked"], result.details["invalid_links"]) == (30, 30)
+    assert result.xero_calls == {}
     assert problems([result]) == []
 
 

@@ -16,6 +16,7 @@ from xerowatch.source.port import SourcePort
 from xerowatch.store import alerts
 from xerowatch.store.db import Store, open_store
 from xerowatch.store.tenants import Tenant, tenants_of_connection, upsert_tenants
+from xerowatch.store.token_store import StoreTokens
 from xerowatch.sync.backoff import JobBackoff
 from xerowatch.sync.context import SOURCE_WORDS, CallCounter, EngineContext
 from xerowatch.sync.engine import SyncEngine
@@ -96,7 +97,9 @@ async def open_runtime(
             headers={"User-Agent": f"xerowatch/{__version__}"},
         )
         stack.push_async_callback(http.aclose)
-        tokens = XeroTokenManager(store=store, settings=settings.xero, http=http, clock=clock)
+        tokens = XeroTokenManager(
+            store=StoreTokens(store), settings=settings.xero, http=http, clock=clock
+        )
         quota = QuotaScheduler(
             QuotaLimits.from_settings(settings.xero), clock, StoreWindowJournal(store)
         )

@@ -28,8 +28,10 @@ from pydantic import SecretStr
 from xerowatch.cli import cli, main, wisenet_cmds
 from xerowatch.clock import FakeClock
 from xerowatch.config import WisenetSettings
-from xerowatch.source.wisenet.oauth import OAuthAuth, WisenetTokens, store_authorization
+from xerowatch.oauth.token_client import TokenResponse
+from xerowatch.source.wisenet.oauth import OAuthAuth, store_authorization
 from xerowatch.store.db import Store, open_store
+from xerowatch.store.token_store import StoreTokens
 from xerowatch.store.tokens import StoredConnection, list_connections, mark_needs_reconnect
 
 AUTHORIZE_URL = "https://auth.wisenet.test/oauth/authorize"
@@ -243,7 +245,7 @@ def test_stored_tokens_are_used_and_refreshed_by_oauth_auth(tmp_path: Path, stat
 
     async def use(store: Store) -> list[dict[str, str]]:
         async with httpx.AsyncClient() as http:
-            auth = OAuthAuth(store=store, settings=settings, http=http, clock=clock)
+            auth = OAuthAuth(store=StoreTokens(store), settings=settings, http=http, clock=clock)
             first = await auth.headers()
             clock.advance(3600)  # the stored access token has expired
             return [first, await auth.headers()]
@@ -375,13 +377,13 @@ def test_ctrl_c_while_waiting_aborts_cleanly(tmp_path: Path) -> None:
 
 def seed(db: Path, *, broken: bool = False) -> None:
     async def body(store: Store) -> None:
-        tokens = WisenetTokens(
+        tokens = TokenResponse(
             access_token=SecretStr("seeded-access"),
             refresh_token=SecretStr("seeded-refresh"),
             expires_at=EXPIRES,
             scope="learners.read",
         )
-        cid = await store_authorization(store, tokens, now=START)
+        cid = await store_authorization(StoreTokens(store), tokens, now=START)
         if broken:
             await mark_needs_reconnect(store, cid, "invalid_grant", now=START)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.spec import validate_request
 from tests.sync.memory_source import learner
-from xerowatch.source.port import SourceAddress
+from xerowatch.records import SourceAddress
 from xerowatch.sync.mapping import to_contact
 from xerowatch.sync.validation import validate
 

@@ -31,7 +31,8 @@ from xerowatch.daemon.webhooks import (
     enqueue_wisenet_poke,
     enqueue_xero_events,
 )
-from xerowatch.source.port import SourceError, SourceLearner
+from xerowatch.records import SourceLearner
+from xerowatch.source.port import SourceError
 from xerowatch.store import commands, jobs, learners, links, runtime
 from xerowatch.store.tenants import TenantInfo, deactivate_tenant, upsert_tenants
 from xerowatch.xero.errors import XeroError

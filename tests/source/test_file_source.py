@@ -18,14 +18,9 @@ from hypothesis import strategies as st
 
 from xerowatch.clock import FakeClock
 from xerowatch.config import FileSourceSettings
+from xerowatch.records import SourceLineItem, SourceTransaction
 from xerowatch.source.files import FileCursor, FileSource
-from xerowatch.source.port import (
-    LearnerBatch,
-    SourceError,
-    SourceLineItem,
-    SourcePort,
-    SourceTransaction,
-)
+from xerowatch.source.port import LearnerBatch, SourceError, SourcePort
 
 HEADER = (
     "LearnerId,LearnerNumber,FirstName,LastName,Email,"

@@ -21,8 +21,8 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from xerowatch.clock import FakeClock
+from xerowatch.records import SourceLineItem, SourcePayment, SourceTransaction
 from xerowatch.sim.wisenet import WisenetSim
-from xerowatch.source.port import SourceLineItem, SourcePayment, SourceTransaction
 from xerowatch.source.wisenet import build_wisenet_source
 from xerowatch.source.wisenet.writeback import STATUSES_BY_KIND
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from xerowatch.records import SourceAddress
 from xerowatch.sim.wisenet import WisenetSim
-from xerowatch.source.port import SourceAddress
 from xerowatch.source.wisenet.combos import Combos
 from xerowatch.source.wisenet.learners import LearnerDataError, map_learner
 

@@ -15,17 +15,18 @@ from pydantic import SecretStr
 
 from xerowatch.clock import FakeClock
 from xerowatch.config import WisenetSettings
+from xerowatch.oauth.pkce import PkcePair, new_pkce_pair
+from xerowatch.oauth.token_client import TokenResponse
 from xerowatch.source.port import SourceError
 from xerowatch.source.wisenet import build_wisenet_source
 from xerowatch.source.wisenet.oauth import (
     OAuthAuth,
-    PkcePair,
-    WisenetTokens,
     authorize_url,
     exchange_code,
     store_authorization,
 )
 from xerowatch.store.db import Store, open_store
+from xerowatch.store.token_store import StoreTokens
 from xerowatch.store.tokens import list_connections
 
 API = "https://api.wisenet.co/v1"
@@ -55,25 +56,26 @@ def clock() -> FakeClock:
 
 
 async def connect(store: Store, *, expires_in: int = 3600) -> str:
-    tokens = WisenetTokens(
+    tokens = TokenResponse(
         access_token=SecretStr("access-1"),
         refresh_token=SecretStr("refresh-1"),
         expires_in=expires_in,
         scope="learners.read",
     )
-    return await store_authorization(store, tokens, now=NOW)
+    return await store_authorization(StoreTokens(store), tokens, now=NOW)
 
 
 def test_pkce_pair_uses_s256() -> None:
-    pair = PkcePair.generate()
-    assert 43 <= len(pair.verifier) <= 128
-    digest = hashlib.sha256(pair.verifier.encode()).digest()
+    pair = new_pkce_pair()
+    verifier = pair.verifier.get_secret_value()
+    assert 43 <= len(verifier) <= 128
+    digest = hashlib.sha256(verifier.encode()).digest()
     assert pair.challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    assert pair.verifier not in repr(pair)
+    assert verifier not in repr(pair)
 
 
 def test_authorize_url_carries_the_pkce_challenge() -> None:
-    pair = PkcePair.generate()
+    pair = new_pkce_pair()
     url = authorize_url(SETTINGS, redirect_uri="http://localhost:8765/cb", state="s1", pkce=pair)
     query = parse_qs(urlsplit(url).query)
     assert url.startswith("https://auth.wisenet.test/authorize?")
@@ -86,7 +88,7 @@ def test_authorize_url_carries_the_pkce_challenge() -> None:
 
 def test_missing_oauth_settings_are_named() -> None:
     with pytest.raises(SourceError, match=r"\[wisenet\] oauth_authorize_url"):
-        authorize_url(WisenetSettings(), redirect_uri="x", state="s", pkce=PkcePair.generate())
+        authorize_url(WisenetSettings(), redirect_uri="x", state="s", pkce=new_pkce_pair())
 
 
 @respx.mock
@@ -96,7 +98,11 @@ async def test_exchange_code_posts_code_and_verifier(store: Store) -> None:
     )
     async with httpx.AsyncClient() as http:
         tokens = await exchange_code(
-            http, SETTINGS, code="c0de", verifier="v" * 50, redirect_uri="http://localhost/cb"
+            http,
+            SETTINGS,
+            code="c0de",
+            pkce=PkcePair(SecretStr("v" * 50), "c"),
+            redirect_uri="http://localhost/cb",
         )
     form = parse_qs(route.calls.last.request.content.decode())
     assert form == {
@@ -120,14 +126,16 @@ async def test_store_authorization_keeps_one_wisenet_connection(store: Store) ->
 
 async def test_store_authorization_needs_a_refresh_token(store: Store) -> None:
     with pytest.raises(SourceError, match="no refresh token"):
-        await store_authorization(store, WisenetTokens(access_token=SecretStr("a")), now=NOW)
+        await store_authorization(
+            StoreTokens(store), TokenResponse(access_token=SecretStr("a")), now=NOW
+        )
 
 
 @respx.mock
 async def test_headers_send_bearer_and_api_key(store: Store, clock: FakeClock) -> None:
     await connect(store)
     async with httpx.AsyncClient() as http:
-        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock)
         assert await auth.headers() == {"Authorization": "Bearer access-1", "x-api-key": "kept-key"}
     assert "access-1" not in repr(auth)
 
@@ -142,7 +150,7 @@ async def test_token_near_expiry_is_refreshed_and_rotation_committed(
     )
     clock.advance(570)  # 30 s left: inside the 60 s margin
     async with httpx.AsyncClient() as http:
-        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock)
         headers = await auth.headers()
         assert headers["Authorization"] == "Bearer access-2"
         await auth.headers()  # fresh now: no second refresh
@@ -172,7 +180,7 @@ async def test_a_401_from_the_api_refreshes_once_and_retries(
 
     api = respx.get(f"{API}/learnersAU/5").mock(side_effect=answer)
     async with httpx.AsyncClient() as http:
-        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock)
         source = build_wisenet_source(SETTINGS, clock=clock, auth=auth, http=http)
         assert await source.get_learner("5") is None
     assert token.call_count == 1
@@ -186,7 +194,7 @@ async def test_invalid_grant_marks_the_connection_for_reconnect(
     await connect(store, expires_in=30)
     respx.post(TOKEN_URL).respond(400, json={"error": "invalid_grant"})
     async with httpx.AsyncClient() as http:
-        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock)
         with pytest.raises(SourceError, match="must authorise xerowatch in Wisenet again") as info:
             await auth.headers()
         assert info.value.transient is False
@@ -194,7 +202,9 @@ async def test_invalid_grant_marks_the_connection_for_reconnect(
         (conn,) = await list_connections(store, provider="wisenet")
         assert conn.status == "needs_reconnect"
         with pytest.raises(SourceError, match="needs reconnecting"):
-            await OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock).headers()
+            await OAuthAuth(
+                store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock
+            ).headers()
 
 
 @respx.mock
@@ -216,7 +226,7 @@ async def test_a_lost_refresh_answer_is_retried_with_the_same_token(
         ]
     )
     async with httpx.AsyncClient() as http:
-        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock)
         # 30 s left: inside the refresh margin but still valid, so the old token is used.
         assert (await auth.headers())["Authorization"] == "Bearer access-1"
         (conn,) = await list_connections(store, provider="wisenet")
@@ -235,7 +245,7 @@ async def test_an_unreachable_token_endpoint_with_an_expired_token_is_transient(
     clock.advance(60)
     respx.post(TOKEN_URL).respond(503)
     async with httpx.AsyncClient() as http:
-        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock)
         with pytest.raises(SourceError, match="unavailable") as info:
             await auth.headers()
         assert info.value.transient is True
@@ -246,7 +256,7 @@ async def test_an_unreachable_token_endpoint_with_an_expired_token_is_transient(
 
 async def test_no_connection_is_a_clear_permanent_error(store: Store, clock: FakeClock) -> None:
     async with httpx.AsyncClient() as http:
-        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock)
         with pytest.raises(SourceError, match="no Wisenet OAuth connection") as info:
             await auth.headers()
     assert info.value.transient is False
@@ -260,7 +270,7 @@ async def test_a_second_401_after_refreshing_is_permanent(store: Store, clock: F
     )
     api = respx.get(f"{API}/learnersAU/5").respond(401, json={"Message": "denied"})
     async with httpx.AsyncClient() as http:
-        auth = OAuthAuth(store=store, settings=SETTINGS, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock)
         source = build_wisenet_source(SETTINGS, clock=clock, auth=auth, http=http)
         with pytest.raises(SourceError, match="even after a refresh") as info:
             await source.get_learner("5")

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from xerowatch.clock import FakeClock
+from xerowatch.records import SourceTransaction
 from xerowatch.sim.wisenet import WisenetSim
-from xerowatch.source.port import SourceError, SourcePort, SourceTransaction
+from xerowatch.source.port import SourceError, SourcePort
 
 from .conftest import MakeSource, collect
 

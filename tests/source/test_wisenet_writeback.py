@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from xerowatch.source.port import SourceLineItem, SourcePayment, SourceTransaction, TransactionKind
+from xerowatch.records import SourceLineItem, SourcePayment, SourceTransaction, TransactionKind
 from xerowatch.source.wisenet.writeback import (
     CREDIT_KINDS,
     STATUSES_BY_KIND,

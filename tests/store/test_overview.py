@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from xerowatch.source.port import SourceLearner
+from xerowatch.records import SourceLearner
 from xerowatch.store import alerts, jobs, learners, links, live, overview, panes, quota_samples
 from xerowatch.store.changes import ChangeTracker
 from xerowatch.store.db import Store, open_store

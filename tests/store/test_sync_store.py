@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from xerowatch.source.port import SourceTransaction
+from xerowatch.records import SourceTransaction
 from xerowatch.store import alerts, commands, jobs, retention, runtime, transactions
 from xerowatch.store.db import Store, open_store
 from xerowatch.store.history import HistoryEntry, record

@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from xerowatch.source.port import (
-    LearnerBatch,
-    SourceAddress,
-    SourceBudget,
-    SourceError,
-    SourceLearner,
-    SourceTransaction,
-)
+from xerowatch.records import SourceAddress, SourceLearner, SourceTransaction
+from xerowatch.source.port import LearnerBatch, SourceBudget, SourceError
 
 
 def learner(ref: str, **overrides: object) -> SourceLearner:

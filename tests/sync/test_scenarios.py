@@ -115,7 +115,7 @@ async def test_merged_contact_is_relinked_and_recorded(env: Env) -> None:
 
 
 async def test_unknown_country_and_missing_postcode_alert_per_learner(env: Env) -> None:
-    from xerowatch.source.port import SourceAddress
+    from xerowatch.records import SourceAddress
 
     env.source.put(
         learner("R7", postal_address=SourceAddress(state="NSW", postcode="2000", country="Narnia")),

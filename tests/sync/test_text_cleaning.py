@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.sync.memory_source import learner
-from xerowatch.source.port import SourceAddress, SourceLearner
+from xerowatch.records import SourceAddress, SourceLearner
 from xerowatch.store.alerts import open_alerts
 from xerowatch.store.db import open_store
 from xerowatch.sync.ingest import TEXT_CLEANED_ALERT, IngestSummary, apply_learner

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.sync.memory_source import learner
-from xerowatch.source.port import SourceAddress
+from xerowatch.records import SourceAddress
 from xerowatch.sync.regions import map_au_state, map_country
 from xerowatch.sync.validation import contact_name, validate
 

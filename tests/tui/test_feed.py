@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.tui.world import TENANT, clock
-from xerowatch.source.port import SourceLearner
+from xerowatch.records import SourceLearner
 from xerowatch.store import alerts, learners, links, runtime
 from xerowatch.store.db import open_store
 from xerowatch.store.history import HistoryEntry, record

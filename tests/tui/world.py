@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from xerowatch.clock import FakeClock
 from xerowatch.config import Settings, StoreSettings, TuiSettings
-from xerowatch.source.port import SourceAddress, SourceLearner
+from xerowatch.records import SourceAddress, SourceLearner
 from xerowatch.store import alerts, jobs, learners, links, live, quota_samples, resyncs
 from xerowatch.store.db import Store, open_store
 from xerowatch.store.history import Direction, HistoryEntry, Outcome, record

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from xerowatch.clock import FakeClock
-from xerowatch.xero.pkce import VERIFIER_ALPHABET
+from xerowatch.oauth.pkce import VERIFIER_ALPHABET
 
 TOKEN_URL = "https://identity.xero.com/connect/token"
 CONNECTIONS_URL = "https://api.xero.com/connections"

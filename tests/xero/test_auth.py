@@ -20,8 +20,8 @@ from xerowatch.config import ConfigError, XeroSettings
 from xerowatch.store import tokens as token_store
 from xerowatch.store.alerts import open_alerts
 from xerowatch.store.db import Store, open_store
+from xerowatch.store.token_store import StoreTokens
 from xerowatch.store.tokens import IssuedTokens, create_connection, load_connection
-from xerowatch.xero import auth
 from xerowatch.xero.auth import TokenResponse, XeroTokenManager
 from xerowatch.xero.errors import XeroAuthError, XeroTransientError
 
@@ -69,7 +69,7 @@ async def seed(store: Store, clock: FakeClock, *, seconds_left: float, refresh: 
 
 
 def manager(store: Store, clock: FakeClock, http: httpx.AsyncClient, settings=SETTINGS):
-    return XeroTokenManager(store=store, settings=settings, http=http, clock=clock)
+    return XeroTokenManager(store=StoreTokens(store), settings=settings, http=http, clock=clock)
 
 
 async def test_a_fresh_token_is_served_without_calling_xero(store, clock, token_route):
@@ -122,7 +122,7 @@ async def test_the_new_token_is_not_handed_out_when_its_commit_fails(
     async def disk_full(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(auth, "commit_rotation", disk_full)
+    monkeypatch.setattr(token_store, "commit_rotation", disk_full)
     async with httpx.AsyncClient() as http:
         with pytest.raises(OSError, match="disk full"):
             await manager(store, clock, http).access_token(cid)
@@ -242,7 +242,7 @@ async def test_a_crash_between_a_refresh_answer_and_its_commit_recovers_without_
     async def process_dies(*args, **kwargs):
         raise ProcessKilled
 
-    monkeypatch.setattr(auth, "commit_rotation", process_dies)
+    monkeypatch.setattr(token_store, "commit_rotation", process_dies)
     async with httpx.AsyncClient() as http:
         with pytest.raises(ProcessKilled):
             await manager(store, clock, http).access_token(cid)
@@ -276,10 +276,10 @@ async def test_an_interrupted_refresh_is_resumed_at_once_even_with_a_valid_acces
     real_commit = token_store.commit_rotation
 
     async def crash_once(*args, **kwargs):
-        monkeypatch.setattr(auth, "commit_rotation", real_commit)
+        monkeypatch.setattr(token_store, "commit_rotation", real_commit)
         raise RuntimeError("crash")
 
-    monkeypatch.setattr(auth, "commit_rotation", crash_once)
+    monkeypatch.setattr(token_store, "commit_rotation", crash_once)
     async with httpx.AsyncClient() as http:
         with pytest.raises(RuntimeError):
             await manager(store, clock, http).access_token(cid, force_refresh=True)
@@ -296,7 +296,7 @@ async def test_after_the_grace_period_a_lost_rotation_needs_reconnect(
     async def crash(*args, **kwargs):
         raise RuntimeError("crash")
 
-    monkeypatch.setattr(auth, "commit_rotation", crash)
+    monkeypatch.setattr(token_store, "commit_rotation", crash)
     async with httpx.AsyncClient() as http:
         with pytest.raises(RuntimeError):
             await manager(store, clock, http).access_token(cid)

@@ -20,6 +20,7 @@ from xerowatch.clock import FakeClock
 from xerowatch.config import XeroSettings
 from xerowatch.store.alerts import open_alerts
 from xerowatch.store.db import Store, open_store
+from xerowatch.store.token_store import StoreTokens
 from xerowatch.store.tokens import (
     IssuedTokens,
     claim_refresh,
@@ -121,9 +122,11 @@ async def test_two_processes_with_an_expired_token_send_one_refresh(
     results: dict[str, str] = {}
     async with httpx.AsyncClient() as daemon_http, httpx.AsyncClient() as cli_http:
         daemon = XeroTokenManager(
-            store=daemon_store, settings=SETTINGS, http=daemon_http, clock=clock
+            store=StoreTokens(daemon_store), settings=SETTINGS, http=daemon_http, clock=clock
         )
-        cli = XeroTokenManager(store=cli_store, settings=SETTINGS, http=cli_http, clock=clock)
+        cli = XeroTokenManager(
+            store=StoreTokens(cli_store), settings=SETTINGS, http=cli_http, clock=clock
+        )
 
         async def call(name: str, tokens: XeroTokenManager) -> None:
             results[name] = await tokens.access_token(cid)
@@ -162,8 +165,12 @@ async def test_invalid_grant_seen_by_one_process_fails_the_other_without_a_secon
     daemon_store, cli_store = stores
     cid = await seed(daemon_store, clock, seconds_left=-1, refresh="refresh-revoked")
     async with httpx.AsyncClient() as http:
-        daemon = XeroTokenManager(store=daemon_store, settings=SETTINGS, http=http, clock=clock)
-        cli = XeroTokenManager(store=cli_store, settings=SETTINGS, http=http, clock=clock)
+        daemon = XeroTokenManager(
+            store=StoreTokens(daemon_store), settings=SETTINGS, http=http, clock=clock
+        )
+        cli = XeroTokenManager(
+            store=StoreTokens(cli_store), settings=SETTINGS, http=http, clock=clock
+        )
         results = await outcomes(lambda: daemon.access_token(cid), lambda: cli.access_token(cid))
     assert slow_token_route.call_count == 1
     for result in results:
@@ -179,8 +186,12 @@ async def test_when_the_refresher_gives_up_the_other_process_retries_the_same_re
     cid = await seed(daemon_store, clock, seconds_left=-1)
     identity.scripted = [httpx.Response(503) for _ in range(SETTINGS.max_retries + 1)]
     async with httpx.AsyncClient() as http:
-        daemon = XeroTokenManager(store=daemon_store, settings=SETTINGS, http=http, clock=clock)
-        cli = XeroTokenManager(store=cli_store, settings=SETTINGS, http=http, clock=clock)
+        daemon = XeroTokenManager(
+            store=StoreTokens(daemon_store), settings=SETTINGS, http=http, clock=clock
+        )
+        cli = XeroTokenManager(
+            store=StoreTokens(cli_store), settings=SETTINGS, http=http, clock=clock
+        )
         results = await outcomes(lambda: daemon.access_token(cid), lambda: cli.access_token(cid))
     # The first refresher's answers were all lost; the other one, waiting, took over.
     assert sorted(map(type, results), key=str) == sorted([XeroTransientError, str], key=str)
@@ -207,7 +218,9 @@ async def test_a_claim_left_by_a_crashed_process_is_taken_over_when_its_lease_en
     assert dead.claimed
     lease_end = claimed_at + timedelta(seconds=20)
     async with httpx.AsyncClient() as http:
-        cli = XeroTokenManager(store=cli_store, settings=SETTINGS, http=http, clock=clock)
+        cli = XeroTokenManager(
+            store=StoreTokens(cli_store), settings=SETTINGS, http=http, clock=clock
+        )
         token = await cli.access_token(cid)
     assert token == "access-1"
     assert identity.refresh_tokens_sent() == ["refresh-0"]
@@ -228,7 +241,9 @@ async def test_a_claim_of_a_process_of_this_host_that_has_exited_is_taken_over_a
     with respx.mock(assert_all_mocked=True) as mock:
         mock.post(TOKEN_URL).mock(side_effect=identity.handler)
         async with httpx.AsyncClient() as http:
-            cli = XeroTokenManager(store=cli_store, settings=SETTINGS, http=http, clock=clock)
+            cli = XeroTokenManager(
+                store=StoreTokens(cli_store), settings=SETTINGS, http=http, clock=clock
+            )
             token = await cli.access_token(cid)
     assert token == "access-1"
     assert identity.refresh_tokens_sent() == ["refresh-0"]
@@ -243,7 +258,9 @@ async def test_a_process_finding_another_refreshing_serves_its_still_valid_token
     await claim_refresh(daemon_store, cid, holder="the-daemon", now=clock.now(), lease_s=90)
     await mark_refresh_started(daemon_store, cid, clock.now())
     async with httpx.AsyncClient() as http:
-        cli = XeroTokenManager(store=cli_store, settings=SETTINGS, http=http, clock=clock)
+        cli = XeroTokenManager(
+            store=StoreTokens(cli_store), settings=SETTINGS, http=http, clock=clock
+        )
         assert await cli.access_token(cid) == "access-0"
     assert slow_token_route.call_count == 0
     assert not clock.slept.is_set()
@@ -274,7 +291,9 @@ async def test_every_retry_of_a_slow_refresh_is_sent_under_a_live_claim(tmp_path
         with respx.mock(assert_all_mocked=True) as mock:
             mock.post(TOKEN_URL).mock(side_effect=handler)
             async with httpx.AsyncClient() as http:
-                tokens = XeroTokenManager(store=store, settings=settings, http=http, clock=clock)
+                tokens = XeroTokenManager(
+                    store=StoreTokens(store), settings=settings, http=http, clock=clock
+                )
                 assert await tokens.access_token(cid) == "access-1"
     finally:
         await store.close()

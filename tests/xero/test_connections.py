@@ -29,6 +29,7 @@ from xerowatch.store.tenants import (
     list_tenants,
     upsert_tenants,
 )
+from xerowatch.store.token_store import StoreTokens
 from xerowatch.store.tokens import IssuedTokens, create_connection, load_connection
 from xerowatch.xero.auth import XeroTokenManager
 from xerowatch.xero.connections import XeroConnectionsClient
@@ -65,7 +66,9 @@ async def seed(store: Store, clock: FakeClock, access: str = "access-0") -> str:
 @pytest.fixture
 async def client(store: Store, clock: FakeClock) -> AsyncIterator[XeroConnectionsClient]:
     async with httpx.AsyncClient() as http:
-        tokens = XeroTokenManager(store=store, settings=SETTINGS, http=http, clock=clock)
+        tokens = XeroTokenManager(
+            store=StoreTokens(store), settings=SETTINGS, http=http, clock=clock
+        )
         yield XeroConnectionsClient(http=http, settings=SETTINGS, tokens=tokens)
 
 

@@ -15,20 +15,10 @@ from hypothesis import strategies as st
 from tests.xero.fake_identity import CLIENT_ID, TOKEN_URL, FakeXeroIdentity
 from xerowatch.clock import FakeClock
 from xerowatch.config import XeroSettings
-from xerowatch.xero.pkce import (
-    VERIFIER_ALPHABET,
-    AuthorizationDenied,
-    AuthorizationError,
-    StateMismatchError,
-    exchange_code,
-    first_of,
-    loopback_address,
-    loopback_listener,
-    new_pkce_pair,
-    parse_redirect,
-    s256_challenge,
-    start_authorization,
-)
+from xerowatch.oauth.errors import AuthorizationDenied, AuthorizationError, StateMismatchError
+from xerowatch.oauth.loopback import first_of, loopback_address, loopback_listener
+from xerowatch.oauth.pkce import VERIFIER_ALPHABET, new_pkce_pair, parse_redirect, s256_challenge
+from xerowatch.xero.pkce import exchange_code, start_authorization
 
 SETTINGS = XeroSettings(client_id=CLIENT_ID, redirect_uri="http://localhost:8765/callback")
 
@@ -74,25 +64,35 @@ def test_authorize_url_carries_code_flow_pkce_scopes_and_state() -> None:
 
 def test_parse_redirect_returns_the_code() -> None:
     url = "http://localhost:8765/callback?code=abc123&scope=offline_access&state=s1&session_state=x"
-    assert parse_redirect(url, expected_state="s1") == "abc123"
-    assert parse_redirect(f"  '{url}'\n", expected_state="s1") == "abc123"
-    assert parse_redirect("code=abc123&state=s1", expected_state="s1") == "abc123"
-    assert parse_redirect("?code=abc123&state=s1", expected_state="s1") == "abc123"
+    assert parse_redirect(url, expected_state="s1", provider="Xero") == "abc123"
+    assert parse_redirect(f"  '{url}'\n", expected_state="s1", provider="Xero") == "abc123"
+    assert parse_redirect("code=abc123&state=s1", expected_state="s1", provider="Xero") == "abc123"
+    assert parse_redirect("?code=abc123&state=s1", expected_state="s1", provider="Xero") == "abc123"
 
 
 def test_parse_redirect_rejects_a_wrong_state() -> None:
     with pytest.raises(StateMismatchError, match="state does not match"):
-        parse_redirect("https://example.com/cb?code=abc&state=other", expected_state="s1")
+        parse_redirect(
+            "https://example.com/cb?code=abc&state=other", expected_state="s1", provider="Xero"
+        )
 
 
 def test_parse_redirect_reports_a_denial() -> None:
     with pytest.raises(AuthorizationDenied, match="access_denied"):
-        parse_redirect("https://example.com/cb?error=access_denied&state=s1", expected_state="s1")
+        parse_redirect(
+            "https://example.com/cb?error=access_denied&state=s1",
+            expected_state="s1",
+            provider="Xero",
+        )
 
 
 def test_a_denial_carrying_another_attempts_state_is_ignored() -> None:
     with pytest.raises(StateMismatchError):
-        parse_redirect("https://example.com/cb?error=access_denied&state=xx", expected_state="s1")
+        parse_redirect(
+            "https://example.com/cb?error=access_denied&state=xx",
+            expected_state="s1",
+            provider="Xero",
+        )
 
 
 @pytest.mark.parametrize(
@@ -101,13 +101,13 @@ def test_a_denial_carrying_another_attempts_state_is_ignored() -> None:
 )
 def test_parse_redirect_explains_unusable_input(text: str) -> None:
     with pytest.raises(AuthorizationError):
-        parse_redirect(text, expected_state="s1")
+        parse_redirect(text, expected_state="s1", provider="Xero")
 
 
 @given(st.text(max_size=300))
 def test_parse_redirect_never_fails_with_anything_but_an_authorization_error(text: str) -> None:
     try:
-        code = parse_redirect(text, expected_state="s1")
+        code = parse_redirect(text, expected_state="s1", provider="Xero")
     except AuthorizationError:
         return
     assert code
@@ -129,7 +129,7 @@ def test_loopback_address(uri: str, expected: tuple[str, int, str] | None) -> No
 
 async def test_loopback_listener_receives_the_browser_redirect() -> None:
     async with (
-        loopback_listener("http://127.0.0.1:0/callback", "s1") as callback,
+        loopback_listener("http://127.0.0.1:0/callback", "s1", provider="Xero") as callback,
         httpx.AsyncClient() as http,
     ):
         base = f"http://127.0.0.1:{callback.port}"
@@ -148,7 +148,7 @@ async def test_loopback_listener_receives_the_browser_redirect() -> None:
 
 async def test_loopback_listener_reports_a_denial() -> None:
     async with (
-        loopback_listener("http://127.0.0.1:0/callback", "s1") as callback,
+        loopback_listener("http://127.0.0.1:0/callback", "s1", provider="Xero") as callback,
         httpx.AsyncClient() as http,
     ):
         url = f"http://127.0.0.1:{callback.port}/callback"

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import anyio
 import click
 import httpx
 
@@ -19,6 +15,9 @@ from xerowatch.cli.context import CliContext
 from xerowatch.cli.options import json_option
 from xerowatch.clock import SystemClock
 from xerowatch.config import ConfigError, Settings, XeroSettings
+from xerowatch.oauth.errors import OAuthError
+from xerowatch.oauth.pasted import StdinLines, receive_code
+from xerowatch.oauth.token_client import missing_scopes
 from xerowatch.store.db import Store, open_store
 from xerowatch.store.tenants import (
     Tenant,
@@ -28,20 +27,12 @@ from xerowatch.store.tenants import (
     tenants_of_connection,
     upsert_tenants,
 )
+from xerowatch.store.token_store import StoreTokens
 from xerowatch.store.tokens import delete_connection, load_connection
-from xerowatch.xero.auth import XeroTokenManager, missing_scopes
+from xerowatch.xero.auth import XeroTokenManager
 from xerowatch.xero.connections import XeroConnection, XeroConnectionsClient
 from xerowatch.xero.errors import XeroAuthError, XeroError
-from xerowatch.xero.pkce import (
-    AuthorizationDenied,
-    AuthorizationError,
-    exchange_code,
-    first_of,
-    loopback_address,
-    loopback_listener,
-    parse_redirect,
-    start_authorization,
-)
+from xerowatch.xero.pkce import exchange_code, start_authorization
 
 T = TypeVar("T")
 
@@ -67,7 +58,7 @@ async def _session(settings: Settings) -> AsyncIterator[_Session]:
     try:
         async with httpx.AsyncClient() as http:
             tokens = XeroTokenManager(
-                store=store, settings=settings.xero, http=http, clock=SystemClock()
+                store=StoreTokens(store), settings=settings.xero, http=http, clock=SystemClock()
             )
             client = XeroConnectionsClient(http=http, settings=settings.xero, tokens=tokens)
             yield _Session(store, http, tokens, client)
@@ -76,52 +67,11 @@ async def _session(settings: Settings) -> AsyncIterator[_Session]:
 
 
 def _run(obj: CliContext, body: Callable[[], Awaitable[T]]) -> T:
-    """Run a command body; Xero failures become one line and exit 1."""
+    """Run a command body; Xero and OAuth failures become one line and exit 1."""
     try:
         return obj.run(body)
-    except XeroError as exc:
+    except (XeroError, OAuthError) as exc:
         raise click.ClickException(str(exc)) from None
-
-
-class StdinLines:
-    """Lines typed at the terminal, read by one daemon thread so waiting can be cancelled.
-
-    A single reader for the whole command: a read abandoned when the browser callback wins
-    must not swallow the next answer (the tenant choice).
-    """
-
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[str | None] | None = None
-
-    async def next(self) -> str | None:
-        """Return the next line without its newline, or None at end of input."""
-        if self._queue is None:
-            self._queue = asyncio.Queue()
-            self._start(self._queue, asyncio.get_running_loop())
-        line = await self._queue.get()
-        if line is None:
-            self._queue.put_nowait(None)  # stay at end of input for later readers
-        return line
-
-    @staticmethod
-    def _start(queue: asyncio.Queue[str | None], loop: asyncio.AbstractEventLoop) -> None:
-        stream = sys.stdin
-
-        def pump() -> None:
-            while True:
-                try:
-                    raw = stream.readline()
-                except (OSError, ValueError):
-                    raw = ""
-                line = raw.rstrip("\r\n") if raw else None
-                try:
-                    loop.call_soon_threadsafe(queue.put_nowait, line)
-                except RuntimeError:  # the loop is gone: the command has finished
-                    return
-                if line is None:
-                    return
-
-        threading.Thread(target=pump, name="xerowatch-stdin", daemon=True).start()
 
 
 @click.command()
@@ -197,7 +147,9 @@ async def _authorize(
     request = start_authorization(xero)
     click.echo("Open this URL in a browser, sign in to Xero and allow access:\n")
     click.echo(f"  {request.url}\n")
-    code = await receive_code(request.redirect_uri, request.state, lines, listen=listen)
+    code = await receive_code(
+        request.redirect_uri, request.state, lines, listen=listen, provider="Xero", echo=click.echo
+    )
     tokens = await exchange_code(session.http, xero, request, code)
     lacking = missing_scopes(xero.scopes, tokens.scope)
     if lacking:
@@ -207,56 +159,6 @@ async def _authorize(
             err=True,
         )
     return await session.tokens.store_authorization(tokens)
-
-
-async def receive_code(
-    redirect_uri: str, state: str, lines: StdinLines, *, listen: bool, provider: str = "Xero"
-) -> str:
-    """Wait for the loopback callback or a pasted redirect URL, whichever comes first."""
-    address = loopback_address(redirect_uri) if listen else None
-    async with AsyncExitStack() as stack:
-        sources: list[Callable[[], Awaitable[str]]] = []
-        if address is not None:
-            host, port, _ = address
-            try:
-                callback = await stack.enter_async_context(
-                    loopback_listener(redirect_uri, state, provider=provider)
-                )
-            except OSError as exc:
-                click.echo(
-                    f"Cannot listen on {host}:{port} ({exc.strerror or exc}); "
-                    "paste the redirect URL instead.",
-                    err=True,
-                )
-            else:
-                sources.append(callback.wait_for_code)
-                click.echo(f"Waiting for the browser to return to {redirect_uri} ...")
-        click.echo(
-            "Or paste the URL the browser was sent to (copy the address bar, even if the page "
-            "shows an error) and press Enter:"
-        )
-        listening = bool(sources)
-        sources.append(
-            lambda: _pasted_code(state, lines, keep_waiting=listening, provider=provider)
-        )
-        return await first_of(*sources)
-
-
-async def _pasted_code(state: str, lines: StdinLines, *, keep_waiting: bool, provider: str) -> str:
-    while True:
-        line = await lines.next()
-        if line is None:
-            if keep_waiting:  # no terminal input; the browser callback may still come
-                await anyio.sleep_forever()
-            raise AuthorizationError("no redirect URL was pasted")
-        if not line.strip():
-            continue
-        try:
-            return parse_redirect(line, expected_state=state, provider=provider)
-        except AuthorizationDenied:
-            raise
-        except AuthorizationError as exc:
-            click.echo(f"{exc.message}. Paste it again:", err=True)
 
 
 async def _choose(

@@ -11,25 +11,26 @@ from urllib.parse import urlsplit
 import click
 import httpx
 
-from xerowatch.cli.auth_cmds import StdinLines, receive_code
 from xerowatch.cli.context import CliContext
 from xerowatch.cli.options import json_option
 from xerowatch.clock import Clock, SystemClock
 from xerowatch.config import ConfigError, WisenetSettings
+from xerowatch.oauth.errors import AuthorizationError
+from xerowatch.oauth.pasted import StdinLines, receive_code
+from xerowatch.oauth.pkce import new_pkce_pair, new_state
+from xerowatch.oauth.token_client import missing_scopes
 from xerowatch.source.port import SourceError
 from xerowatch.source.wisenet.budget import RequestBudget
 from xerowatch.source.wisenet.oauth import (
     PROVIDER,
-    PkcePair,
     TokenGrantError,
     authorize_url,
     exchange_code,
     store_authorization,
 )
 from xerowatch.store.db import Store, open_store
+from xerowatch.store.token_store import StoreTokens
 from xerowatch.store.tokens import StoredConnection, list_connections, load_connection
-from xerowatch.xero.pkce import AuthorizationError, new_state
-from xerowatch.xero.token_endpoint import missing_scopes
 
 DEFAULT_REDIRECT_URI = "http://localhost:8765/callback"
 """Used when --redirect-uri is not given; it must be registered for the Wisenet client."""
@@ -139,17 +140,17 @@ async def authorise(
     clock: Clock,
 ) -> Authorised:
     """Run the browser step and the code exchange, then keep the tokens as the connection."""
-    pkce = PkcePair.generate()
+    pkce = new_pkce_pair()
     state = new_state()
     url = authorize_url(wisenet, redirect_uri=redirect_uri, state=state, pkce=pkce)
     click.echo("Open this URL in a browser, sign in to Wisenet and allow access:\n")
     click.echo(f"  {url}\n")
-    code = await receive_code(redirect_uri, state, lines, listen=listen, provider="Wisenet")
+    code = await receive_code(
+        redirect_uri, state, lines, listen=listen, provider="Wisenet", echo=click.echo
+    )
     sent_at = clock.now()
     try:
-        tokens = await exchange_code(
-            http, wisenet, code=code, verifier=pkce.verifier, redirect_uri=redirect_uri
-        )
+        tokens = await exchange_code(http, wisenet, code=code, pkce=pkce, redirect_uri=redirect_uri)
     except TokenGrantError as exc:
         if exc.error != "invalid_grant":
             raise
@@ -160,7 +161,7 @@ async def authorise(
             transient=False,
         ) from None
     reconnected = bool(await list_connections(store, provider=PROVIDER))
-    connection_id = await store_authorization(store, tokens, now=sent_at)
+    connection_id = await store_authorization(StoreTokens(store), tokens, now=sent_at)
     connection = await load_connection(store, connection_id)
     if connection is None:  # only if another process deleted it in between
         raise SourceError(

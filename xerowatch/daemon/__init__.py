@@ -6,7 +6,7 @@ from xerowatch.daemon.commands_loop import (
     command_loop,
     recover_interrupted_commands,
 )
-from xerowatch.daemon.lease import DaemonLease, LeaseHeldError, LeaseInfo, LeaseLostError
+from xerowatch.daemon.lease import DaemonLease, LeaseHeldError, LeaseLostError
 from xerowatch.daemon.metrics import CallMetrics, MetricsSource, QuotaView, TenantQuotaView
 from xerowatch.daemon.notify import StatusText, SystemdNotifier
 from xerowatch.daemon.runner import (
@@ -18,6 +18,7 @@ from xerowatch.daemon.runner import (
     LoopsFactory,
 )
 from xerowatch.daemon.supervisor import LOOP_FAILED, Backoff, LoopHealth, LoopSpec, Supervisor
+from xerowatch.store.daemon_lease import LeaseInfo
 
 __all__ = [
     "EXIT_FAILURE",

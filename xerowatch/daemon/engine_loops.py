@@ -7,9 +7,11 @@ contact events, transaction pull, online links — so one broken organisation ne
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 
@@ -28,9 +30,9 @@ from xerowatch.daemon.runner import DaemonContext
 from xerowatch.daemon.supervisor import LoopSpec
 from xerowatch.source.port import SourceError
 from xerowatch.store import alerts, links
-from xerowatch.store.active_tenants import active_tenants, active_tenants_readonly
 from xerowatch.store.commands import Command
 from xerowatch.store.db import Store
+from xerowatch.store.tenants import active_tenants, active_tenants_of_file
 from xerowatch.sync.commands import execute, wakes_after
 from xerowatch.sync.housekeeping import QuotaSampler, prune_old_rows
 from xerowatch.wiring import Runtime
@@ -54,7 +56,12 @@ TENANTS_EVERY_S = 10.0
 
 def _tenants(settings: Settings) -> list[TenantRef]:
     """The active tenants, read synchronously when a configuration's loops are built."""
-    return [TenantRef(tid, cid) for tid, cid in active_tenants_readonly(settings.store.path)]
+    try:
+        found = active_tenants_of_file(Path(settings.store.path))
+    except sqlite3.Error as exc:
+        log.warning("could not list tenants: %s", exc)
+        return []
+    return [TenantRef(tid, cid) for tid, cid in found]
 
 
 @dataclass

@@ -5,35 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from xerowatch.clock import Clock
+from xerowatch.store import daemon_lease
+from xerowatch.store.daemon_lease import LeaseClaim, LeaseInfo
 from xerowatch.store.db import Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE_NAME = "daemon"
-
-
-@dataclass(frozen=True)
-class LeaseInfo:
-    """Who holds a lease, as stored."""
-
-    holder: str
-    pid: int
-    host: str
-    acquired_at: datetime
-    heartbeat_at: datetime
-
-    def describe(self, now: datetime) -> str:
-        """Name the holder for a human: pid, host and heartbeat age."""
-        age = max(0.0, (now - self.heartbeat_at).total_seconds())
-        return f"pid {self.pid} on host {self.host} (last heartbeat {age:.0f} s ago)"
 
 
 class LeaseHeldError(Exception):
@@ -63,15 +47,6 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:  # exists, owned by another user
         return True
     return True
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def _parse(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class DaemonLease:
@@ -104,15 +79,12 @@ class DaemonLease:
         self.pid = os.getpid() if pid is None else pid
         self.host = host or socket.gethostname()
         self.holder = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:12]}"
+        self._claim = LeaseClaim(name=name, holder=self.holder, pid=self.pid, host=self.host)
         self._is_pid_alive = is_pid_alive
 
     async def current(self) -> LeaseInfo | None:
         """Return the lease as stored, or None when nobody holds it."""
-        row = await self._store.fetchone(
-            "SELECT holder, pid, host, acquired_at, heartbeat_at FROM daemon_lease WHERE name = ?",
-            (self.name,),
-        )
-        return _info(row) if row else None
+        return await daemon_lease.get(self._store, self.name)
 
     async def live_holder(self) -> LeaseInfo | None:
         """The daemon holding the lease, if it is alive by the rules `acquire` applies."""
@@ -127,42 +99,21 @@ class DaemonLease:
         Raises `LeaseHeldError` (naming PID and host) when a live daemon holds it.
         """
         now = self._clock.now()
-        async with self._store.transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT holder, pid, host, acquired_at, heartbeat_at FROM daemon_lease "
-                "WHERE name = ?",
-                (self.name,),
-            )
-            row = await cursor.fetchone()
-            previous = _info(row) if row else None
-            if previous is not None and previous.holder != self.holder:
-                reason = self._takeover_reason(previous, now)
-                if reason is None:
-                    raise LeaseHeldError(previous, self._store.path, now, self.stale_after)
-                log.warning("taking over the daemon lease from %s: %s", previous.holder, reason)
-            await conn.execute(
-                """
-                INSERT INTO daemon_lease (name, holder, pid, host, acquired_at, heartbeat_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET
-                    holder = excluded.holder, pid = excluded.pid, host = excluded.host,
-                    acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at
-                """,
-                (self.name, self.holder, self.pid, self.host, _iso(now), _iso(now)),
-            )
+
+        def vet(previous: LeaseInfo) -> None:
+            reason = self._takeover_reason(previous, now)
+            if reason is None:
+                raise LeaseHeldError(previous, self._store.path, now, self.stale_after)
+            log.warning("taking over the daemon lease from %s: %s", previous.holder, reason)
+
+        previous = await daemon_lease.take(self._store, self._claim, now, vet=vet)
         if previous is not None and previous.holder != self.holder:
             return previous
         return None
 
     async def heartbeat(self) -> None:
         """Refresh our heartbeat; raise `LeaseLostError` if the lease is no longer ours."""
-        async with self._store.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE daemon_lease SET heartbeat_at = ? WHERE name = ? AND holder = ?",
-                (_iso(self._clock.now()), self.name, self.holder),
-            )
-            updated = cursor.rowcount
-        if updated != 1:
+        if not await daemon_lease.heartbeat(self._store, self._claim, self._clock.now()):
             current = await self.current()
             who = current.describe(self._clock.now()) if current else "nobody"
             raise LeaseLostError(
@@ -172,11 +123,7 @@ class DaemonLease:
 
     async def release(self) -> bool:
         """Give the lease up if we hold it; return whether a row was removed."""
-        async with self._store.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM daemon_lease WHERE name = ? AND holder = ?", (self.name, self.holder)
-            )
-            return cursor.rowcount == 1
+        return await daemon_lease.release(self._store, self._claim)
 
     def _takeover_reason(self, previous: LeaseInfo, now: datetime) -> str | None:
         age = (now - previous.heartbeat_at).total_seconds()
@@ -188,13 +135,3 @@ class DaemonLease:
             if not self._is_pid_alive(previous.pid):
                 return f"its process (pid {previous.pid}) no longer exists on this host"
         return None
-
-
-def _info(row: sqlite3.Row) -> LeaseInfo:
-    return LeaseInfo(
-        holder=str(row["holder"]),
-        pid=int(row["pid"]),
-        host=str(row["host"]),
-        acquired_at=_parse(str(row["acquired_at"])),
-        heartbeat_at=_parse(str(row["heartbeat_at"])),
-    )

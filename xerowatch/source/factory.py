@@ -19,6 +19,7 @@ from xerowatch.source.wisenet.budget_ledger import StoreBudgetLedger
 from xerowatch.source.wisenet.factory import build_wisenet_source
 from xerowatch.source.wisenet.oauth import OAuthAuth
 from xerowatch.store.db import Store
+from xerowatch.store.token_store import StoreTokens
 
 
 def make_source(
@@ -42,7 +43,7 @@ def make_source(
     stack.push_async_callback(http.aclose)
     auth: WisenetAuth
     if wisenet.auth_mode == "oauth":
-        auth = OAuthAuth(store=store, settings=wisenet, http=http, clock=clock)
+        auth = OAuthAuth(store=StoreTokens(store), settings=wisenet, http=http, clock=clock)
     else:
         auth = ApiKeyAuth(wisenet.api_key)
     ledger = StoreBudgetLedger(store)

@@ -29,14 +29,9 @@ import anyio
 
 from xerowatch.clock import Clock
 from xerowatch.config import FileSourceSettings
+from xerowatch.records import SourceLearner, SourceTransaction
 from xerowatch.source.files_csv import LearnerFile
-from xerowatch.source.port import (
-    LearnerBatch,
-    SourceBudget,
-    SourceError,
-    SourceLearner,
-    SourceTransaction,
-)
+from xerowatch.source.port import LearnerBatch, SourceBudget, SourceError
 from xerowatch.source.wisenet.timestamps import load_zone
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from xerowatch.source.port import SourceAddress, SourceLearner, SourceProblem
+from xerowatch.records import SourceAddress, SourceLearner
+from xerowatch.source.port import SourceProblem
 from xerowatch.source.wisenet.timestamps import TimestampError, parse_timestamp
 
 _FIELDS: dict[str, tuple[str, ...]] = {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from xerowatch.store.chunked import select_in
 from xerowatch.store.db import Store
 
 
@@ -77,16 +78,15 @@ async def by_number(
 ) -> dict[str, DirectoryContact]:
     """Return contacts carrying these ContactNumbers, keyed by number (ACTIVE preferred)."""
     found: dict[str, DirectoryContact] = {}
-    for start in range(0, len(numbers), 500):
-        chunk = numbers[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT * FROM xero_contacts WHERE tenant_id = ? AND contact_number IN ({marks}) "
-            "ORDER BY CASE status WHEN 'ACTIVE' THEN 0 ELSE 1 END DESC",
-            (tenant_id, *chunk),
-        )
-        for row in rows:  # ACTIVE rows come last and win
-            found[row["contact_number"]] = _contact(row)
+    rows = await select_in(
+        store,
+        "SELECT * FROM xero_contacts WHERE tenant_id = ? AND contact_number IN ({marks}) "
+        "ORDER BY CASE status WHEN 'ACTIVE' THEN 0 ELSE 1 END DESC",
+        numbers,
+        before=(tenant_id,),
+    )
+    for row in rows:  # within a number's chunk ACTIVE rows come last and win
+        found[row["contact_number"]] = _contact(row)
     return found
 
 
@@ -95,15 +95,14 @@ async def by_name_keys(
 ) -> dict[str, list[DirectoryContact]]:
     """Return contacts whose normalised name is one of `keys`, grouped by key."""
     found: dict[str, list[DirectoryContact]] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT * FROM xero_contacts WHERE tenant_id = ? AND name_key IN ({marks})",
-            (tenant_id, *chunk),
-        )
-        for row in rows:
-            found.setdefault(row["name_key"], []).append(_contact(row))
+    rows = await select_in(
+        store,
+        "SELECT * FROM xero_contacts WHERE tenant_id = ? AND name_key IN ({marks})",
+        keys,
+        before=(tenant_id,),
+    )
+    for row in rows:
+        found.setdefault(row["name_key"], []).append(_contact(row))
     return found
 
 

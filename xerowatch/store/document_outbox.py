@@ -17,11 +17,11 @@ from typing import Any, Literal
 
 import aiosqlite
 
+from xerowatch.store.chunked import select_in
 from xerowatch.store.db import Store, utc_now_iso
 
 DocumentState = Literal["pending", "sending", "done", "rejected", "dead"]
 ERROR_CHARS = 2000
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -180,17 +180,14 @@ async def get_documents(
     store: Store, tenant_id: str, kind: str, keys: Sequence[str]
 ) -> dict[str, OutboxDocument]:
     """Return the rows for these keys (casefolded key → row)."""
-    found: dict[str, OutboxDocument] = {}
     folded = list(dict.fromkeys(key.casefold() for key in keys))
-    for start in range(0, len(folded), _CHUNK):
-        chunk = folded[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT * FROM document_outbox WHERE tenant_id = ? AND kind = ? AND key IN ({marks})",
-            (tenant_id, kind, *chunk),
-        )
-        found.update((row["key"], _row(row)) for row in rows)
-    return found
+    rows = await select_in(
+        store,
+        "SELECT * FROM document_outbox WHERE tenant_id = ? AND kind = ? AND key IN ({marks})",
+        folded,
+        before=(tenant_id, kind),
+    )
+    return {row["key"]: _row(row) for row in rows}
 
 
 async def by_record(store: Store, record_ref: str) -> list[OutboxDocument]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from xerowatch.source.port import SourceLearner
+from xerowatch.records import SourceLearner
 from xerowatch.store.db import Store, utc_now_iso
 
 

@@ -222,12 +222,20 @@ async def relink(
     )
 
 
-async def pending_refs(store: Store, tenant_id: str, limit: int = 100_000) -> list[str]:
-    """Return RefInternals waiting for a contact write in a tenant."""
+async def due_refs(
+    store: Store, tenant_id: str, job_kind: str, now_iso: str, limit: int = 100_000
+) -> list[str]:
+    """Pending RefInternals of a tenant, minus those whose `job_kind` job waits for a retry.
+
+    One query: the retry and dead jobs of every kind are not read into memory to filter by.
+    """
     rows = await store.fetchall(
-        "SELECT ref_internal FROM contact_links WHERE tenant_id = ? AND state = 'pending' "
-        "ORDER BY updated_at, ref_internal LIMIT ?",
-        (tenant_id, limit),
+        "SELECT c.ref_internal FROM contact_links AS c "
+        "WHERE c.tenant_id = ? AND c.state = 'pending' AND NOT EXISTS ("
+        "  SELECT 1 FROM jobs AS j WHERE j.tenant_id = c.tenant_id AND j.kind = ? "
+        "  AND j.key = c.ref_internal AND j.state = 'retry' AND j.next_attempt_at > ?) "
+        "ORDER BY c.updated_at, c.ref_internal LIMIT ?",
+        (tenant_id, job_kind, now_iso, limit),
     )
     return [row[0] for row in rows]
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from xerowatch.store import tenants
 from xerowatch.store.db import Store
 
 
 async def active_tenants(store: Store, tenant_id: str = "") -> list[str]:
     """The active organisations a resync would read (one, when `tenant_id` names it)."""
-    rows = await store.fetchall("SELECT tenant_id FROM tenants WHERE active = 1 ORDER BY tenant_id")
-    found = [str(row[0]) for row in rows]
+    found = [tenant.tenant_id for tenant in await tenants.active_tenants(store)]
     return [t for t in found if t == tenant_id] if tenant_id else found
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -95,6 +99,32 @@ async def upsert_tenants(
     for orphan in orphans:
         await resolve_alerts(store, record=orphan, types=(NEEDS_RECONNECT_ALERT,))
     return len(tenants)
+
+
+class ActiveTenant(NamedTuple):
+    """An active organisation and the connection whose token reaches it."""
+
+    tenant_id: str
+    connection_id: str
+
+
+_ACTIVE = "SELECT tenant_id, connection_id FROM tenants WHERE active = 1 ORDER BY tenant_id"
+
+
+async def active_tenants(store: Store) -> list[ActiveTenant]:
+    """The organisations the sync works for, by tenant id: the one list every loop reads."""
+    return [ActiveTenant(str(row[0]), str(row[1])) for row in await store.fetchall(_ACTIVE)]
+
+
+def active_tenants_of_file(path: Path) -> list[ActiveTenant]:
+    """The same list read synchronously and read-only from a store file (before a loop runs).
+
+    Raises `sqlite3.Error` when the file cannot be read; never creates it.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro"  # as_uri escapes '#', '?' and '%'
+    with closing(sqlite3.connect(uri, uri=True)) as conn:
+        rows = conn.execute(_ACTIVE).fetchall()
+    return [ActiveTenant(str(row[0]), str(row[1])) for row in rows]
 
 
 async def list_tenants(store: Store, *, active_only: bool = True) -> list[Tenant]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from xerowatch.source.port import SourceTransaction, TransactionKind
+from xerowatch.records import SourceTransaction, TransactionKind
+from xerowatch.store.chunked import in_chunks
 from xerowatch.store.db import Store, utc_now_iso
 
 
@@ -132,16 +133,15 @@ async def match_contacts(
     write-back now. Returns how many were matched.
     """
     matched = 0
-    ids = list(owners)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        cursor = await conn.execute(
-            f"SELECT kind, xero_id, contact_id, data_json FROM transactions "
-            f"WHERE matched = 0 AND tenant_id = ? AND contact_id IN ({marks})",
-            (tenant_id, *chunk),
-        )
-        for kind, xero_id, contact_id, data in await cursor.fetchall():
+    chunks = in_chunks(
+        conn,
+        "SELECT kind, xero_id, contact_id, data_json FROM transactions "
+        "WHERE matched = 0 AND tenant_id = ? AND contact_id IN ({marks})",
+        list(owners),
+        before=(tenant_id,),
+    )
+    async for rows in chunks:
+        for kind, xero_id, contact_id, data in rows:
             owner = owners[contact_id]
             tx = SourceTransaction.model_validate_json(data).model_copy(
                 update={"learner_source_id": owner.source_id, "ref_internal": owner.ref_internal}

@@ -6,7 +6,8 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
-from xerowatch.source.port import LearnerBatch, SourceLearner, SourcePort
+from xerowatch.records import SourceLearner
+from xerowatch.source.port import LearnerBatch, SourcePort
 from xerowatch.store import alerts, cursors, learners, links
 from xerowatch.store.db import Store
 from xerowatch.store.history import HistoryEntry, add_entries
@@ -93,17 +94,17 @@ async def apply_learner(
                 ],
             )
         return
-    await alerts.resolve_alerts(store, record=ref, types=(VALIDATION_ALERT,))
     await _alert_cleaned(store, ref, valid)
     for tenant in tenants:
         await links.mark_many_pending(store, tenant, [(ref, learner.source_id)])
 
 
 async def _alert_cleaned(store: Store, ref: str, valid: ValidLearner | None) -> None:
-    """Name the fields whose control or bidi-override characters mapping removed."""
-    if valid is None or not valid.cleaned:
-        await alerts.resolve_alerts(store, record=ref, types=(TEXT_CLEANED_ALERT,))
+    """Resolve its validation alert; name the fields whose control characters mapping removed."""
+    if valid is None or not valid.cleaned:  # one statement resolves both
+        await alerts.resolve_alerts(store, record=ref, types=(VALIDATION_ALERT, TEXT_CLEANED_ALERT))
         return
+    await alerts.resolve_alerts(store, record=ref, types=(VALIDATION_ALERT,))
     await alerts.raise_alert(
         store,
         TEXT_CLEANED_ALERT,

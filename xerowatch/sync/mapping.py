@@ -7,12 +7,7 @@ import json
 from decimal import Decimal
 from uuid import UUID
 
-from xerowatch.source.port import (
-    SourceLineItem,
-    SourcePayment,
-    SourceTransaction,
-    TransactionKind,
-)
+from xerowatch.records import SourceLineItem, SourcePayment, SourceTransaction, TransactionKind
 from xerowatch.sync.validation import CleanAddress, ValidLearner
 from xerowatch.xero.models import (
     Address,

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from xerowatch.source.port import TransactionKind
+from xerowatch.records import TransactionKind
 from xerowatch.store import alerts, cursors, links
 from xerowatch.store.links import ContactLink
 from xerowatch.store.transactions import TransactionRow, matched_before, upsert_transactions

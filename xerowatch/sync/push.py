@@ -11,20 +11,24 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from uuid import UUID
 
-from xerowatch.store import alerts, directory, jobs, learners, links
+from xerowatch.store import alerts, directory, jobs, links
 from xerowatch.store.directory import name_key
 from xerowatch.store.history import HistoryEntry, add_entries
 from xerowatch.sync import identity
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.directory_sync import refresh_directory
-from xerowatch.sync.ingest import VALIDATION_ALERT, describe
-from xerowatch.sync.mapping import contact_hash, to_contact
 from xerowatch.sync.matching import REJECTED_ALERT, Decision, decide, person_key
+from xerowatch.sync.push_candidates import (
+    Candidate,
+    build_candidates,
+    refresh_links,
+    skip_unchanged,
+)
 from xerowatch.sync.push_results import JOB_KIND, PlannedWrite, PushSummary, apply_results
-from xerowatch.sync.validation import ValidLearner, validate
 from xerowatch.xero.errors import XeroAuthError
-from xerowatch.xero.models import ContactStatus
+from xerowatch.xero.models import Contact, ContactStatus
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.transport import TenantRef
 
@@ -47,102 +51,25 @@ def _scope(tenant_id: str, batch: Sequence[PlannedWrite]) -> str:
     return f"contacts:{tenant_id}:" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
-async def _due_refs(ctx: EngineContext, tenant_id: str) -> list[str]:
-    """Pending learners, minus those whose job waits for a later retry."""
-    pending = await links.pending_refs(ctx.store, tenant_id)
-    if not pending:
-        return []
-    now = ctx.clock.now().isoformat()
-    waiting = {
-        job.key
-        for job in await jobs.failed_jobs(ctx.store)
-        if job.tenant_id == tenant_id
-        and job.kind == JOB_KIND
-        and job.state == "retry"
-        and (job.next_attempt_at or "") > now
-    }
-    return [ref for ref in pending if ref not in waiting]
-
-
-async def _validate_pending(
-    ctx: EngineContext, tenant_id: str, refs: list[str], summary: PushSummary
-) -> dict[str, ValidLearner]:
-    """Check the due learners (no calls): the invalid ones alert, the rest go on."""
-    store = ctx.store
-    stored = await learners.get_many_by_ref(store, refs)
-    current = await links.links_by_ref(store, tenant_id, refs)
-    shared = await identity.shared_refs(store, refs)
-    valid_by_ref: dict[str, ValidLearner] = {}
-    for ref in refs:
-        item = stored.get(ref)
-        if item is None or item.deleted_at is not None or not item.learner.sync_to_xero:
-            source_id = item.learner.source_id if item else current[ref].source_id
-            await links.mark(store, tenant_id, ref, source_id, "skipped")
-            continue
-        if ref in shared:
-            message = await identity.alert_shared(store, ref, shared[ref])
-            await links.mark(
-                store, tenant_id, ref, item.learner.source_id, "blocked", error=message
-            )
-            summary.blocked += 1
-            continue
-        valid, problems = validate(item.learner)
-        if valid is None:
-            message, fix = describe(problems)
-            await alerts.raise_alert(store, VALIDATION_ALERT, message, fix=fix, record=ref)
-            await links.mark(
-                store, tenant_id, ref, item.learner.source_id, "invalid", error=message
-            )
-            summary.blocked += 1
-            continue
-        valid_by_ref[ref] = valid
-    return valid_by_ref
-
-
-async def _skip_unchanged(
-    ctx: EngineContext, tenant_id: str, valid_by_ref: dict[str, ValidLearner], summary: PushSummary
-) -> dict[str, ValidLearner]:
-    """Learners whose contact already holds exactly this content need no directory read.
-
-    Not when a write of theirs is in doubt or failed: Xero may hold that content instead.
-    """
-    refs = list(valid_by_ref)
-    current = await links.links_by_ref(ctx.store, tenant_id, refs)
-    unsettled = await jobs.unsettled_keys(ctx.store, tenant_id, JOB_KIND, refs)
-    due: dict[str, ValidLearner] = {}
-    for ref, valid in valid_by_ref.items():
-        link = current.get(ref)
-        if link is None or link.contact_id is None or ref in unsettled:
-            due[ref] = valid
-            continue
-        content = contact_hash(to_contact(valid))
-        if link.synced_hash != content:
-            due[ref] = valid
-            continue
-        async with ctx.store.transaction() as conn:
-            await links.record_synced(
-                conn, tenant_id, ref, valid.learner.source_id, link.contact_id, content
-            )
-        summary.unchanged += 1
-    return due
-
-
 async def _plan(
-    ctx: EngineContext, tenant_id: str, valid_by_ref: dict[str, ValidLearner], summary: PushSummary
+    ctx: EngineContext, tenant_id: str, candidates: list[Candidate], summary: PushSummary
 ) -> _Plan:
-    """Match valid learners against the (fresh) directory and decide each write."""
+    """Match the candidates against the (fresh) directory and decide each write.
+
+    Call inside `store.batch()`: the blocked and unchanged learners of a chunk cost one commit.
+    """
     store = ctx.store
-    refs = list(valid_by_ref)
-    current = await links.links_by_ref(store, tenant_id, refs)
+    refs = [c.ref for c in candidates]
+    current = {c.ref: c.link for c in candidates if c.link is not None}
+    valid_by_ref = {c.ref: c.valid for c in candidates}
     numbered = await directory.by_number(store, tenant_id, refs)
-    keys = [name_key(v.name) for v in valid_by_ref.values()]
-    keys += [person_key(v) for v in valid_by_ref.values()]
+    keys = [name_key(c.valid.name) for c in candidates]
+    keys += [person_key(c.valid) for c in candidates]
     named = await directory.by_name_keys(store, tenant_id, keys)
     renamed = await identity.previous_contacts(store, tenant_id, valid_by_ref, current)
-    unsettled = await jobs.unsettled_keys(store, tenant_id, JOB_KIND, refs)
     plan = _Plan()
-    for ref, valid in valid_by_ref.items():
-        link = current.get(ref)
+    for candidate in candidates:
+        ref, valid, link = candidate.ref, candidate.valid, candidate.link
         old = renamed.get(ref)
         by_number = numbered.get(ref) or (old[1] if old else None)
         decision = decide(
@@ -156,28 +83,39 @@ async def _plan(
         if old is not None:
             decision = identity.annotate(decision, ref, *old)
         if decision.blocked:
-            await _block(ctx, tenant_id, ref, valid.learner.source_id, decision)
+            await _block(ctx, tenant_id, ref, candidate.source_id, decision)
             summary.blocked += 1
             continue
-        contact = to_contact(valid, decision.contact_id)
-        if decision.action == "reactivate":
-            contact = contact.model_copy(update={"contact_status": ContactStatus.ACTIVE})
-        content = contact_hash(contact)
+        content = candidate.content_hash  # neither the ContactID nor the status is hashed
         if (
             link is not None
-            and ref not in unsettled
+            and not candidate.unsettled
             and decision.contact_id is not None
             and link.contact_id == decision.contact_id
             and link.synced_hash == content
         ):
             async with store.transaction() as conn:
                 await links.record_synced(
-                    conn, tenant_id, ref, valid.learner.source_id, decision.contact_id, content
+                    conn, tenant_id, ref, candidate.source_id, decision.contact_id, content
                 )
             summary.unchanged += 1
             continue
-        plan.writes.append(PlannedWrite(ref, valid.learner.source_id, contact, content, decision))
+        plan.writes.append(
+            PlannedWrite(
+                ref, candidate.source_id, _addressed(candidate, decision), content, decision
+            )
+        )
     return plan
+
+
+def _addressed(candidate: Candidate, decision: Decision) -> Contact:
+    """The candidate's contact, addressed to the decided ContactID (re-activated if decided)."""
+    update: dict[str, object] = {}
+    if decision.contact_id is not None:
+        update["contact_id"] = UUID(decision.contact_id)
+    if decision.action == "reactivate":
+        update["contact_status"] = ContactStatus.ACTIVE
+    return candidate.contact.model_copy(update=update) if update else candidate.contact
 
 
 async def _block(
@@ -212,21 +150,17 @@ async def push_contacts(
     summary = PushSummary()
     store = ctx.store
     await links.queue_unlinked(store, tenant.tenant_id)
-    refs = await _due_refs(ctx, tenant.tenant_id)
+    refs = await links.due_refs(store, tenant.tenant_id, JOB_KIND, ctx.clock.now().isoformat())
     before = ctx.calls.total
     directory_read = False
     carried: list[PlannedWrite] = []
     for start in range(0, len(refs), PUSH_CHUNK):
-        valid = await _validate_pending(
-            ctx, tenant.tenant_id, refs[start : start + PUSH_CHUNK], summary
-        )
-        valid = await _skip_unchanged(ctx, tenant.tenant_id, valid, summary)
-        if not valid:
+        chunk = refs[start : start + PUSH_CHUNK]
+        if not await _plan_chunk(
+            ctx, tenant, chunk, summary, lane, carried, read=not directory_read
+        ):
             continue
-        if not directory_read:
-            await refresh_directory(ctx, tenant, lane=lane)
-            directory_read = True
-        carried.extend((await _plan(ctx, tenant.tenant_id, valid, summary)).writes)
+        directory_read = True
         full = len(carried) - len(carried) % ctx.settings.batch_size
         if not await _write(ctx, tenant, carried[:full], summary, lane):
             summary.retrying += len(carried) - full + max(0, len(refs) - start - PUSH_CHUNK)
@@ -236,6 +170,35 @@ async def push_contacts(
         await _write(ctx, tenant, carried, summary, lane)
     summary.calls = ctx.calls.total - before
     return summary
+
+
+async def _plan_chunk(
+    ctx: EngineContext,
+    tenant: TenantRef,
+    refs: list[str],
+    summary: PushSummary,
+    lane: Lane,
+    into: list[PlannedWrite],
+    *,
+    read: bool,
+) -> bool:
+    """Check, skip and plan one chunk into `into` (reading the directory first if `read`).
+
+    False when no learner of the chunk needed the directory. The chunk's candidates end with
+    this call and only the planned writes outlive it: one chunk's learners are in memory.
+    """
+    async with ctx.store.batch():
+        candidates = await build_candidates(ctx, tenant.tenant_id, refs, summary)
+        candidates = await skip_unchanged(ctx, tenant.tenant_id, candidates, summary)
+    if not candidates:
+        return False
+    if read:
+        refreshed = await refresh_directory(ctx, tenant, lane=lane)
+        if refreshed.relinked:  # a merge in Xero moved links read before the read
+            candidates = await refresh_links(ctx, tenant.tenant_id, candidates)
+    async with ctx.store.batch():
+        into.extend((await _plan(ctx, tenant.tenant_id, candidates, summary)).writes)
+    return True
 
 
 async def _write(

@@ -59,7 +59,21 @@ async def apply_results(
     results: list[ContactWriteResult],
     summary: PushSummary,
 ) -> XeroError | None:
-    """Commit the outcome of one batch; return the error that should stop the push, if any."""
+    """Commit the outcome of one batch; return the error that should stop the push, if any.
+
+    Links, jobs, history, alerts and retries of the batch land in one transaction (one fsync).
+    """
+    async with ctx.store.batch():
+        return await _apply(ctx, tenant_id, batch, results, summary)
+
+
+async def _apply(
+    ctx: EngineContext,
+    tenant_id: str,
+    batch: Sequence[PlannedWrite],
+    results: list[ContactWriteResult],
+    summary: PushSummary,
+) -> XeroError | None:
     stop: XeroError | None = None
     history: list[HistoryEntry] = []
     saved: list[DirectoryContact] = []
@@ -184,12 +198,8 @@ async def schedule_retries(
     dead: list[tuple[PlannedWrite, XeroError]] = []
     async with ctx.store.transaction() as conn:
         for write, error in failed:
-            cursor = await conn.execute(
-                "SELECT attempts FROM jobs WHERE tenant_id = ? AND kind = ? AND key = ?",
-                (tenant_id, JOB_KIND, write.ref),
-            )
-            row = await cursor.fetchone()
-            attempts = int(row[0]) if row else 1
+            job = await jobs.get_job(ctx.store, tenant_id, JOB_KIND, write.ref)
+            attempts = job.attempts if job else 1
             when: datetime | None
             if isinstance(error, XeroRateLimited) and error.retry_after:
                 when = now + timedelta(seconds=error.retry_after)

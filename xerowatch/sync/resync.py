@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from xerowatch.source.port import TransactionKind
+from xerowatch.records import TransactionKind
 from xerowatch.store import alerts, resyncs
 from xerowatch.store.history import HistoryEntry, record
 from xerowatch.store.resyncs import Resync
+from xerowatch.store.tenants import active_tenants
 from xerowatch.sync.context import EngineContext
 from xerowatch.sync.pull import STREAM_BY_KIND, StreamSummary, date_range, store_page
 from xerowatch.sync.resync_learners import resync_learners
@@ -166,13 +167,6 @@ async def _resync_learners(
         progress.unchanged += counts.unchanged
 
 
-async def _tenant_ids(ctx: EngineContext) -> list[tuple[str, str]]:
-    rows = await ctx.store.fetchall(
-        "SELECT tenant_id, connection_id FROM tenants WHERE active = 1 ORDER BY tenant_id"
-    )
-    return [(row[0], row[1]) for row in rows]
-
-
 async def _resync_kind(
     ctx: EngineContext, run: Resync, tenant: TenantRef, kind: TransactionKind, progress: Progress
 ) -> None:
@@ -208,7 +202,7 @@ async def run_resync(ctx: EngineContext, run: Resync) -> str:
     await resyncs.update(ctx.store, run.id, state="running")
     tenants = [
         TenantRef(tid, cid)
-        for tid, cid in await _tenant_ids(ctx)
+        for tid, cid in await active_tenants(ctx.store)
         if not run.tenant_id or tid == run.tenant_id
     ]
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from xerowatch.source.port import SourceAddress, SourceLearner
+from xerowatch.records import SourceAddress, SourceLearner
 
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f"  # Arabic letter mark, left-to-right and right-to-left marks

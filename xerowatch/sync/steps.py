@@ -12,7 +12,7 @@ import logging
 from xerowatch.source.connectwise.source import ConnectWiseSource
 from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime, webhook_events
-from xerowatch.store.active_tenants import active_tenants
+from xerowatch.store.tenants import active_tenants
 from xerowatch.sync.connectwise_payments import PaymentsSummary
 from xerowatch.sync.connectwise_stream import ConnectWiseStream, StreamSummary
 from xerowatch.sync.context import EngineContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from xerowatch.source.port import SourceAddress, SourceLearner
+from xerowatch.records import SourceAddress, SourceLearner
 from xerowatch.sync.regions import AUSTRALIA, map_au_state, map_country
 from xerowatch.sync.sanitize import clean_learner, describe_cleaned, unsafe_codes
 

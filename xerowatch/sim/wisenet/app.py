@@ -17,6 +17,7 @@ from xerowatch.clock import Clock, SystemClock
 from xerowatch.sim.wisenet.data import COUNTRIES, STATES, SimData
 from xerowatch.sim.wisenet.filters import Filter, FilterError
 from xerowatch.sim.wisenet.limits import SimLimits
+from xerowatch.sim.wisenet.oauth import TOKEN_PATH, SimTokenIssuer
 from xerowatch.sim.wisenet.seed import seed_awkward, seed_learners
 
 MAX_TAKE = 1000
@@ -81,6 +82,8 @@ class WisenetSim:
         """The share of authorised requests answered 503 at random (chaos runs)."""
         self.faults_injected = 0
         self._rng = random.Random(seed)
+        self.oauth = SimTokenIssuer(self.clock)
+        """The token endpoint (POST /oauth/token); its access tokens are accepted."""
         self.invoice_writes: list[tuple[str, dict[str, Any]]] = []
         """Every accepted invoice PUT in order: (InvoiceId, body), to check exactly-once."""
         self.app = Starlette(routes=self._routes())
@@ -117,6 +120,7 @@ class WisenetSim:
             Route(f"{PREFIX}/combos/countries", self._wrap(self._countries)),
             Route(f"{PREFIX}/audit-logs", self._wrap(self._audit_logs)),
             Route(f"{PREFIX}/invoices/{{id}}", self._wrap(self._invoice), methods=["GET", "PUT"]),
+            Route(TOKEN_PATH, self.oauth.endpoint, methods=["POST"]),
         ]
 
     def _wrap(self, handler: Handler) -> Handler:
@@ -149,8 +153,10 @@ class WisenetSim:
 
     def _authorised(self, request: Request) -> bool:
         auth = request.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        if token and self.oauth.accepts(token):
+            return True
         if self.bearer_tokens:
-            token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
             return token in self.bearer_tokens
         return request.headers.get("x-api-key") == self.api_key
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from xerowatch.sim.xero.dates import ms_json
 from xerowatch.sim.xero.listing import KindSpec
-from xerowatch.sim.xero.state import Record, Tenant, ms_json
+from xerowatch.sim.xero.state import Record, Tenant
 
 CONTACTS_SPEC = KindSpec(
     kind="Contacts",

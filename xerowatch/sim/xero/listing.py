@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xerowatch.sim.xero.config import XeroSimConfig
+from xerowatch.sim.xero.dates import parse_instant
 from xerowatch.sim.xero.responses import SimBadRequest, query_error
 from xerowatch.sim.xero.state import Record
 from xerowatch.sim.xero.where import (
@@ -20,7 +21,6 @@ from xerowatch.sim.xero.where import (
     evaluate,
     parse_where,
 )
-from xerowatch.xero.dates import parse_xero_datetime
 
 Renderer = Callable[[Record], dict[str, Any]]
 
@@ -204,7 +204,7 @@ def _sort_key(spec: KindSpec, name: str) -> Callable[[dict[str, Any]], tuple[boo
         if kind == "number":
             return (False, float(value))
         if kind in ("date", "datetime"):
-            return (False, parse_xero_datetime(value))
+            return (False, parse_instant(value))
         return (False, str(value).casefold())
 
     return key

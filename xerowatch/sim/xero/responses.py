@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from xerowatch.sim.xero.state import ms_json
+from xerowatch.sim.xero.dates import ms_json
 
 PROVIDER_NAME = "xerowatch-sim"
 

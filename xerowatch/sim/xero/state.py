@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from xerowatch.xero.dates import to_ms_json
+# Re-exported: renderers written against state (e.g. the document routes) import it from here.
+from xerowatch.sim.xero.dates import ms_json as ms_json
 
 KINDS = ("Contacts", "Invoices", "CreditNotes", "Overpayments", "Prepayments", "Payments")
 ID_FIELDS = {
@@ -32,11 +33,6 @@ def kind_name(kind: str) -> str:
         return _ALIASES[key]
     except KeyError:
         raise ValueError(f"unknown record kind {kind!r}; expected one of {KINDS}") from None
-
-
-def ms_json(value: datetime) -> str:
-    """Render an instant as Xero does for UpdatedDateUTC: `/Date(ms+0000)/`."""
-    return to_ms_json(value)
 
 
 def ms_json_date(value: date) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from xerowatch.sim.xero.dates import ms_json
 from xerowatch.sim.xero.listing import KindSpec
-from xerowatch.sim.xero.state import line_amounts, money, money_out, ms_json, ms_json_date
+from xerowatch.sim.xero.state import line_amounts, money, money_out, ms_json_date
 from xerowatch.sim.xero.where import FieldType
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from xerowatch.xero.dates import XeroDateError, parse_xero_datetime
+from xerowatch.sim.xero.dates import SimDateError, parse_instant
 
 FieldType = Literal["string", "guid", "date", "datetime", "number", "bool"]
 Getter = Callable[[Mapping[str, Any], str], Any]
@@ -341,8 +341,8 @@ def _field_value(kind: FieldType, raw: Any) -> Any:
         return str(raw).lower()
     if kind in ("date", "datetime"):
         try:
-            return parse_xero_datetime(raw)
-        except XeroDateError:
+            return parse_instant(raw)
+        except SimDateError:
             return None
     if kind == "number":
         try:

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from xerowatch.records import SourceLearner, SourceTransaction
 from xerowatch.source.connectwise.accounting import ConnectWiseAccounting
-from xerowatch.source.port import (
-    LearnerBatch,
-    SourceBudget,
-    SourceError,
-    SourceLearner,
-    SourceTransaction,
-)
+from xerowatch.source.port import LearnerBatch, SourceBudget, SourceError
 
 
 class ConnectWiseSource:

@@ -5,7 +5,7 @@ from xerowatch.source.wisenet.budget import RequestBudget
 from xerowatch.source.wisenet.client import WisenetClient, WisenetHTTPError
 from xerowatch.source.wisenet.combos import ComboCache, Combos
 from xerowatch.source.wisenet.factory import build_wisenet_source
-from xerowatch.source.wisenet.oauth import OAuthAuth, PkcePair
+from xerowatch.source.wisenet.oauth import OAuthAuth
 from xerowatch.source.wisenet.source import WisenetSource
 from xerowatch.source.wisenet.writeback import WriteBackError, to_wisenet_invoice
 
@@ -14,7 +14,6 @@ __all__ = [
     "ComboCache",
     "Combos",
     "OAuthAuth",
-    "PkcePair",
     "RequestBudget",
     "WisenetAuth",
     "WisenetClient",

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_pascal
 
-from xerowatch.source.port import SourceAddress, SourceLearner
+from xerowatch.records import SourceAddress, SourceLearner
 from xerowatch.source.wisenet.combos import Combos
 from xerowatch.source.wisenet.timestamps import TimestampError, parse_timestamp
 

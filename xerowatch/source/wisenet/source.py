@@ -17,14 +17,8 @@ from typing import Any
 
 from xerowatch.clock import Clock
 from xerowatch.config import WisenetSettings
-from xerowatch.source.port import (
-    LearnerBatch,
-    SourceBudget,
-    SourceError,
-    SourceLearner,
-    SourceProblem,
-    SourceTransaction,
-)
+from xerowatch.records import SourceLearner, SourceTransaction
+from xerowatch.source.port import LearnerBatch, SourceBudget, SourceError, SourceProblem
 from xerowatch.source.wisenet.client import WisenetClient, WisenetHTTPError, path_segment
 from xerowatch.source.wisenet.combos import ComboCache, Combos
 from xerowatch.source.wisenet.learners import LearnerDataError, map_learner, unwrap

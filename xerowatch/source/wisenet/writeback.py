@@ -25,13 +25,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from xerowatch.source.port import (
-    SourceError,
-    SourceLineItem,
-    SourcePayment,
-    SourceTransaction,
-    TransactionKind,
-)
+from xerowatch.records import SourceLineItem, SourcePayment, SourceTransaction, TransactionKind
+from xerowatch.source.port import SourceError
 
 SOURCE_APP_KEY = "xerowatch"
 

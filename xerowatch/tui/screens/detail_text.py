@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from rich.style import Style
 from rich.text import Text
 
-from xerowatch.source.port import SourceAddress, SourceLearner
+from xerowatch.records import SourceAddress, SourceLearner
 from xerowatch.store.panes import LearnerDetail
 from xerowatch.sync.validation import validate
 from xerowatch.tui.text import shorten, when
