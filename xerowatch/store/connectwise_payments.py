@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from xerowatch.store.chunked import select_in
 from xerowatch.store.db import Store, utc_now_iso
 
 PaymentState = Literal["sending", "done", "refused"]
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -35,16 +35,13 @@ async def for_invoices(
     store: Store, tenant_id: str, cw_invoice_ids: Sequence[int]
 ) -> dict[str, CwPayment]:
     """The payments recorded for these invoices, by Xero PaymentID."""
-    found: dict[str, CwPayment] = {}
-    ids = list(dict.fromkeys(cw_invoice_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT * FROM cw_payments WHERE tenant_id = ? AND cw_invoice_id IN ({marks})",
-            (tenant_id, *chunk),
-        )
-        found.update((row["xero_payment_id"], CwPayment(**dict(row))) for row in rows)
+    rows = await select_in(
+        store,
+        "SELECT * FROM cw_payments WHERE tenant_id = ? AND cw_invoice_id IN ({marks})",
+        list(dict.fromkeys(cw_invoice_ids)),
+        before=(tenant_id,),
+    )
+    found = {row["xero_payment_id"]: CwPayment(**dict(row)) for row in rows}
     return found
 
 

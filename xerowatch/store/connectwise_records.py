@@ -14,6 +14,7 @@ from typing import Literal
 
 import aiosqlite
 
+from xerowatch.store.chunked import select_in
 from xerowatch.store.db import Store, utc_now_iso
 
 RecordKind = Literal["customer", "invoice"]
@@ -21,7 +22,6 @@ RecordState = Literal[
     "held", "pending", "sending", "done", "rejected", "queued", "in_xero", "posted"
 ]
 ERROR_CHARS = 2000
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -125,16 +125,13 @@ async def get(
     store: Store, tenant_id: str, kind: RecordKind, cw_ids: Sequence[int]
 ) -> dict[int, CwRecord]:
     """Return the stored records among these ids, by id."""
-    found: dict[int, CwRecord] = {}
-    ids = list(dict.fromkeys(cw_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = await store.fetchall(
-            f"SELECT * FROM cw_records WHERE tenant_id = ? AND kind = ? AND cw_id IN ({marks})",
-            (tenant_id, kind, *chunk),
-        )
-        found.update((int(row["cw_id"]), _row(row)) for row in rows)
+    rows = await select_in(
+        store,
+        "SELECT * FROM cw_records WHERE tenant_id = ? AND kind = ? AND cw_id IN ({marks})",
+        list(dict.fromkeys(cw_ids)),
+        before=(tenant_id, kind),
+    )
+    found = {int(row["cw_id"]): _row(row) for row in rows}
     return found
 
 
