@@ -14,6 +14,7 @@ from xerowatch.sim.xero import XeroSim
 from xerowatch.store import jobs
 from xerowatch.store.tenants import get_tenant
 from xerowatch.sync.housekeeping import check_stranded
+from xerowatch.sync.writeback import BATCH as WRITEBACK_BATCH
 from xerowatch.wiring import open_runtime
 from xerowatch.xero.paging import CONTACTS
 from xerowatch.xero.transport import TenantRef
@@ -116,11 +117,12 @@ def check_invariants(world: ChaosWorld, result: ChaosResult, *, injected_429: in
         if last.get(invoice_id) == body:
             result.duplicate_writes += 1
         last[invoice_id] = body
-    # A SIGKILL between Wisenet's answer and the commit replays that one (idempotent) PUT.
-    if result.duplicate_writes > result.kills:
+    # A SIGKILL after Wisenet answered part of a write-back batch and before the batch's results
+    # were committed replays those (idempotent) PUTs: at most one batch per kill.
+    if result.duplicate_writes > result.kills * WRITEBACK_BATCH:
         problems.append(
             f"{result.duplicate_writes} write-backs repeated unchanged, more than the "
-            f"{result.kills} kills can explain"
+            f"{result.kills} kills can explain (one batch of {WRITEBACK_BATCH} each)"
         )
 
     result.minute_429 = world.xero.calls(status=429) - injected_429

@@ -14,6 +14,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+import anyio
 import httpx
 from pydantic import SecretStr
 
@@ -27,11 +28,14 @@ from xerowatch.config import (
     WisenetSettings,
     XeroSettings,
 )
+from xerowatch.sim.event_clock import EventClock
 from xerowatch.sim.server import serve_in_thread
 from xerowatch.sim.wisenet import WisenetSim
 from xerowatch.sim.xero import SimUrls, XeroSim, XeroSimConfig
 from xerowatch.source.port import SourcePort
 from xerowatch.source.wisenet import build_wisenet_source
+from xerowatch.source.wisenet.budget_ledger import StoreBudgetLedger
+from xerowatch.store.db import open_store
 from xerowatch.sync.context import CallCounter
 from xerowatch.wiring import Runtime, connect_custom_connection, open_runtime
 from xerowatch.xero.transport import TenantRef
@@ -57,6 +61,31 @@ class RigOptions:
     """Keep Xero's 60/min and 5,000/day and Wisenet's 10/s instead of raising them."""
     sync: dict[str, Any] = field(default_factory=dict)
     """`[sync]` settings overrides."""
+    wisenet_latency: float = 0.0
+    """Round trip of every Wisenet request, half each way (virtual rigs: an EventClock, so
+    concurrent requests overlap in virtual time as they would in real time)."""
+    wisenet: dict[str, Any] = field(default_factory=dict)
+    """`[wisenet]` settings overrides."""
+    budget_ledger: bool = True
+    """Virtual rigs: the Wisenet budget saves its day in the store, as in production. Off for
+    EventClock phases that measure concurrency: that clock lets time pass while a task waits on
+    the store's thread, so a save under the budget's lock would hold writers in virtual time."""
+
+
+class Latency(httpx.AsyncBaseTransport):
+    """Every request takes `seconds` of the clock's time, half each way."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, clock: Clock, seconds: float) -> None:
+        self._inner = inner
+        self._clock = clock
+        self._half = seconds / 2
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Delay, forward, delay."""
+        await self._clock.sleep(self._half)
+        response = await self._inner.handle_async_request(request)
+        await self._clock.sleep(self._half)
+        return response
 
 
 @dataclass
@@ -99,7 +128,9 @@ class Rig:
 
 def make_sims(options: RigOptions) -> tuple[XeroSim, WisenetSim, Clock]:
     """Simulators (with one organisation in Xero) on the clock the options call for."""
-    clock: Clock = FakeClock() if options.virtual else SystemClock()
+    clock: Clock = SystemClock()
+    if options.virtual:
+        clock = EventClock() if options.wisenet_latency else FakeClock()
     if options.real_limits:
         config = XeroSimConfig(client_id=XERO_CLIENT_ID, client_secret=XERO_CLIENT_SECRET, seed=7)
         wisenet = WisenetSim(clock=clock, api_key=WISENET_API_KEY)
@@ -152,7 +183,9 @@ def rig_settings(store: Path, xero_base: str, wisenet_base: str, options: RigOpt
         ),
         source=SourceSettings(kind="wisenet"),
         wisenet=WisenetSettings(
-            base_url=f"{wisenet_base}/v1", api_key=SecretStr(WISENET_API_KEY), **wisenet_limits
+            base_url=f"{wisenet_base}/v1",
+            api_key=SecretStr(WISENET_API_KEY),
+            **(wisenet_limits | options.wisenet),
         ),
         sync=SyncSettings.model_validate(options.sync),
     )
@@ -171,15 +204,29 @@ async def open_rig(
         if options.virtual:
             settings = rig_settings(store, VIRTUAL_XERO_BASE, VIRTUAL_WISENET_BASE, options)
             xero_transport = httpx.ASGITransport(app=xero_sim.app)
-            wisenet_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=wisenet_sim.app))
+            wisenet_transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=wisenet_sim.app)
+            if isinstance(clock, EventClock):
+                group = await stack.enter_async_context(anyio.create_task_group())
+                group.start_soon(clock.drive)
+                stack.callback(group.cancel_scope.cancel)  # runs before the group's exit
+                wisenet_transport = Latency(wisenet_transport, clock, options.wisenet_latency)
+            wisenet_http = httpx.AsyncClient(transport=wisenet_transport)
             stack.push_async_callback(wisenet_http.aclose)
-            source = build_wisenet_source(settings.wisenet, clock=clock, http=wisenet_http)
+            opened = await open_store(store)  # the source's budget saves its day there
+            stack.push_async_callback(opened.close)
+            ledger = StoreBudgetLedger(opened) if options.budget_ledger else None
+            source = build_wisenet_source(
+                settings.wisenet, clock=clock, http=wisenet_http, ledger=ledger
+            )
         else:
+            opened = None
             xero_server = stack.enter_context(serve_in_thread(xero_sim.app))
             wisenet_server = stack.enter_context(serve_in_thread(wisenet_sim.app))
             settings = rig_settings(store, xero_server.url, wisenet_server.url, options)
         rt = await stack.enter_async_context(
-            open_runtime(settings, clock=clock, xero_transport=xero_transport, source=source)
+            open_runtime(
+                settings, clock=clock, xero_transport=xero_transport, source=source, store=opened
+            )
         )
         [tenant] = await connect_custom_connection(rt)
         yield Rig(

@@ -16,6 +16,7 @@ from bench import (
     pull_writeback,
     rate_limit,
     real_limit_sync,
+    writeback_backlog,
 )
 from bench.big_store import StoreSize
 from bench.measure import PhaseResult
@@ -63,6 +64,12 @@ SCENARIOS: dict[str, Scenario] = {
             "real-10k",
             "first sync of 10,000 learners into 2,000 contacts and 20,000 invoices at real limits",
             partial(existing_org.run, 10_000, 2_000, 20_000, name="real-10k"),
+        ),
+        Scenario(
+            "writeback",
+            "write-back of 1,000 invoices at Wisenet's real limits: 1, 3, 4 writers at a 300 ms "
+            "round trip, xerowatch's own CPU, a spent day (virtual time)",
+            writeback_backlog.run,
         ),
         Scenario(
             "memory-10k",

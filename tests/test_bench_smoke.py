@@ -5,7 +5,15 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from bench import existing_org, initial_sync, invalid_push, memory, pull_writeback, rate_limit
+from bench import (
+    existing_org,
+    initial_sync,
+    invalid_push,
+    memory,
+    pull_writeback,
+    rate_limit,
+    writeback_backlog,
+)
 from bench.report import console_report, problems, result_from_json, result_to_json
 
 STREAM_READS = {
@@ -42,8 +50,22 @@ async def test_pull_and_write_back_then_online_links() -> None:
     assert pull.xero_calls == STREAM_READS
     assert (unchanged.xero_writes, unchanged.source_writes) == (0, 0)
     assert links.xero_calls == STREAM_READS | {"GET /Invoices/{id}/OnlineInvoice": 30}
-    assert links.source_requests["PUT /invoices/{id}"] == 30
+    # Wisenet has no field for the link: the invoices it already holds are not sent again.
+    assert links.source_writes == 0
     assert problems([pull, unchanged, links]) == []
+
+
+async def test_write_back_writers_own_cpu_and_a_spent_day() -> None:
+    one, three, four, cpu, first, spent = await writeback_backlog.run(invoices=40, quota=50)
+    for phase in (one, three, four):
+        assert phase.source_requests == {"PUT /invoices/{id}": 40} and phase.source_429 == 0
+    assert one.elapsed_s > three.elapsed_s >= four.elapsed_s  # overlapping round trips
+    assert cpu.details["stub_puts"] == cpu.records == 40
+    assert first.source_writes == first.records < 40  # stopped at the write share of 50
+    assert spent.source_requests == {} and spent.records == 0
+    assert spent.details["history_rows_added"] == 0
+    assert spent.details["attempts_now_running_retry_or_dead"] == 0
+    assert "to write, done in ~" in str(spent.details["status_says"])
 
 
 async def test_contact_writes_at_the_real_minute_limit_in_virtual_time() -> None:

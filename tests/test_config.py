@@ -70,6 +70,9 @@ def test_environment_overrides_the_file_with_nested_keys(
         ("[store]\nretention = 5\n", "store.retention"),
         ('[xero]\nscopes = "accounting.contacts"\n', "offline_access"),
         ("[xero\n", "config file"),
+        ("[wisenet]\nread_reserve_share = 1.0\n", "wisenet.read_reserve_share"),
+        ("[wisenet]\nread_reserve_share = -0.1\n", "wisenet.read_reserve_share"),
+        ("[sync]\nwriteback_concurrency = 9\n", "sync.writeback_concurrency"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, toml: str, expected: str) -> None:

@@ -144,6 +144,8 @@ class WisenetSettings(Section):
     """Requests per day on the licence (1000 Basic, 10000 Full)."""
     requests_per_second: float = Field(10.0, gt=0)
     """Request rate limit per API key."""
+    read_reserve_share: float = Field(0.2, ge=0, lt=1)
+    """Share of the daily quota kept for reading learners: write-backs stop when it is all left."""
     page_size: int = Field(1000, ge=1, le=1000)
     """Records per page (`take`)."""
     timeout_seconds: float = Field(30.0, gt=0)
@@ -206,6 +208,8 @@ class SyncSettings(Section):
     """Minimum seconds between source polls."""
     fetch_online_invoice_urls: bool = True
     """Fetch online-invoice links in the background from spare daily budget."""
+    writeback_concurrency: int = Field(3, ge=1, le=4)
+    """Write-backs in flight at once (they share the source's rate limit)."""
 
 
 class DaemonSettings(Section):

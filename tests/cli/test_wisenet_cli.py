@@ -416,7 +416,7 @@ def test_status_json_before_and_after_connecting(tmp_path: Path) -> None:
         "refresh_token_rotated_at": None,
         "scopes": "learners.read",
         "api_key_configured": True,
-        "budget": {"daily_quota": 1000, "write_reserve": 100, "requests_per_second": 10.0},
+        "budget": {"daily_quota": 1000, "read_reserve": 200, "requests_per_second": 10.0},
     }
     assert "seeded" not in result.output
 
@@ -428,6 +428,8 @@ def test_status_text_points_at_the_fix(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Wisenet OAuth: needs reconnect (invalid_grant)." in result.stdout
     assert "Run `xerowatch wisenet-connect` to authorise." in result.stdout
-    assert "1000 requests per rolling 24 h (the last 100 kept for write-backs)" in result.stdout
+    assert (
+        "1000 requests per rolling 24 h (the last 200 kept for reading learners)" in result.stdout
+    )
     api_key_mode = status(write_config(tmp_path, auth_mode="api_key"))
     assert 'auth_mode = "api_key"' in api_key_mode.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.chaos import ChaosPlan, run_chaos, summary_lines
+from xerowatch.sync.writeback import BATCH
 
 CI_PLAN = ChaosPlan(
     learners=40,
@@ -37,5 +38,6 @@ def test_sigkilled_daemon_with_faults_loses_nothing_and_duplicates_nothing(
     assert result.transactions_checked == CI_PLAN.invoices
     assert (result.lost, result.duplicate_contacts, result.minute_429) == (0, 0, 0)
     assert (result.outbox_running, result.outbox_dead, result.stranded) == (0, 0, 0)
-    assert result.duplicate_writes <= result.kills
+    # Replays of idempotent PUTs a kill left unrecorded: at most one write-back batch per kill.
+    assert result.duplicate_writes <= result.kills * BATCH
     assert result.token_refreshed_at_end

@@ -1,4 +1,4 @@
-"""The Wisenet request budget: 10 per second, rolling daily quota, write reserve, poll pacing."""
+"""The Wisenet request budget: 10 per second, rolling daily quota, read reserve, poll pacing."""
 
 from __future__ import annotations
 
@@ -12,9 +12,15 @@ import pytest
 
 from xerowatch.clock import FakeClock
 from xerowatch.sim.wisenet import WisenetSim
-from xerowatch.source.port import SourceError
+from xerowatch.source.port import SourceBudgetRefused
 from xerowatch.source.wisenet import build_wisenet_source
-from xerowatch.source.wisenet.budget import DAY_SECONDS, BudgetLedger, RequestBudget
+from xerowatch.source.wisenet.budget import (
+    DAY_SECONDS,
+    RTT_MARGIN_SECONDS,
+    RTT_SAMPLES,
+    BudgetLedger,
+    RequestBudget,
+)
 from xerowatch.source.wisenet.budget_ledger import StoreBudgetLedger
 from xerowatch.store.db import open_store
 
@@ -46,19 +52,32 @@ async def test_fractional_rate_is_honoured() -> None:
     assert clock.monotonic() == pytest.approx(1.6)  # 2 per 0.8 s
 
 
-async def test_reads_stop_at_the_write_reserve_and_writes_just_before_the_quota() -> None:
+async def test_writes_stop_at_the_read_reserve_and_reads_may_use_the_whole_quota() -> None:
     clock = FakeClock()
-    budget = make(clock, quota=100)  # 10 % = 10 kept for write-backs
-    for _ in range(90):
-        await budget.acquire("read")
-    with pytest.raises(SourceError, match="kept for write-backs") as info:
-        await budget.acquire("read")
+    budget = make(clock, quota=100)  # 20 % = 20 kept for reading learners
+    for _ in range(80):
+        await budget.acquire("write")
+    with pytest.raises(SourceBudgetRefused, match="kept for reading learners") as info:
+        await budget.acquire("write")
     assert info.value.transient is True
-    for _ in range(10):
-        await budget.acquire("write")
-    with pytest.raises(SourceError, match="quota spent"):
-        await budget.acquire("write")
+    assert info.value.resume_in_seconds > 23 * 3600
+    for _ in range(20):  # learner polling still runs on the reserve
+        await budget.acquire("read")
+    with pytest.raises(SourceBudgetRefused, match="quota spent"):
+        await budget.acquire("read")
     assert budget.used == 100
+
+
+async def test_the_read_reserve_is_configurable() -> None:
+    budget = RequestBudget(
+        FakeClock(), daily_quota=1000, requests_per_second=10, read_reserve_share=0.5
+    )
+    assert budget.read_reserve == 500
+    for _ in range(500):
+        await budget.acquire("write")
+    with pytest.raises(SourceBudgetRefused):
+        await budget.acquire("write")
+    await budget.acquire("read")
 
 
 async def test_quota_is_a_rolling_24_hours() -> None:
@@ -77,14 +96,14 @@ async def test_quota_is_a_rolling_24_hours() -> None:
 
 async def test_suggested_poll_spreads_the_remaining_reads_over_a_day() -> None:
     clock = FakeClock()
-    budget = make(clock, quota=1000)  # 900 for reads
-    assert budget.snapshot().suggested_poll_seconds == pytest.approx(2 * DAY_SECONDS / 900)
+    budget = make(clock, quota=1000)  # reads may use all of it
+    assert budget.snapshot().suggested_poll_seconds == pytest.approx(2 * DAY_SECONDS / 1000)
     for _ in range(450):
         await budget.acquire()
     snap = budget.snapshot()
     assert snap.used_today == 450
     assert snap.remaining_today == 550
-    assert snap.suggested_poll_seconds == pytest.approx(2 * DAY_SECONDS / 450)
+    assert snap.suggested_poll_seconds == pytest.approx(2 * DAY_SECONDS / 550)
 
 
 async def test_poll_cost_feeds_the_suggestion() -> None:
@@ -95,24 +114,24 @@ async def test_poll_cost_feeds_the_suggestion() -> None:
         budget.record_poll(12)
     after = budget.snapshot().suggested_poll_seconds
     assert after > 5 * before
-    assert after == pytest.approx(12 * DAY_SECONDS / 9000, rel=0.05)
+    assert after == pytest.approx(12 * DAY_SECONDS / 10_000, rel=0.05)
 
 
 async def test_when_reads_are_spent_the_suggestion_waits_for_old_requests_to_age_out() -> None:
     clock = FakeClock()
     budget = make(clock, quota=100)
-    for _ in range(90):
+    for _ in range(100):
         await budget.acquire()
     clock.advance(3600)
     suggested = budget.snapshot().suggested_poll_seconds
-    # All 90 fell in the first minute; they age out 24 h after the end of that minute.
-    assert clock.monotonic() == pytest.approx(3600 + 8)
+    # All 100 fell in the first minute; they age out 24 h after the end of that minute.
+    assert clock.monotonic() == pytest.approx(3600 + 9)
     assert suggested == pytest.approx(DAY_SECONDS + 60 - clock.monotonic())
 
 
 def test_reserve_share_is_validated() -> None:
-    with pytest.raises(ValueError, match="write_reserve_share"):
-        RequestBudget(FakeClock(), daily_quota=10, requests_per_second=1, write_reserve_share=1.0)
+    with pytest.raises(ValueError, match="read_reserve_share"):
+        RequestBudget(FakeClock(), daily_quota=10, requests_per_second=1, read_reserve_share=1.0)
 
 
 class MemoryLedger:
@@ -137,16 +156,16 @@ def with_ledger(clock: FakeClock, ledger: BudgetLedger, quota: int = 100) -> Req
 async def test_a_restart_remembers_the_days_usage() -> None:
     clock, ledger = FakeClock(), MemoryLedger()
     before = with_ledger(clock, ledger)
-    for _ in range(85):
-        await before.acquire()
+    for _ in range(75):
+        await before.acquire("write")
     await before.flush()  # the daemon stops
 
     after = with_ledger(clock, ledger)  # and starts again: same quota window
     for _ in range(5):
-        await after.acquire()
-    with pytest.raises(SourceError, match="90 of 100"):
-        await after.acquire()
-    assert after.used == 90
+        await after.acquire("write")
+    with pytest.raises(SourceBudgetRefused, match="80 of 100"):
+        await after.acquire("write")
+    assert after.used == 80
 
 
 async def test_saves_are_batched_and_a_crash_loses_at_most_a_few_requests() -> None:
@@ -237,6 +256,32 @@ async def test_a_request_holds_its_place_until_a_window_after_its_answer() -> No
         await budget.acquire()
     async with budget.request("write"):  # the slow one counts until 0.5 + 1.0 s
         assert clock.monotonic() == pytest.approx(1.5)
+
+
+async def window_after_a_slow_request(clock: FakeClock, budget: RequestBudget) -> float:
+    """One 300 ms request, nine more at its answer: when the eleventh may go, from the send."""
+    clock.advance(2.0)  # an empty window
+    start = clock.monotonic()
+    async with budget.request("write"):
+        await clock.sleep(0.3)
+    for _ in range(9):
+        await budget.acquire()
+    await budget.acquire()
+    return clock.monotonic() - start
+
+
+async def test_the_fastest_round_trip_is_credited_once_enough_are_measured() -> None:
+    clock = FakeClock()
+    budget = make(clock)
+    # Unmeasured: the slow request counts until a window after its answer.
+    assert await window_after_a_slow_request(clock, budget) == pytest.approx(1.3)
+    for _ in range(RTT_SAMPLES):
+        async with budget.request("write"):
+            await clock.sleep(0.3)  # a steady 300 ms round trip
+    # The server saw it no earlier than the fastest round trip (less a margin) before its answer.
+    assert await window_after_a_slow_request(clock, budget) == pytest.approx(
+        1.0 + RTT_MARGIN_SECONDS
+    )
 
 
 async def test_a_full_window_of_requests_in_flight_waits_for_an_answer() -> None:

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from xerowatch.records import SourceLearner
 from xerowatch.store import alerts, jobs, learners, links, live, overview, panes, quota_samples
+from xerowatch.store.backlog import BacklogForecast
 from xerowatch.store.changes import ChangeTracker
 from xerowatch.store.db import Store, open_store
 from xerowatch.store.history import HistoryEntry, record
@@ -225,3 +226,17 @@ async def test_live_state_round_trips_and_tolerates_an_unreadable_value(store: S
     assert live.from_json("nonsense") is None
     await live.clear(store)
     assert await live.read(store) is None
+
+
+def test_the_backlog_forecast_follows_the_rolling_day() -> None:
+    fresh = BacklogForecast(17_767, 8_000)  # nothing used: 8,000 now, then a day at a time
+    assert fresh.days == pytest.approx(2.0)
+    assert "17,767 to write, done in ~2.0 days" in fresh.describe()
+    # 5 a minute over the last day: 800 go now, the other 3,200 as 640 old minutes age out.
+    spread = BacklogForecast(4_000, 8_000, [(ago * 60.0, 5) for ago in range(1_440)])
+    assert spread.room_now == 800
+    oldest_needed = 1_440 - 640  # minutes ago: the 640th oldest minute
+    assert spread.days == pytest.approx((86_400 - oldest_needed * 60) / 86_400)
+    assert BacklogForecast(50, 8_000).describe() == "50 to write, done today at your quota"
+    assert BacklogForecast(50).describe() == "50 to write"  # a source without a quota
+    assert BacklogForecast(0, 8_000).describe() == "nothing to write back"

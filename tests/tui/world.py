@@ -11,8 +11,18 @@ from pydantic import SecretStr
 
 from xerowatch.clock import FakeClock
 from xerowatch.config import Settings, StoreSettings, TuiSettings
-from xerowatch.records import SourceAddress, SourceLearner
-from xerowatch.store import alerts, jobs, learners, links, live, quota_samples, resyncs
+from xerowatch.records import SourceAddress, SourceLearner, SourceTransaction
+from xerowatch.store import (
+    alerts,
+    jobs,
+    learners,
+    links,
+    live,
+    quota_samples,
+    resyncs,
+    runtime,
+)
+from xerowatch.store.backlog import SOURCE_BUDGET_KEY
 from xerowatch.store.db import Store, open_store
 from xerowatch.store.history import Direction, HistoryEntry, Outcome, record
 from xerowatch.store.live import LiveLoop, LiveSourceBudget, LiveState, LiveTenantQuota
@@ -188,6 +198,42 @@ async def _money(store: Store) -> None:
     )
 
 
+BACKLOG = 12_000
+"""Invoices of one learner waiting to be written back: 7,679 go now, the rest a day later."""
+
+
+def _invoice_json(n: int) -> str:
+    return SourceTransaction(
+        xero_id=f"inv-{n:05d}",
+        kind="invoice",
+        learner_source_id="src-DAU0009999",
+        ref_internal="DAU0009999",
+        number=f"INV-{n:05d}",
+        status="AUTHORISED",
+    ).model_dump_json()
+
+
+async def _backlog(store: Store) -> None:
+    """Write-backs waiting, and the Wisenet requests of the day (as the budget saves them)."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO transactions (tenant_id, kind, xero_id, contact_id, ref_internal, "
+            "source_id, number, xero_type, status, updated_utc, data_json, content_hash, "
+            "matched) VALUES (?, 'invoice', ?, 'c-9999', 'DAU0009999', 'src-DAU0009999', ?, "
+            "'ACCREC', 'AUTHORISED', ?, ?, 'h', 1)",
+            [
+                (TENANT, f"inv-{n:05d}", f"INV-{n:05d}", at(-120), _invoice_json(n))
+                for n in range(BACKLOG)
+            ],
+        )
+    minute = int(NOW.timestamp() // 60)
+    await runtime.put(
+        store,
+        SOURCE_BUDGET_KEY,
+        {"minutes": [[minute - 30, 321]], "daily_quota": 10_000, "write_limit": 8_000},
+    )
+
+
 async def _daemon(store: Store) -> None:
     run = await resyncs.create(
         store,
@@ -287,6 +333,7 @@ async def build_world(path: Path, *, daemon: bool = True) -> None:
         await _alerts(store)
         await _history(store)
         await _money(store)
+        await _backlog(store)
         if daemon:
             await _daemon(store)
         await _fix_times(store)

@@ -115,6 +115,8 @@ def render_status(view: Overview, day_limit: int) -> list[str]:
         f"{tx.get('pending_write', 0):,} waiting to be written back, "
         f"{tx.get('unmatched', 0):,} of contacts that are no learner's"
     )
+    if view.backlog.to_write:
+        lines.append(f"write-back: {view.backlog.describe()}")
     if view.live and view.live.source:
         source = view.live.source
         lines.append(f"{source.name}: {source.used_today:,}/{source.daily_quota:,} requests today")

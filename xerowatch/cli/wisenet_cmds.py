@@ -231,6 +231,7 @@ async def describe(store: Store, wisenet: WisenetSettings, now: datetime) -> dic
         SystemClock(),
         daily_quota=wisenet.daily_quota,
         requests_per_second=wisenet.requests_per_second,
+        read_reserve_share=wisenet.read_reserve_share,
     )
     return {
         "auth_mode": wisenet.auth_mode,
@@ -247,7 +248,7 @@ async def describe(store: Store, wisenet: WisenetSettings, now: datetime) -> dic
         "api_key_configured": wisenet.api_key is not None,
         "budget": {
             "daily_quota": budget.daily_quota,
-            "write_reserve": budget.write_reserve,
+            "read_reserve": budget.read_reserve,
             "requests_per_second": budget.rate,
         },
     }
@@ -267,7 +268,7 @@ def _print_status(report: dict[str, Any], now: datetime) -> None:
     budget = report["budget"]
     click.echo(
         f"Budget: {budget['daily_quota']} requests per rolling 24 h (the last "
-        f"{budget['write_reserve']} kept for write-backs), {budget['requests_per_second']:g} "
+        f"{budget['read_reserve']} kept for reading learners), {budget['requests_per_second']:g} "
         "per second; the running daemon counts usage."
     )
     if report["auth_mode"] != "oauth":

@@ -68,6 +68,18 @@ class SourceAuthError(SourceError):
         super().__init__(message, transient=transient)
 
 
+class SourceBudgetRefused(SourceError):
+    """The source's request budget refused the request before it was sent (the day is spent).
+
+    Nothing reached the source: not an attempt, not a failure. Whoever gets this stops asking
+    until the budget frees up; nothing is retried, recorded as history or sent to dead letters.
+    """
+
+    def __init__(self, message: str, *, resume_in_seconds: float) -> None:
+        super().__init__(message, transient=True)
+        self.resume_in_seconds = resume_in_seconds
+
+
 @runtime_checkable
 class SourcePort(Protocol):
     """What the sync engine needs from a source system."""
@@ -92,4 +104,13 @@ class SourcePort(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class WriteFingerprinter(Protocol):
+    """A source that can say what a write-back would send, so an unchanged one is not re-sent."""
+
+    def write_fingerprint(self, tx: SourceTransaction) -> str | None:
+        """A digest of the request `write_transaction(tx)` would make (None: cannot tell)."""
         ...

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiosqlite
+
 from xerowatch.store.db import GENERIC_SOURCE, Store, utc_now_iso
 
 ALERT_TYPES: dict[str, str] = {
@@ -105,6 +107,16 @@ async def resolve_alerts(
     async with store.transaction() as conn:
         cursor = await conn.execute(sql, params)
         return cursor.rowcount
+
+
+async def resolve_records(conn: aiosqlite.Connection, records: list[tuple[str, str]]) -> None:
+    """Inside a transaction: resolve the open alerts of these (tenant_id, record) pairs."""
+    now = utc_now_iso()
+    await conn.executemany(
+        "UPDATE alerts SET resolved_at = ? "
+        "WHERE record = ? AND tenant_id = ? AND resolved_at IS NULL",
+        [(now, record, tenant_id) for tenant_id, record in records],
+    )
 
 
 async def acknowledge(store: Store, alert_ids: list[int] | None = None) -> int:

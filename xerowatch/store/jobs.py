@@ -79,6 +79,46 @@ async def begin_attempts(
     )
 
 
+async def begin_each(
+    conn: aiosqlite.Connection, kind: str, rows: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """Inside a transaction: (tenant_id, key, payload) jobs running, each its own idempotency
+    key, attempts + 1 (one statement for a whole chunk of independent calls)."""
+    now = utc_now_iso()
+    await conn.executemany(
+        """
+        INSERT INTO jobs (tenant_id, kind, key, idempotency_key, payload_json, state, attempts,
+                          created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, 'running', 1, ?, ?)
+        ON CONFLICT (tenant_id, kind, key) DO UPDATE SET
+            idempotency_key = excluded.idempotency_key, payload_json = excluded.payload_json,
+            state = 'running',
+            attempts = CASE WHEN jobs.state IN ('done', 'dead') THEN 1 ELSE jobs.attempts + 1 END,
+            next_attempt_at = NULL, updated_at = excluded.updated_at
+        """,
+        [
+            (tenant_id, kind, key, key, json.dumps(payload, sort_keys=True), now, now)
+            for tenant_id, key, payload in rows
+        ],
+    )
+
+
+async def attempts_of(
+    conn: aiosqlite.Connection, kind: str, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Inside a transaction: (tenant_id, key) → attempts so far, for these jobs."""
+    found: dict[tuple[str, str], int] = {}
+    for tenant_id, key in keys:
+        cursor = await conn.execute(
+            "SELECT attempts FROM jobs WHERE tenant_id = ? AND kind = ? AND key = ?",
+            (tenant_id, kind, key),
+        )
+        row = await cursor.fetchone()
+        if row is not None:
+            found[(tenant_id, key)] = int(row[0])
+    return found
+
+
 async def finish(conn: aiosqlite.Connection, tenant_id: str, kind: str, keys: list[str]) -> None:
     """Inside a transaction: these jobs are done."""
     now = utc_now_iso()

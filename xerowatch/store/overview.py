@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from xerowatch.store import alerts, jobs, learners, links, live, resyncs, runtime, transactions
+from xerowatch.store.backlog import BacklogForecast, read_backlog
 from xerowatch.store.db import Store
 from xerowatch.store.live import LiveState, LiveTenantQuota
 from xerowatch.store.resyncs import Resync
@@ -245,6 +246,8 @@ class Overview:
     quota_samples: dict[str, dict[str, Any]] = field(default_factory=dict)
     connections: list[dict[str, Any]] = field(default_factory=list)
     cursors: list[dict[str, Any]] = field(default_factory=list)
+    backlog: BacklogForecast = field(default_factory=lambda: BacklogForecast(0))
+    """The write-back backlog and its forecast at the source's quota."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON `xerowatch status --json` prints."""
@@ -271,6 +274,7 @@ class Overview:
             "jobs": self.jobs_by_state,
             "writeback_jobs": self.writeback_by_state,
             "transactions": self.transactions,
+            "writeback_backlog": self.backlog.to_json(),
             "open_alerts": self.open_alerts,
             "open_alerts_by_type": self.open_alerts_by_type,
             "resyncs": [resync_json(r) for r in self.resyncs],
@@ -333,6 +337,7 @@ async def read_overview(store: Store, now: datetime) -> Overview:
     daemon = await daemon_holder(store, now)
     state = await live.read(store) if daemon is not None else None
     by_type = await open_alerts_by_type(store)
+    tx_counts = await transactions.counts(store)
     return Overview(
         now=now,
         daemon=daemon,
@@ -343,7 +348,7 @@ async def read_overview(store: Store, now: datetime) -> Overview:
         jobs_by_state=await jobs.depth_by_state(store),
         pending=await pending_counts(store),
         writeback_by_state=await jobs_by_state(store, WRITEBACK_JOB),
-        transactions=await transactions.counts(store),
+        transactions=tx_counts,
         open_alerts=await alerts.count_open(store),
         open_alerts_by_type=by_type,
         resyncs=await resyncs.recent(store, limit=5),
@@ -352,6 +357,7 @@ async def read_overview(store: Store, now: datetime) -> Overview:
         quota_samples=await latest_quota_samples(store),
         connections=await connection_rows(store),
         cursors=await cursor_rows(store),
+        backlog=await read_backlog(store, now, tx_counts["pending_write"]),
     )
 
 

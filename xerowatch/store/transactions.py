@@ -37,6 +37,8 @@ class PendingWrite:
     xero_id: str
     content_hash: str
     tx: SourceTransaction
+    sent_fingerprint: str | None = None
+    """What the source was last sent for this transaction (its `write_fingerprint`), if known."""
 
 
 async def upsert_transactions(conn: aiosqlite.Connection, rows: Iterable[TransactionRow]) -> int:
@@ -185,7 +187,8 @@ async def pending_writes(
     With `due_at`, those waiting for a later retry, or dead for this same content, are left out.
     """
     sql = (
-        "SELECT t.tenant_id, t.kind, t.xero_id, t.content_hash, t.data_json "
+        "SELECT t.tenant_id, t.kind, t.xero_id, t.content_hash, t.data_json, "
+        "CASE WHEN j.state = 'done' THEN json_extract(j.payload_json, '$.sent') END AS sent "
         # The partial index lists exactly the pending rows in age order: the query reads one
         # chunk of it instead of sorting the whole backlog for every chunk.
         "FROM transactions AS t INDEXED BY transactions_pending_by_age "
@@ -204,12 +207,14 @@ async def pending_writes(
     if tenant_id is not None:
         sql += " AND t.tenant_id = ?"
         params.append(tenant_id)
-    sql += " ORDER BY t.updated_utc LIMIT ?"
+    # Newest first: a backlog is mostly history, while this month's invoices and payments are
+    # what learners and staff act on; the index is walked backwards, so there is still no sort.
+    sql += " ORDER BY t.updated_utc DESC LIMIT ?"
     params.append(limit)
     out: list[PendingWrite] = []
     for row in await store.fetchall(sql, params):
         tx = SourceTransaction.model_validate_json(row["data_json"])
-        out.append(PendingWrite(row[0], row[1], row[2], row[3], tx))
+        out.append(PendingWrite(row[0], row[1], row[2], row[3], tx, row["sent"]))
     return out
 
 
@@ -221,6 +226,21 @@ async def mark_written(
         "UPDATE transactions SET written_hash = ?, written_back_at = ? "
         "WHERE tenant_id = ? AND kind = ? AND xero_id = ?",
         (content_hash, utc_now_iso(), tenant_id, kind, xero_id),
+    )
+
+
+async def mark_written_many(
+    conn: aiosqlite.Connection, items: Sequence[tuple[str, str, str, str]]
+) -> None:
+    """Inside a transaction: (tenant_id, kind, xero_id, content_hash) are now in the source."""
+    now = utc_now_iso()
+    await conn.executemany(
+        "UPDATE transactions SET written_hash = ?, written_back_at = ? "
+        "WHERE tenant_id = ? AND kind = ? AND xero_id = ?",
+        [
+            (content_hash, now, tenant_id, kind, xero_id)
+            for tenant_id, kind, xero_id, content_hash in items
+        ],
     )
 
 

@@ -23,6 +23,7 @@ from xerowatch.store import (
     transactions,
 )
 from xerowatch.store.alerts import Alert
+from xerowatch.store.backlog import read_backlog
 from xerowatch.store.changes import ChangeTracker
 from xerowatch.store.commands import Command
 from xerowatch.store.db import Store
@@ -220,13 +221,15 @@ async def refresh_overview(
     moved = set(changed)
     daemon = await daemon_holder(store, now)
     state = await live.read(store) if daemon is not None else None
+    tx_counts = await transactions.counts(store)  # its table is not watched; cheap
     fields: dict[str, object] = {
         "now": now,
+        "backlog": await read_backlog(store, now, tx_counts["pending_write"]),
         "daemon": daemon,
         "live": state,
         "paused": await runtime.get(store, runtime.PAUSED_KEY, {}),
         "tenants": await tenant_overviews(store, now, state),
-        "transactions": await transactions.counts(store),  # its table is not watched; cheap
+        "transactions": tx_counts,
         "last_cycle": previous.last_cycle,
         "quota_samples": await latest_quota_samples(store),
         "connections": await connection_rows(store),

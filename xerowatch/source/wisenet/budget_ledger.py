@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from xerowatch.store import runtime
+from xerowatch.store.backlog import SOURCE_BUDGET_KEY
 from xerowatch.store.db import Store
 
-LEDGER_KEY = "wisenet_budget"
+LEDGER_KEY = SOURCE_BUDGET_KEY
 
 
 class StoreBudgetLedger:

@@ -29,6 +29,7 @@ def build_wisenet_source(
         clock,
         daily_quota=settings.daily_quota,
         requests_per_second=settings.requests_per_second,
+        read_reserve_share=settings.read_reserve_share,
         ledger=ledger,
     )
     client = WisenetClient(

@@ -10,6 +10,8 @@ unspecified (a crash mid-poll then re-reads, which the engine's content hash mak
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
@@ -109,6 +111,19 @@ class WisenetSource:
         """Upsert the transaction as a Wisenet invoice (`PUT /invoices/{XeroId}`)."""
         body = to_wisenet_invoice(tx)
         await self._client.put_json(f"/invoices/{path_segment(tx.xero_id)}", body)
+
+    def write_fingerprint(self, tx: SourceTransaction) -> str | None:
+        """A digest of the invoice body `write_transaction` would PUT (None if it cannot map).
+
+        Fields Wisenet has no place for (the online-invoice link, the currency) are not in the
+        body, so a change to them alone is not new information and costs no PUT.
+        """
+        try:
+            body = to_wisenet_invoice(tx)
+        except SourceError:
+            return None
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def budget(self) -> SourceBudget:
         """The rolling 24-hour request budget and the poll interval it allows."""

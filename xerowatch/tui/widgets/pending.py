@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from xerowatch.store.backlog import BacklogForecast
 from xerowatch.store.overview import PendingCounts
 from xerowatch.store.panes import PENDING_BUCKETS, PendingBucket, PendingLearner
 from xerowatch.tui.feed import PAGE, PendingPage
@@ -40,6 +41,7 @@ class PendingPane(PagedPane[PendingPage]):
     def compose(self) -> ComposeResult:
         """A summary line and the table."""
         yield Static(id="pending-summary", classes="pane-summary")
+        yield Static(id="pending-backlog", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="pending-table", cursor_type="row")
         reset_columns(table, COLUMNS)
         yield table
@@ -61,6 +63,12 @@ class PendingPane(PagedPane[PendingPage]):
             text.append(f"   rows {offset + 1:,}-{end:,} of {total:,} ([ ] page)")
         text.append("   f: bucket")
         self.query_one("#pending-summary", Static).update(text)
+
+    def show_backlog(self, backlog: BacklogForecast) -> None:
+        """The write-back backlog and its forecast, on a line of its own while there is one."""
+        line = self.query_one("#pending-backlog", Static)
+        line.display = backlog.to_write > 0
+        line.update(f"transactions to write back: {backlog.describe()}")
 
     def show_page(self, page: PendingPage, now: datetime, tz: tzinfo | None) -> None:
         """Replace the rows, keeping the cursor on the same learner when it is still there."""
