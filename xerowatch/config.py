@@ -335,12 +335,6 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     return f"config error: {key}: {msg} — {fix}{extra}"
 
 
-NOT_WIRED = (
-    "config error: source.kind connectwise is not run by the daemon or sync --once yet — "
-    'use kind = "wisenet" or "file" here; docs/connectwise.md says what ConnectWise parts exist'
-)
-
-
 def check_credentials(settings: Settings) -> None:
     """Refuse (ConfigError) a configuration whose chosen auth modes lack their secret.
 
@@ -365,7 +359,7 @@ def check_credentials(settings: Settings) -> None:
                 f"config error: connectwise.{missing} is not set — source.kind connectwise needs "
                 f"it: set XEROWATCH_CONNECTWISE__{missing.upper()} (or [connectwise] {missing})"
             )
-        raise ConfigError(NOT_WIRED)
+        return
     if settings.source.kind != "wisenet":
         return
     wisenet = settings.wisenet

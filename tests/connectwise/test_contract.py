@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -100,6 +101,10 @@ async def test_every_request_and_answer_matches_the_document(
     sim.link_headers = False
     async for _ in accounting.client.pages("/finance/accounting/batches"):
         pass
+    await accounting.add_payment(invoices[0].id, Decimal("10.00"), clock.now().date())
+    assert [p.amount for p in await accounting.invoice_payments(invoices[0].id)] == [
+        Decimal("10.00")
+    ]
 
     paths = {e.request.url.path.removeprefix(BASE) for e in recorder.exchanges}
     assert {
@@ -110,8 +115,9 @@ async def test_every_request_and_answer_matches_the_document(
         "/finance/accounting/batches/count",
         "/company/companies",
         "/company/contacts/" + str(billing.id),
+        f"/finance/invoices/{invoices[0].id}/payments",
     } <= paths
-    assert {e.response.status_code for e in recorder.exchanges} == {200, 400, 404}
+    assert {e.response.status_code for e in recorder.exchanges} == {200, 201, 400, 404}
     for exchange in recorder.exchanges:
         request = as_mock_request(exchange.request)
         spec.validate_request(request)

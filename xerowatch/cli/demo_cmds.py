@@ -20,6 +20,7 @@ from xerowatch.config import load_settings
 from xerowatch.daemon.assembly import daemon_runner
 from xerowatch.daemon.runner import DaemonRunner
 from xerowatch.logs import setup_logging
+from xerowatch.store import connectwise_records
 from xerowatch.store.db import Store
 from xerowatch.wiring import connect_custom_connection, open_runtime
 
@@ -45,10 +46,23 @@ def _command_name() -> str:
 
 def _intro(world: DemoWorld, http_port: int) -> str:
     env = f"XEROWATCH_CONFIG={world.config} {_command_name()}"
+    if world.connectwise is not None:
+        return f"""
+xerowatch demo — ConnectWise → Xero, everything on 127.0.0.1, nothing leaves this machine
+  Xero simulator        {world.xero_url}   (organisation "{world.organisation}")
+  ConnectWise simulator {world.source_url}
+  config                {world.config}
+
+The daemon is starting: customers become Xero contacts, unposted invoices Xero invoices,
+each posted in ConnectWise once Xero has it. In another shell, try:
+  {env} status
+  {env} alerts
+  {env} sync --once --force
+"""
     return f"""
 xerowatch demo — everything on 127.0.0.1, nothing leaves this machine
-  Xero simulator     {world.xero_url}   (organisation "Demo RTO Pty Ltd")
-  Wisenet simulator  {world.wisenet_url}/v1
+  Xero simulator     {world.xero_url}   (organisation "{world.organisation}")
+  Wisenet simulator  {world.source_url}/v1
   config             {world.config}
 
 The daemon is starting. In another shell, try:
@@ -64,8 +78,26 @@ Ctrl-C stops it cleanly.
 """
 
 
+async def _connectwise_line(store: Store) -> str:
+    """The ConnectWise stream's records by state, or "" before it has any."""
+    counts = await connectwise_records.counts(store)
+    if not counts:
+        return ""
+    invoices = {state: n for (kind, state), n in counts.items() if kind == "invoice"}
+    customers = {state: n for (kind, state), n in counts.items() if kind == "customer"}
+    return (
+        f"connectwise: customers in Xero {customers.get('done', 0)} · invoices posted "
+        f"{invoices.get('posted', 0)}, in Xero not yet posted {invoices.get('in_xero', 0)}, "
+        f"queued {invoices.get('queued', 0)}, held {invoices.get('held', 0)}, refused "
+        f"{invoices.get('rejected', 0)} · "
+    )
+
+
 async def _status_line(store: Store) -> str:
     data = await collect_status(store)
+    connectwise = await _connectwise_line(store)
+    if connectwise:
+        return f"{connectwise}alerts {data['open_alerts']}"
     contacts = data["contacts"]
     tx = data["transactions"]
     quota = "; ".join(
@@ -146,25 +178,41 @@ async def _run(world: DemoWorld, http_port: int) -> int:
     help="Learners in the Wisenet simulator.",
 )
 @click.option(
+    "--source",
+    type=click.Choice(["wisenet", "connectwise"]),
+    default="wisenet",
+    show_default=True,
+    help="Which source system's simulator to serve (ConnectWise: 50 customers, 300 invoices).",
+)
+@click.option(
     "--headless",
     is_flag=True,
     help="No dashboard: run the daemon and print a status line every few seconds.",
 )
 @click.pass_obj
-def demo_command(obj: CliContext, world_dir: Path, learners: int, headless: bool) -> None:
-    """Open the live dashboard over the daemon and built-in Xero and Wisenet simulators.
+def demo_command(
+    obj: CliContext, world_dir: Path, learners: int, source: str, headless: bool
+) -> None:
+    """Open the live dashboard over the daemon and built-in Xero and Wisenet (or ConnectWise)
+    simulators.
 
     No accounts needed; everything stays on 127.0.0.1. The demo starts afresh each time:
     DIR is wiped first.
     """
     from xerowatch.sim.demo import demo_world
+    from xerowatch.sim.demo_connectwise import connectwise_demo_world
 
     if not headless:
         require_terminal("use `xerowatch demo --headless` for a status line instead")
     if world_dir.exists():
         shutil.rmtree(world_dir)
     http_port = _free_port()
-    with demo_world(world_dir.resolve(), learners=learners, http_port=http_port) as world:
+    world_cm = (
+        connectwise_demo_world(world_dir.resolve(), http_port=http_port)
+        if source == "connectwise"
+        else demo_world(world_dir.resolve(), learners=learners, http_port=http_port)
+    )
+    with world_cm as world:
         if headless:
             setup_logging(level=obj.log_level)
             code = anyio.run(_run, world, http_port)

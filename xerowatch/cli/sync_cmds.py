@@ -28,10 +28,28 @@ from xerowatch.sync.engine import CycleSummary
 log = logging.getLogger(__name__)
 
 
+def _connectwise_lines(summary: CycleSummary) -> list[str]:
+    return [
+        f"connectwise → xero {tenant_id}: {cw.read} unposted invoices read, {cw.queued} queued, "
+        f"{cw.held} held (see `xerowatch alerts`); contacts {cw.contacts_created} created, "
+        f"{cw.contacts_updated} updated; invoices {cw.created} created in Xero, "
+        f"{cw.rejected} refused, {cw.in_doubt} in doubt; {cw.posted} posted in ConnectWise; "
+        f"payments back {cw.payments.posted + cw.payments.found_after_doubt} posted, "
+        f"{cw.payments.refused} refused, {cw.payments.credits_alerted} credit(s) to apply by hand"
+        + "".join(f"; {problem}" for problem in cw.problems)
+        for tenant_id, cw in summary.connectwise.items()
+    ]
+
+
 def cycle_summary_lines(summary: CycleSummary) -> list[str]:
     """The text `sync --once` prints for one cycle, a line per part."""
+    paused = ["sync is paused (xerowatch resume): only commands were processed"]
+    head = paused if summary.paused else []
+    if summary.connectwise:
+        return [*head, *_connectwise_lines(summary), *_summary_tail(summary)]
     src = summary.source
     lines = [
+        *head,
         f"source: {src.seen} learners read, {src.changed} changed, {src.invalid} invalid, "
         f"{src.skipped} not synced (Sync to Xero off), {src.problems} unreadable",
     ]
@@ -54,15 +72,17 @@ def cycle_summary_lines(summary: CycleSummary) -> list[str]:
     if wb.paused:
         lines.append(f"write-back paused: {wb.paused}")
     lines.extend(f"resync: {line}" for line in summary.resyncs)
-    lines.extend(f"command {line}" for line in summary.commands)
+    return lines + _summary_tail(summary)
+
+
+def _summary_tail(summary: CycleSummary) -> list[str]:
+    lines = [f"command {line}" for line in summary.commands]
     total = sum(summary.calls.values())
     lines.append(f"xero calls: {total}" + (":" if summary.calls else ""))
     lines.extend(f"  {endpoint}: {count}" for endpoint, count in summary.calls.items())
     if summary.unreached_calls:
         lines.append(f"attempts that never reached Xero: {summary.unreached_calls}")
     lines.append(f"alerts: {summary.open_alerts} open ({summary.new_alerts} new)")
-    if summary.paused:
-        lines.insert(0, "sync is paused (xerowatch resume): only commands were processed")
     return lines
 
 

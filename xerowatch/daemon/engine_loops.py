@@ -49,6 +49,8 @@ WRITEBACK_BUDGET_WAIT_MAX_S = 3600.0
 RESYNC_EVERY_S = 30.0
 EVENTS_EVERY_S = 5.0
 ONLINE_URLS_EVERY_S = 300.0
+PAYMENTS_BACK_EVERY_S = 300.0
+"""ConnectWise payments back: a read per ~35 unsettled invoices, so not every poll."""
 HOUSEKEEPING_EVERY_S = 60.0
 PRUNE_EVERY_S = 3600.0
 TENANTS_EVERY_S = 10.0
@@ -149,6 +151,22 @@ class EngineLoops:
 
         return body
 
+    def _connectwise(self, tenant: TenantRef) -> Callable[[Runtime], Awaitable[float | None]]:
+        async def body(rt: Runtime) -> float | None:
+            await rt.engine.connectwise_cycle(tenant)
+            return None
+
+        return body
+
+    def _connectwise_payments(
+        self, tenant: TenantRef
+    ) -> Callable[[Runtime], Awaitable[float | None]]:
+        async def body(rt: Runtime) -> float | None:
+            await rt.engine.connectwise_payments(tenant)
+            return None
+
+        return body
+
     async def _write_back(self, rt: Runtime) -> float | None:
         return writeback_pause(await rt.engine.write_back())
 
@@ -230,6 +248,34 @@ class EngineLoops:
             await publisher[0].publish()
             return None
 
+        every_pull = pull_interval(settings)
+        tenants = _tenants(settings)
+        if settings.source.kind == "connectwise":  # source → Xero: the ConnectWise stream only
+            return [
+                LoopSpec(PUBLISHER_LOOP, publish_live, PUBLISH_EVERY_S),
+                LoopSpec("housekeeping", housekeeping, HOUSEKEEPING_EVERY_S),
+                LoopSpec("watch_tenants", self._watch_tenants(tenants), TENANTS_EVERY_S),
+                *(
+                    LoopSpec(
+                        f"connectwise[{t.tenant_id}]",
+                        self._guarded(t.tenant_id, self._connectwise(t)),
+                        settings.sync.poll_seconds,
+                        t.tenant_id,
+                        alerted=(XeroError, SourceError),  # both alerted by the step's policy
+                    )
+                    for t in tenants
+                ),
+                *(
+                    LoopSpec(
+                        f"connectwise_payments[{t.tenant_id}]",
+                        self._guarded(t.tenant_id, self._connectwise_payments(t)),
+                        PAYMENTS_BACK_EVERY_S,
+                        t.tenant_id,
+                        alerted=(XeroError, SourceError),
+                    )
+                    for t in tenants
+                ),
+            ]
         specs = [
             LoopSpec(PUBLISHER_LOOP, publish_live, PUBLISH_EVERY_S),
             LoopSpec(
@@ -245,8 +291,6 @@ class EngineLoops:
             LoopSpec("resyncs", self._guarded("", self._resyncs), RESYNC_EVERY_S),
             LoopSpec("housekeeping", housekeeping, HOUSEKEEPING_EVERY_S),
         ]
-        every_pull = pull_interval(settings)
-        tenants = _tenants(settings)
         specs.append(LoopSpec("watch_tenants", self._watch_tenants(tenants), TENANTS_EVERY_S))
         for tenant in tenants:
             specs += [

@@ -17,12 +17,16 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from xerowatch.sim.server import serve_in_thread
 from xerowatch.sim.wisenet import WisenetSim
 from xerowatch.sim.xero import SimUrls, XeroSim, XeroSimConfig
+
+if TYPE_CHECKING:
+    from xerowatch.sim.connectwise import ConnectWiseSim
 
 WEBHOOK_KEY = "demo-webhook-key"
 
@@ -32,11 +36,13 @@ class DemoWorld:
     """Running simulators and the config file that points xerowatch at them."""
 
     xero: XeroSim
-    wisenet: WisenetSim
+    wisenet: WisenetSim | None
     tenant_id: str
     config: Path
     xero_url: str
-    wisenet_url: str
+    source_url: str
+    connectwise: ConnectWiseSim | None = None
+    organisation: str = "Demo RTO Pty Ltd"
 
 
 def _seed(xero: XeroSim, wisenet: WisenetSim, tenant_id: str, learners: int) -> None:

@@ -8,7 +8,10 @@ import httpx
 
 from xerowatch import __version__
 from xerowatch.clock import Clock
-from xerowatch.config import NOT_WIRED, ConfigError, Settings
+from xerowatch.config import Settings
+from xerowatch.source.connectwise.accounting import ConnectWiseAccounting
+from xerowatch.source.connectwise.client import ConnectWiseClient
+from xerowatch.source.connectwise.source import ConnectWiseSource
 from xerowatch.source.files import FileSource
 from xerowatch.source.port import SourcePort
 from xerowatch.source.wisenet.auth import ApiKeyAuth, WisenetAuth
@@ -22,9 +25,15 @@ from xerowatch.store.token_store import StoreTokens
 def make_source(
     settings: Settings, store: Store, clock: Clock, stack: AsyncExitStack
 ) -> SourcePort:
-    """The Wisenet API source or the CSV file source; its HTTP client closes with `stack`."""
+    """The Wisenet API, the CSV files or ConnectWise; its HTTP client closes with `stack`."""
     if settings.source.kind == "connectwise":
-        raise ConfigError(NOT_WIRED)
+        cw = settings.connectwise
+        cw_http = httpx.AsyncClient(
+            timeout=cw.timeout_seconds, headers={"User-Agent": f"xerowatch/{__version__}"}
+        )
+        stack.push_async_callback(cw_http.aclose)
+        client = ConnectWiseClient(cw, clock=clock, http=cw_http)
+        return ConnectWiseSource(ConnectWiseAccounting(client, cw, clock))
     if settings.source.kind == "file":
         return FileSource(settings.file_source, clock)
     wisenet = settings.wisenet

@@ -48,7 +48,7 @@ CommandKind: TypeAlias = str
 """A key of `COMMANDS`."""
 A = TypeVar("A")
 RETRYABLE_LINK_STATES: tuple[LinkState, ...] = ("invalid", "blocked", "dead")
-SYNCING_LOOPS = ("poll_source", "push_contacts", "pull_transactions", "write_back")
+SYNCING_LOOPS = ("poll_source", "push_contacts", "pull_transactions", "write_back", "connectwise")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ async def _tenant(steps: SyncSteps, tenant_id: str) -> str:
 
 async def _retry(steps: SyncSteps, args: RetryArgs) -> str:
     store, ref = steps.ctx.store, args.ref
+    if steps.connectwise is not None:  # a ConnectWise record: cw-invoice:<id> or its number
+        return await steps.connectwise.retry(ref)
     failed = await jobs.failed_jobs(store, key=ref)
     for key in await transactions.record_keys_numbered(store, ref):  # an invoice number
         failed += await jobs.failed_jobs(store, key=key)
@@ -231,7 +233,7 @@ async def _poke(steps: SyncSteps, args: PokeArgs) -> str:
 
 
 COMMANDS: dict[str, CommandSpec[Any]] = {
-    "retry": CommandSpec(RetryArgs.parse, _retry, ("push_contacts", "write_back")),
+    "retry": CommandSpec(RetryArgs.parse, _retry, ("push_contacts", "write_back", "connectwise")),
     "retry_all": CommandSpec(NoArgs.parse, _retry_all, ("push_contacts", "write_back")),
     "resync": CommandSpec(ResyncArgs.parse, _resync, ("resyncs",)),
     "cancel_resync": CommandSpec(ResyncIdArgs.parse, _cancel_resync),

@@ -16,6 +16,7 @@ from xerowatch.store import alerts, runtime_state
 from xerowatch.store.db import utc_now_iso
 from xerowatch.store.overview import LAST_CYCLE_KEY
 from xerowatch.sync.commands import process_pending
+from xerowatch.sync.connectwise_stream import StreamSummary
 from xerowatch.sync.failures import (
     SOURCE_DOWN_ALERT,
     XERO_AUTH_ALERT,
@@ -73,6 +74,8 @@ class CycleSummary:
     """Attempts that never got an answer from Xero (not counted in `calls`)."""
     failures: list[str] = field(default_factory=list)
     """What stopped the cycle doing its job, each line with the fix (empty: it did its job)."""
+    connectwise: dict[str, StreamSummary] = field(default_factory=dict)
+    """Per organisation, what the ConnectWise stream did (`[source] kind = "connectwise"`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -109,6 +112,22 @@ class SyncEngine(SyncSteps):
         if self.source_failure is not None:
             summary.failures.append(self.source_failure)
 
+    async def _connectwise_steps(self, summary: CycleSummary, tenants: list[TenantRef]) -> None:
+        """The ConnectWise stream once per organisation, instead of the learner steps."""
+        for tenant in tenants:
+            if await self.is_paused(tenant.tenant_id):
+                continue
+            try:
+                summary.connectwise[tenant.tenant_id] = await self.connectwise_cycle(tenant)
+                payments = await self.connectwise_payments(tenant)
+                summary.connectwise[tenant.tenant_id].payments = payments
+            except SourceError:  # alerted by the step's policy, which set source_failure
+                summary.failures.append(self.source_failure or "ConnectWise failed")
+                return
+            except XeroError as exc:
+                failure = await self.xero_failed(tenant.tenant_id, exc)
+                summary.failures.append(f"xero {tenant.tenant_id}: {failure.error} — {failure.fix}")
+
     async def run_cycle(self) -> CycleSummary:
         """One full cycle; errors in one tenant do not stop the others."""
         started = utc_now_iso()
@@ -117,13 +136,13 @@ class SyncEngine(SyncSteps):
         summary.commands = await process_pending(self)
         start_unreached = self.ctx.calls.unreached_total
         summary.paused = await self.is_paused()
-        if not summary.paused:
+        tenants = await self.tenants()
+        if not summary.paused and not tenants:
+            summary.failures.append("no Xero organisation is connected — run `xerowatch connect`")
+        if not summary.paused and self.connectwise is not None:
+            await self._connectwise_steps(summary, tenants)
+        elif not summary.paused:
             await self._source_steps(summary)
-            tenants = await self.tenants()
-            if not tenants:
-                summary.failures.append(
-                    "no Xero organisation is connected — run `xerowatch connect`"
-                )
             for tenant in tenants:
                 cycle = summary.tenants[tenant.tenant_id] = await self._tenant_cycle(tenant)
                 if cycle.error and cycle.error != "paused":

@@ -46,7 +46,11 @@ class CallCounter:
         return dict(sorted(self.by_endpoint.items()))
 
 
-SOURCE_WORDS = {"wisenet": "Wisenet", "file": "the learner CSV files"}
+SOURCE_WORDS = {
+    "wisenet": "Wisenet",
+    "file": "the learner CSV files",
+    "connectwise": "ConnectWise",
+}
 """How alerts and logs name each kind of source (never "the source system")."""
 
 

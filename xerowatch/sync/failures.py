@@ -43,6 +43,15 @@ def xero_error_fix(exc: XeroError) -> str:
 
 def source_error_fix(source_name: str, exc: SourceError) -> str:
     """What to do about a source read that failed, in the words of the source in use."""
+    if source_name == "connectwise":
+        if exc.transient:
+            return (
+                "retried on the next poll; if it persists check [connectwise] site_url and codebase"
+            )
+        return (
+            "check [connectwise] company_id, the API keys and the API member's security role, "
+            "or the record named above in ConnectWise; retried on the next poll"
+        )
     if source_name == "file":
         return "check [file_source] inbox and the learner CSV named above; retried on the next poll"
     if exc.transient:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 
+from xerowatch.source.connectwise.source import ConnectWiseSource
 from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime_state, webhook_events
 from xerowatch.store.tenants import active_tenants
+from xerowatch.sync.connectwise_payments import PaymentsSummary
+from xerowatch.sync.connectwise_stream import ConnectWiseStream, StreamSummary
 from xerowatch.sync.directory_sync import refresh_directory
 from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.sync.failures import (
@@ -50,6 +53,7 @@ class SyncSteps:
         self.ctx = ctx
         self.source_failure: str | None = None
         """Why the last source read failed, with the fix (None: it worked)."""
+        self._connectwise: ConnectWiseStream | None = None
 
     async def tenants(self) -> list[TenantRef]:
         """Active Xero tenants, from the store."""
@@ -73,7 +77,8 @@ class SyncSteps:
             failure = f"{name} refused the credential: {exc}"
         else:
             fix = source_error_fix(self.ctx.source.name, exc)
-            failure = f"could not read learners from {name}: {exc} — {fix}"
+            what = "reach" if self.connectwise is not None else "read learners from"
+            failure = f"could not {what} {name}: {exc} — {fix}"
         if failure != self.source_failure:  # once per problem, not once per poll
             log.warning("%s", failure)
         self.source_failure = failure
@@ -83,7 +88,7 @@ class SyncSteps:
         await alerts.raise_alert(
             self.ctx.store,
             SOURCE_DOWN_ALERT,
-            f"Could not read learners from {name}: {exc}",
+            f"Could not {what} {name}: {exc}",
             fix=fix[0].upper() + fix[1:],
         )
 
@@ -177,6 +182,56 @@ class SyncSteps:
         if not self.ctx.settings.fetch_online_invoice_urls:
             return 0
         return await fetch_spare_online_urls(self.ctx, tenant)
+
+    # ---- ConnectWise (source → Xero) ---------------------------------------------------------
+
+    @property
+    def connectwise(self) -> ConnectWiseStream | None:
+        """The ConnectWise stream when `[source] kind = "connectwise"` (None otherwise)."""
+        source = self.ctx.source
+        if self._connectwise is None and isinstance(source, ConnectWiseSource):
+            accounting = source.accounting
+            self._connectwise = ConnectWiseStream(self.ctx, accounting, accounting.settings)
+        return self._connectwise
+
+    async def connectwise_cycle(self, tenant: TenantRef) -> StreamSummary:
+        """Step: the ConnectWise stream in one organisation — read, send, post.
+
+        A ConnectWise failure alerts once (source_unavailable) and is raised for the runner;
+        a Xero failure is raised to the steps' Xero policy.
+        """
+        stream = self.connectwise
+        if stream is None:
+            raise SourceError("source.kind is not connectwise", transient=False)
+        try:
+            connected = await self.tenants()
+            if len(connected) > 1:
+                raise SourceError(
+                    f"{len(connected)} Xero organisations are connected, and ConnectWise's "
+                    "billing location syncs into one — disconnect the others (`xerowatch "
+                    "disconnect`); several billing locations are not supported yet",
+                    transient=False,
+                )
+            summary = await stream.cycle(tenant)
+        except SourceError as exc:
+            await self.source_failed(exc)
+            raise
+        self.source_failure = None
+        await alerts.resolve_alerts(
+            self.ctx.store, record="", types=(SOURCE_DOWN_ALERT, SOURCE_AUTH_ALERT)
+        )
+        return summary
+
+    async def connectwise_payments(self, tenant: TenantRef) -> PaymentsSummary:
+        """Step: Xero payments on synced invoices posted to ConnectWise (same failure policy)."""
+        stream = self.connectwise
+        if stream is None:
+            raise SourceError("source.kind is not connectwise", transient=False)
+        try:
+            return await stream.payments.run(tenant)
+        except SourceError as exc:
+            await self.source_failed(exc)
+            raise
 
     # ---- everything else ----------------------------------------------------------------------
 

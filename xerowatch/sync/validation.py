@@ -26,6 +26,11 @@ _EMAIL = re.compile(
 _AU_POSTCODE = re.compile(r"^\d{4}$")
 
 
+def xero_accepts_email(email: str) -> bool:
+    """Whether Xero takes this address (plain ASCII, one @, a dotted domain, <= 255 chars)."""
+    return email.isascii() and len(email) <= EMAIL_MAX and bool(_EMAIL.match(email))
+
+
 @dataclass(frozen=True)
 class Problem:
     """One reason a learner cannot be synced: the field, what is wrong, and the fix."""

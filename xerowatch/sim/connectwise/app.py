@@ -17,6 +17,7 @@ from xerowatch.clock import Clock, SystemClock
 from xerowatch.sim.connectwise.accounting import SimAccounting
 from xerowatch.sim.connectwise.data import stamp
 from xerowatch.sim.connectwise.listing import ListError, filtered, paged
+from xerowatch.sim.connectwise.payments import SimPayments
 from xerowatch.sim.connectwise.responses import error
 from xerowatch.sim.connectwise.seed import Seeder, SimRecords
 
@@ -71,6 +72,7 @@ class ConnectWiseSim:
         self.records = SimRecords()
         self.seeder = Seeder(self.records, self.clock.now(), seed)
         self.accounting = SimAccounting(self.records, self.clock)
+        self.payments = SimPayments(self.records)
         self.requests: list[SimRequest] = []
         self.faults: list[Fault] = []
         self.link_headers = True
@@ -82,6 +84,7 @@ class ConnectWiseSim:
             Route("/login/companyinfo/{company}", self._companyinfo, methods=["GET"]),
             Route(f"{base}/system/info", self._guard(self._system_info), methods=["GET"]),
             *self.accounting.routes(base, self._guard, self.list_answer),
+            *self.payments.routes(base, self._guard, self.list_answer),
             Route(f"{base}/company/companies", self._guard(self._companies), methods=["GET"]),
             Route(
                 f"{base}/company/companies/{{id:int}}",

@@ -66,12 +66,21 @@ def money_out(value: Decimal) -> float:
     return float(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
+ZERO_RATED_TAX_TYPES = frozenset(
+    {"EXEMPTOUTPUT", "EXEMPTEXPENSES", "EXEMPTCAPITAL", "EXEMPTEXPORT", "BASEXCLUDED", "NONE"}
+)
+"""Xero (AU) tax types whose rate is 0 %: their lines carry no tax whatever LineAmountTypes."""
+
+
 def line_amounts(line: dict[str, Any], mode: str) -> tuple[Decimal, Decimal]:
-    """(LineAmount, TaxAmount) of a line item under Exclusive (10% GST), Inclusive or NoTax."""
+    """(LineAmount, TaxAmount) of a line item under Exclusive (10% GST), Inclusive or NoTax;
+    a zero-rated TaxType (e.g. EXEMPTOUTPUT) carries no tax."""
     if "LineAmount" in line:  # stored by API writes, already rounded as Xero rounds
         amount = money(line["LineAmount"])
     else:
         amount = money(Decimal(str(line.get("Quantity", 1))) * money(line["UnitAmount"]))
+    if line.get("TaxType") in ZERO_RATED_TAX_TYPES:
+        return amount, Decimal(0)
     if mode == "Exclusive":
         return amount, money(amount / 10)
     if mode == "Inclusive":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -25,6 +26,7 @@ from xerowatch.source.connectwise.models import (
     CompanyContact,
     CwModel,
     GLExport,
+    InvoicePayment,
     UnpostedInvoice,
 )
 from xerowatch.source.port import SourceError
@@ -34,6 +36,9 @@ EXPORT = "/finance/accounting/export"
 BATCHES = "/finance/accounting/batches"
 COMPANIES = "/company/companies"
 CONTACTS = "/company/contacts"
+INVOICES = "/finance/invoices"
+PAYMENT_TYPE = "P"
+"""`InvoicePayment.type` sent (unconfirmed: ConnectWise does not enumerate the values, notes §5)."""
 BATCH_ID_MAX = 50
 
 M = TypeVar("M", bound=CwModel)
@@ -135,6 +140,27 @@ class ConnectWiseAccounting:
         """Whether a batch with this identifier exists (posted, or posted and closed)."""
         conditions = str(Condition("batchIdentifier", "=", batch))
         return await self.client.count(BATCHES, conditions) > 0
+
+    async def invoice_payments(self, invoice_id: int) -> list[InvoicePayment]:
+        """The payments applied to one invoice (one call: an invoice has few)."""
+        path = f"{INVOICES}/{invoice_id}/payments"
+        body = await self.client.get_json(path, {"pageSize": 1000})
+        if not isinstance(body, list):
+            raise SourceError(f"ConnectWise GET {path}: expected a list", transient=True)
+        return [_parse(InvoicePayment, item, f"GET {path}") for item in body]
+
+    async def add_payment(
+        self, invoice_id: int, amount: Decimal, paid_on: dt.date
+    ) -> InvoicePayment:
+        """Apply a payment to an invoice (not repeatable: the caller checks before resending)."""
+        path = f"{INVOICES}/{invoice_id}/payments"
+        body = {
+            "type": PAYMENT_TYPE,
+            "invoice": {"id": invoice_id},
+            "amount": float(amount),  # at most 2 dp: exact as a JSON number
+            "paymentDate": f"{paid_on.isoformat()}T00:00:00Z",
+        }
+        return _parse(InvoicePayment, await self.client.post_json(path, body), f"POST {path}")
 
     async def company(self, company_id: int) -> Company | None:
         """One company, or None when it is gone."""

@@ -173,3 +173,12 @@ class CompanyContact(CwModel):
         ]
         chosen = next((c for c in emails if c.default_flag), emails[0] if emails else None)
         return chosen.value if chosen else None
+
+
+class InvoicePayment(CwModel):
+    """`InvoicePayment`: a payment applied to an invoice (`/finance/invoices/{id}/payments`)."""
+
+    id: int | None = None
+    type: str | None = None
+    amount: Decimal = Decimal("0")
+    payment_date: dt.datetime | None = Field(None, alias="paymentDate")

@@ -1,0 +1,72 @@
+"""The ConnectWise demo world: the Xero and ConnectWise simulators on loopback, seeded.
+
+Used by `xerowatch demo --source connectwise`: ConnectWise customers and unposted invoices flow
+into an empty Xero organisation, each invoice posted in ConnectWise once Xero has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from xerowatch.sim.connectwise import SIM_CLIENT_ID, ConnectWiseSim
+from xerowatch.sim.demo import DemoWorld, sim_config_text
+from xerowatch.sim.server import serve_in_thread
+from xerowatch.sim.xero import XeroSim, XeroSimConfig
+
+ORGANISATION = "Demo MSP Pty Ltd"
+
+
+def connectwise_config_text(
+    store: Path, xero_url: str, connectwise_url: str, *, http_port: int | None
+) -> str:
+    """A xerowatch.toml for the Xero and ConnectWise simulators at these URLs."""
+    base = sim_config_text(store, xero_url, "http://unused.invalid", http_port=http_port)
+    head, _, tail = base.partition("[source]")
+    sync = tail[tail.index("[sync]") :]
+    return f"""{head}[source]
+kind = "connectwise"
+
+[connectwise]
+site_url = "{connectwise_url}"
+codebase = "v4_6_release"
+company_id = "xerowatch"
+public_key = "sim-public"
+private_key = "sim-private"
+client_id = "{SIM_CLIENT_ID}"
+tax_types = {{ GST = "OUTPUT" }}
+tax_rates = {{ OUTPUT = 10 }}
+rounding_account_code = "860"
+
+{sync}"""
+
+
+@contextmanager
+def connectwise_demo_world(
+    world_dir: Path, *, customers: int = 50, invoices: int = 300, http_port: int = 8787
+) -> Iterator[DemoWorld]:
+    """Start and seed both simulators until the block exits."""
+    world_dir.mkdir(parents=True, exist_ok=True)
+    xero = XeroSim(XeroSimConfig(seed=1))
+    tenant_id = xero.add_tenant(ORGANISATION)
+    connectwise = ConnectWiseSim()
+    connectwise.seed(customers=customers, invoices=invoices, lines=4, expenses=0, purchases=0)
+    with ExitStack() as stack:
+        xs = stack.enter_context(serve_in_thread(xero.app))
+        cs = stack.enter_context(serve_in_thread(connectwise.app))
+        config = world_dir / "xerowatch.toml"
+        text = connectwise_config_text(
+            world_dir / "xerowatch.db", xs.url, cs.url, http_port=http_port
+        )
+        config.write_text(text, encoding="utf-8")
+        yield DemoWorld(
+            xero,
+            None,
+            tenant_id,
+            config,
+            xs.url,
+            f"{cs.url}/v4_6_release/apis/3.0",
+            connectwise=connectwise,
+            organisation=ORGANISATION,
+        )
