@@ -82,6 +82,26 @@ class ConnectWiseSettings(BaseModel):
     """Description of an aggregated time summary line (hours are appended)."""
     agreement_item_code: str = ""
     """Xero item code for agreement lines (they carry no product); empty = no item code."""
+    expense_account_codes: dict[str, str] = Field(default_factory=dict)
+    """Expense classification (Reimbursable, NonReimbursable) → Xero account code of its bill
+    lines; an expense whose classification is not listed is held."""
+    expense_tax_type: str = "INPUT"
+    """Xero TaxType of expense bill lines; amounts are sent tax-inclusive so the bill's total
+    is ConnectWise's total whatever the rate."""
+    expense_grouping: Literal["none", "weekly"] = "none"
+    """"none": one bill per expense; "weekly": one bill per member per ISO week (Mon-Sun)."""
+    member_contact_prefix: str = "CWM-"
+    """A member's Xero ContactNumber is this prefix + the member identifier (bills for
+    expenses go to the member)."""
+    purchase_account_code: str = ""
+    """Xero account code of purchase-order lines; empty = purchase orders are held."""
+    purchase_tax_type: str = "INPUT"
+    """Xero TaxType of purchase-order lines (tax-inclusive, as for expenses)."""
+    purchase_unit_in_description: bool = True
+    """Append ConnectWise's unit of measure to a purchase line's description (Xero purchase
+    order lines have no unit field)."""
+    purchase_bills_per_packing_slip: bool = False
+    """Also make one ACCPAY bill per packing slip from the received lines (part shipments)."""
 
     @field_validator("tax_rates")
     @classmethod

@@ -91,6 +91,11 @@ class ConnectWiseSim:
             Route(
                 f"{base}/company/contacts/{{id:int}}", self._guard(self._contact), methods=["GET"]
             ),
+            Route(
+                f"{base}/procurement/purchaseorders/{{id:int}}/lineitems",
+                self._guard(self._po_lines),
+                methods=["GET"],
+            ),
         ]
         self.app = Starlette(routes=routes)
 
@@ -204,3 +209,9 @@ class ConnectWiseSim:
         if contact is None:
             return error(404, "NotFound", "Contact record not found")
         return JSONResponse(contact.json())
+
+    async def _po_lines(self, request: Request) -> Response:
+        purchase = self.records.purchases.get(request.path_params["id"])
+        if purchase is None:
+            return error(404, "NotFound", "Purchase order not found")
+        return self.list_answer(request, [line.json(purchase.id) for line in purchase.lines])

@@ -273,8 +273,53 @@ class SimExpense:
 
 
 @dataclass
+class SimPoLine:
+    """A purchase-order line item: catalog item, quantity at a unit cost, what was received."""
+
+    id: int
+    line_number: int
+    product: str
+    description: str
+    uom: str
+    quantity: Decimal
+    unit_cost: Decimal
+    received: Decimal
+    packing_slip: str | None
+    date_received: dt.datetime | None
+
+    @property
+    def ext_cost(self) -> Decimal:
+        """Quantity * unit cost, to the cent (half up), as ConnectWise shows it."""
+        return cents(self.quantity * self.unit_cost)
+
+    def json(self, purchase_order_id: int) -> dict[str, Any]:
+        """`PurchaseOrderLineItem`."""
+        status = "FullyReceived" if self.received >= self.quantity else "Waiting"
+        if 0 < self.received < self.quantity:
+            status = "PartiallyReceiveCloneRest"
+        body: dict[str, Any] = {
+            "id": self.id,
+            "purchaseOrderId": purchase_order_id,
+            "lineNumber": self.line_number,
+            "product": {"id": self.id, "identifier": self.product},
+            "description": self.description,
+            "quantity": float(self.quantity),
+            "unitOfMeasure": {"id": 1, "name": self.uom},
+            "unitCost": float(self.unit_cost),
+            "extCost": float(self.ext_cost),
+            "receivedQuantity": float(self.received),
+            "receivedStatus": status,
+        }
+        if self.packing_slip is not None:
+            body["packingSlip"] = self.packing_slip
+        if self.date_received is not None:
+            body["dateReceived"] = stamp(self.date_received)
+        return body
+
+
+@dataclass
 class SimPurchase:
-    """A received purchase-order line waiting in the accounting interface (procurement)."""
+    """A purchase order waiting in the accounting interface (procurement), with its lines."""
 
     id: int
     po_number: str
@@ -283,6 +328,7 @@ class SimPurchase:
     total: Decimal
     location_id: int
     updated: dt.datetime
+    lines: list[SimPoLine] = field(default_factory=list)
 
     def json(self, vendor: SimCompany) -> dict[str, Any]:
         """`UnpostedProcurement`."""

@@ -15,6 +15,7 @@ from xerowatch.sim.connectwise.data import (
     SimExpense,
     SimInvoice,
     SimLine,
+    SimPoLine,
     SimPurchase,
 )
 
@@ -217,12 +218,39 @@ class Seeder:
         """`n` unposted procurement records (received purchase orders)."""
         for k in range(n):
             purchase_id = self.records.new_id()
+            date = self.now - dt.timedelta(days=self.rng.randint(0, 30))
+            lines = self._po_lines(f"PO{k + 1:05d}", date)
             self.records.purchases[purchase_id] = SimPurchase(
                 id=purchase_id,
                 po_number=f"PO{k + 1:05d}",
                 vendor_id=self.rng.choice(vendors),
-                date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
-                total=Decimal(self.rng.randint(1000, 500000)) / 100,
+                date=date,
+                total=sum((line.ext_cost for line in lines), Decimal("0.00")),
                 location_id=1,
                 updated=self.now - dt.timedelta(hours=2),
+                lines=lines,
             )
+
+    def _po_lines(self, po_number: str, date: dt.datetime) -> list[SimPoLine]:
+        """1 to 4 catalog lines, some fully received, some partly (two packing slips), some not."""
+        lines = []
+        for number in range(1, self.rng.randint(1, 4) + 1):
+            code, description, price, uom = self.rng.choice(_PRODUCTS)
+            quantity = Decimal(self.rng.randint(1, 12))
+            received = self.rng.choice([quantity, quantity, Decimal(0), quantity // 2])
+            slip = f"{po_number}-PS{1 if received == quantity else 2}" if received else None
+            lines.append(
+                SimPoLine(
+                    id=self.records.new_id(),
+                    line_number=number,
+                    product=code,
+                    description=description,
+                    uom=uom,
+                    quantity=quantity,
+                    unit_cost=(price * Decimal("0.7")).quantize(Decimal("0.0001")),
+                    received=received,
+                    packing_slip=slip,
+                    date_received=date + dt.timedelta(days=2) if received else None,
+                )
+            )
+        return lines
