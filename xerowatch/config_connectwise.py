@@ -90,6 +90,9 @@ class ConnectWiseSettings(BaseModel):
     is ConnectWise's total whatever the rate."""
     expense_grouping: Literal["none", "weekly"] = "none"
     """"none": one bill per expense; "weekly": one bill per member per ISO week (Mon-Sun)."""
+    bill_due_days: int = Field(30, ge=0, le=365)
+    """Days after its date a bill (from expenses or a packing slip) is due: ConnectWise's
+    unposted records carry no due date."""
     member_contact_prefix: str = "CWM-"
     """A member's Xero ContactNumber is this prefix + the member identifier (bills for
     expenses go to the member)."""

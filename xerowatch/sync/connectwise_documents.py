@@ -148,6 +148,7 @@ def _bill(
     settings: ConnectWiseSettings,
 ) -> MappedBill | HeldRecord:
     first = expenses[0]
+    date = max(_date(e.date) or dt.date.min for e in expenses)
     total = sum((round_money(e.total or ZERO) for e in expenses), ZERO)
     key = f"expense bill {number}"
     try:
@@ -156,7 +157,8 @@ def _bill(
             invoice_number=number,
             contact=ContactRef(contact_number=_member_contact(first, settings)),
             reference=reference,
-            date=max(_date(e.date) or dt.date.min for e in expenses),
+            date=date,
+            due_date=date + dt.timedelta(days=settings.bill_due_days),
             line_amount_types=LineAmountTypes.INCLUSIVE,
             line_items=lines,
             currency_code=first.currency.code if first.currency else None,

@@ -184,6 +184,7 @@ def map_packing_slip_bills(
                 contact=ContactRef(contact_number=str(record.vendor.id)),
                 reference=f"ConnectWise PO {number} packing slip {slip}",
                 date=_day(received_on),
+                due_date=_day(received_on) + dt.timedelta(days=settings.bill_due_days),
                 line_amount_types=LineAmountTypes.INCLUSIVE,
                 line_items=items,
                 currency_code=record.currency.code if record.currency else None,
