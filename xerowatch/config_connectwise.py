@@ -105,6 +105,12 @@ class ConnectWiseSettings(BaseModel):
     order lines have no unit field)."""
     purchase_bills_per_packing_slip: bool = False
     """Also make one ACCPAY bill per packing slip from the received lines (part shipments)."""
+    warehouse_inventory_accounts: dict[str, str] = Field(default_factory=dict)
+    """ConnectWise warehouse name → Xero inventory asset account code (Wise-Sync uses the
+    warehouse's locationXref); an adjustment touching an unlisted warehouse is held."""
+    inventory_adjustment_account: str = ""
+    """Xero account an inventory adjustment's other side goes to (e.g. stock write-offs);
+    empty = adjustments are held."""
 
     @field_validator("tax_rates")
     @classmethod

@@ -97,3 +97,33 @@ def test_line_totals_in_the_simulator_are_connectwise_cents(sim: ConnectWiseSim)
             assert line.ext_cost == (line.quantity * line.unit_cost).quantize(
                 Decimal("0.01"), rounding=ROUND_HALF_UP
             )
+
+
+async def test_adjustments_and_their_details_are_read_and_match_the_document(
+    spec: OpenAPI, sim: ConnectWiseSim, make_accounting: MakeAccounting
+) -> None:
+    sim.seed(customers=2, invoices=0, expenses=0, purchases=3, adjustments=7)
+    recorder = RecordingTransport(httpx.ASGITransport(app=sim.app))
+    reader = ConnectWiseDocumentReader(make_accounting(recorder, page_size=5))
+
+    every = [p async for page in reader.unposted_procurement(None) for p in page]
+    assert len(every) == 10 and [p.id for p in every] == sorted(p.id for p in every)
+    adjustments = [
+        p async for page in reader.unposted_procurement(None, kind="Adjustment") for p in page
+    ]
+    assert [a.id for a in adjustments] == sorted(sim.records.adjustments)
+    for adjustment in adjustments:
+        source = sim.records.adjustments[adjustment.id]
+        assert adjustment.kind == ProcurementKind.ADJUSTMENT
+        assert adjustment.adjustment is not None
+        assert adjustment.adjustment.identifier == source.identifier
+        assert adjustment.total == source.total
+        details = await reader.adjustment_details(adjustment.id)
+        assert [(d.quantity, d.unit_cost) for d in details] == [
+            (d.quantity, d.unit_cost) for d in source.details
+        ]
+        assert all(d.warehouse is not None and d.warehouse.name for d in details)
+    for exchange in recorder.exchanges:
+        request = as_mock_request(exchange.request)
+        spec.validate_request(request)
+        spec.validate_response(request, as_mock_response(exchange.response))

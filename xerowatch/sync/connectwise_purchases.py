@@ -42,8 +42,8 @@ def _header(record: UnpostedProcurement, settings: ConnectWiseSettings) -> str |
     what = f"procurement {record.id}"
     if record.kind != ProcurementKind.PURCHASE:
         return (
-            f"{what} is a {record.kind or 'record with no procurementType'}: inventory "
-            "adjustments and transfers are not mapped yet; post them in Xero by hand"
+            f"{what} is a {record.kind or 'record with no procurementType'}, not a purchase: "
+            "adjustments map to journals (connectwise_inventory); transfers are not mapped yet"
         )
     if not settings.purchase_account_code:
         return f"{what}: set [connectwise] purchase_account_code to map purchase orders"

@@ -346,6 +346,57 @@ class SimPurchase:
 
 
 @dataclass
+class SimAdjustmentDetail:
+    """One catalog item's quantity change in one warehouse, at a unit cost."""
+
+    id: int
+    item: str
+    warehouse: str
+    quantity: Decimal
+    unit_cost: Decimal
+
+    def json(self) -> dict[str, Any]:
+        """`AdjustmentDetail`."""
+        return {
+            "id": self.id,
+            "catalogItem": {"id": self.id, "identifier": self.item},
+            "warehouse": {"id": 1, "name": self.warehouse},
+            "quantityAdjusted": float(self.quantity),
+            "unitCost": float(self.unit_cost),
+        }
+
+
+@dataclass
+class SimAdjustment:
+    """An inventory adjustment waiting in the accounting interface (procurement)."""
+
+    id: int
+    identifier: str
+    date: dt.datetime
+    location_id: int
+    updated: dt.datetime
+    details: list[SimAdjustmentDetail] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        """The net value adjusted: each detail's quantity x unit cost to the cent (half up)."""
+        return sum((cents(d.quantity * d.unit_cost) for d in self.details), Decimal("0.00"))
+
+    def json(self) -> dict[str, Any]:
+        """`UnpostedProcurement` of type Adjustment."""
+        return {
+            "id": self.id,
+            "locationId": self.location_id,
+            "procurementType": "Adjustment",
+            "adjustment": {"id": self.id, "identifier": self.identifier},
+            "purchaseDate": stamp(self.date),
+            "currency": {"id": 1, "currencyCode": "AUD"},
+            "total": float(self.total),
+            "_info": {"lastUpdated": stamp(self.updated)},
+        }
+
+
+@dataclass
 class SimBatch:
     """A created accounting batch: the invoices it posted."""
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xerowatch.sim.connectwise.data import (
+    SimAdjustment,
+    SimAdjustmentDetail,
     SimBatch,
     SimCompany,
     SimContact,
@@ -44,6 +46,7 @@ _PRODUCTS = [
     ("M365-BP", "Microsoft 365 Business Premium", Decimal("36.30"), "user/month"),
     ("SSD-1TB", "1TB NVMe SSD", Decimal("159.00"), "ea"),
 ]
+_WAREHOUSES = ["Sydney", "Melbourne"]
 _MEMBERS = ["jsmith", "apatel", "mnguyen", "lchen"]
 _TIME_RATES = [Decimal("165.00"), Decimal("185.00"), Decimal("142.50")]
 
@@ -57,6 +60,7 @@ class SimRecords:
     invoices: dict[int, SimInvoice] = field(default_factory=dict)
     expenses: dict[int, SimExpense] = field(default_factory=dict)
     purchases: dict[int, SimPurchase] = field(default_factory=dict)
+    adjustments: dict[int, SimAdjustment] = field(default_factory=dict)
     batches: dict[int, SimBatch] = field(default_factory=dict)
     next_id: int = 250
     next_gl_entry: int = 1010
@@ -229,6 +233,31 @@ class Seeder:
                 location_id=1,
                 updated=self.now - dt.timedelta(hours=2),
                 lines=lines,
+            )
+
+    def adjustments(self, n: int) -> None:
+        """`n` unposted inventory adjustments of 1 to 3 items across two warehouses."""
+        for k in range(n):
+            adjustment_id = self.records.new_id()
+            details = []
+            for _ in range(self.rng.randint(1, 3)):
+                code, _description, price, _uom = self.rng.choice(_PRODUCTS)
+                details.append(
+                    SimAdjustmentDetail(
+                        id=self.records.new_id(),
+                        item=code,
+                        warehouse=self.rng.choice(_WAREHOUSES),
+                        quantity=Decimal(self.rng.choice([-3, -1, 1, 2, 5])),
+                        unit_cost=(price * Decimal("0.7")).quantize(Decimal("0.0001")),
+                    )
+                )
+            self.records.adjustments[adjustment_id] = SimAdjustment(
+                id=adjustment_id,
+                identifier=f"ADJ{k + 1:05d}",
+                date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
+                location_id=1,
+                updated=self.now - dt.timedelta(hours=2),
+                details=details,
             )
 
     def _po_lines(self, po_number: str, date: dt.datetime) -> list[SimPoLine]:

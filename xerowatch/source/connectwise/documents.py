@@ -1,5 +1,5 @@
-"""Typed readers for the records behind bills and purchase orders: unposted expenses, unposted
-procurement and a purchase order's line items.
+"""Typed readers for the records behind bills, purchase orders and inventory journals: unposted
+expenses, unposted procurement, a purchase order's line items and an adjustment's details.
 
 Like invoices, these are read from the accounting interface (Finance > Accounting Interface)
 filtered by `_info/lastUpdated` and the configured billing location; nothing here posts.
@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from xerowatch.source.connectwise.accounting import ConnectWiseAccounting, parse_record
 from xerowatch.source.connectwise.conditions import Condition, all_of, updated_since
 from xerowatch.source.connectwise.models_documents import (
+    AdjustmentDetail,
     PurchaseOrderLine,
     UnpostedExpense,
     UnpostedProcurement,
@@ -22,13 +23,18 @@ UNPOSTED_EXPENSES = "/finance/accounting/unpostedexpenses"
 UNPOSTED_PROCUREMENT = "/finance/accounting/unpostedprocurement"
 
 
+def adjustment_details_path(adjustment_id: int) -> str:
+    """`/procurement/adjustments/{id}/details`."""
+    return f"/procurement/adjustments/{adjustment_id}/details"
+
+
 def po_lines_path(purchase_order_id: int) -> str:
     """`/procurement/purchaseorders/{id}/lineitems`."""
     return f"/procurement/purchaseorders/{purchase_order_id}/lineitems"
 
 
 class ConnectWiseDocumentReader:
-    """Reads unposted expenses, unposted procurement and purchase-order lines."""
+    """Reads unposted expenses and procurement, purchase-order lines and adjustment details."""
 
     def __init__(self, accounting: ConnectWiseAccounting) -> None:
         self._client = accounting.client
@@ -61,3 +67,11 @@ class ConnectWiseDocumentReader:
         async for page in self._client.pages(path):
             lines += [parse_record(PurchaseOrderLine, item, f"GET {path}") for item in page]
         return lines
+
+    async def adjustment_details(self, adjustment_id: int) -> list[AdjustmentDetail]:
+        """Every item line of one inventory adjustment, in id order."""
+        path = adjustment_details_path(adjustment_id)
+        details: list[AdjustmentDetail] = []
+        async for page in self._client.pages(path):
+            details += [parse_record(AdjustmentDetail, item, f"GET {path}") for item in page]
+        return details

@@ -58,6 +58,7 @@ class UnpostedProcurement(CwModel):
     location_id: int | None = Field(None, alias="locationId")
     kind: str = Field("", alias="procurementType")
     purchase_order: Reference | None = Field(None, alias="purchaseOrder")
+    adjustment: Reference | None = None
     date: dt.datetime | None = Field(None, alias="purchaseDate")
     vendor: Reference | None = None
     currency: CurrencyRef | None = None
@@ -87,3 +88,13 @@ class PurchaseOrderLine(CwModel):
     received_quantity: Decimal | None = Field(None, alias="receivedQuantity")
     received_status: str | None = Field(None, alias="receivedStatus")
     date_received: dt.datetime | None = Field(None, alias="dateReceived")
+
+
+class AdjustmentDetail(CwModel):
+    """One item's quantity change in one warehouse (`/procurement/adjustments/{id}/details`)."""
+
+    id: int
+    catalog_item: Reference | None = Field(None, alias="catalogItem")
+    warehouse: Reference | None = None
+    quantity: Decimal = Field(Decimal(0), alias="quantityAdjusted")
+    unit_cost: Decimal | None = Field(None, alias="unitCost")
