@@ -46,8 +46,7 @@ def batch_identifier(invoice_number: str, invoice_id: int) -> str:
     return head + suffix
 
 
-def parse_record(model: type[M], item: Any, what: str) -> M:
-    """Parse one ConnectWise record; a mismatch is one permanent `SourceError` naming the field."""
+def _parse(model: type[M], item: Any, what: str) -> M:
     try:
         return model.model_validate(item)
     except ValidationError as exc:
@@ -56,6 +55,10 @@ def parse_record(model: type[M], item: Any, what: str) -> M:
         raise SourceError(
             f"ConnectWise {what}: field {where!r} {first['msg'].lower()}", transient=False
         ) from None
+
+
+parse_record = _parse
+"""Parse one ConnectWise record; a mismatch is one permanent `SourceError` naming the field."""
 
 
 class ConnectWiseAccounting:
@@ -81,7 +84,7 @@ class ConnectWiseAccounting:
         location = Condition("locationId", "=", self._location_id) if self._location_id else None
         conditions = all_of([updated_since(since), location])
         async for page in self.client.pages(UNPOSTED_INVOICES, conditions):
-            yield [parse_record(UnpostedInvoice, item, f"GET {UNPOSTED_INVOICES}") for item in page]
+            yield [_parse(UnpostedInvoice, item, f"GET {UNPOSTED_INVOICES}") for item in page]
 
     async def export_invoices(self, invoices: Sequence[UnpostedInvoice], *, batch: str) -> GLExport:
         """Export the GL lines of `invoices` without posting them (no batch is created).
@@ -105,7 +108,7 @@ class ConnectWiseAccounting:
         if self._location_id:
             body["locationId"] = self._location_id
         answer = await self.client.post_json(EXPORT, body)
-        return parse_record(GLExport, answer or {}, f"POST {EXPORT}")
+        return _parse(GLExport, answer or {}, f"POST {EXPORT}")
 
     async def post_invoice(self, batch: str, gl_entry_ids: Sequence[str]) -> None:
         """Mark one invoice posted: a batch of its GL entry ids. Safe to repeat.
@@ -145,7 +148,7 @@ class ConnectWiseAccounting:
             if exc.status == 404:
                 return None
             raise
-        return parse_record(Company, body, f"GET {COMPANIES}/{company_id}")
+        return _parse(Company, body, f"GET {COMPANIES}/{company_id}")
 
     async def contact(self, contact_id: int) -> CompanyContact | None:
         """One contact (a company's primary or billing contact), or None when it is gone."""
@@ -155,9 +158,9 @@ class ConnectWiseAccounting:
             if exc.status == 404:
                 return None
             raise
-        return parse_record(CompanyContact, body, f"GET {CONTACTS}/{contact_id}")
+        return _parse(CompanyContact, body, f"GET {CONTACTS}/{contact_id}")
 
     async def changed_companies(self, since: dt.datetime | None) -> AsyncIterator[list[Company]]:
         """Companies changed at or after `since` (None = all), by page."""
         async for page in self.client.pages(COMPANIES, all_of([updated_since(since)])):
-            yield [parse_record(Company, item, f"GET {COMPANIES}") for item in page]
+            yield [_parse(Company, item, f"GET {COMPANIES}") for item in page]
