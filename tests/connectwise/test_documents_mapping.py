@@ -22,7 +22,11 @@ from xerowatch.sync.connectwise_documents import (
     map_expenses,
     xero_total,
 )
-from xerowatch.sync.connectwise_purchases import map_packing_slip_bills, map_purchase_order
+from xerowatch.sync.connectwise_purchases import (
+    map_packing_slip_bills,
+    map_purchase,
+    map_purchase_order,
+)
 from xerowatch.xero.models_documents import InvoiceKind
 from xerowatch.xero.models_transactions import LineAmountTypes
 
@@ -260,3 +264,14 @@ def test_purchase_orders_equal_connectwise_to_the_cent(rows: list[tuple[int, Dec
     assert xero_total(mapped.draft.line_items) == total
     for line, source in zip(mapped.draft.line_items, lines, strict=True):
         assert line.line_amount == source.ext_cost
+
+
+def test_packing_slip_bills_come_with_the_order_only_when_configured() -> None:
+    lines = [po_line(1, "2", "10.00", received="2", slip="PS1")]
+    record = procurement(12, Decimal("20.00"))
+    [order] = map_purchase(record, lines, mapping_settings())
+    assert isinstance(order, MappedPurchaseOrder)
+    both = map_purchase(record, lines, mapping_settings(purchase_bills_per_packing_slip=True))
+    assert [type(m) for m in both] == [MappedPurchaseOrder, MappedBill]
+    unset = map_purchase(record, lines, cw_settings(purchase_bills_per_packing_slip=True))
+    assert [type(m) for m in unset] == [HeldRecord]  # a held order makes no bills either

@@ -201,3 +201,17 @@ def map_packing_slip_bills(
 
 def _day(value: dt.datetime) -> dt.date:
     return value.date()
+
+
+def map_purchase(
+    record: UnpostedProcurement,
+    lines: Sequence[PurchaseOrderLine],
+    settings: ConnectWiseSettings,
+) -> list[MappedPurchaseOrder | MappedBill | HeldRecord]:
+    """The purchase order and, with `purchase_bills_per_packing_slip`, its packing-slip bills."""
+    out: list[MappedPurchaseOrder | MappedBill | HeldRecord] = [
+        map_purchase_order(record, lines, settings)
+    ]
+    if settings.purchase_bills_per_packing_slip and not isinstance(out[0], HeldRecord):
+        out += map_packing_slip_bills(record, lines, settings)
+    return out
