@@ -29,6 +29,23 @@ def _check_site(value: str) -> str:
     return url
 
 
+def parse_tracking(spec: str, key: str = "class_tracking") -> list[tuple[str, str]]:
+    """`"Region:Sydney;Dept:Sales"` → [(category, option)…]: one or two distinct categories."""
+    pairs: list[tuple[str, str]] = []
+    for part in spec.split(";"):
+        name, colon, option = part.partition(":")
+        name, option = name.strip(), option.strip()
+        if not colon or not name or not option or len(name) > 100 or len(option) > 100:
+            raise ValueError(
+                f'{key} = {spec!r}: write "Category:Option" (e.g. "Region:Sydney"), '
+                'at most two joined by ";"'
+            )
+        pairs.append((name, option))
+    if len(pairs) > 2 or len({n.casefold() for n, _ in pairs}) != len(pairs):
+        raise ValueError(f"{key} = {spec!r}: Xero takes at most two different categories a line")
+    return pairs
+
+
 class ConnectWiseSettings(BaseModel):
     """ConnectWise Manage (PSA) REST API 3.0 client settings and mapping choices."""
 
@@ -111,6 +128,19 @@ class ConnectWiseSettings(BaseModel):
     inventory_adjustment_account: str = ""
     """Xero account an inventory adjustment's other side goes to (e.g. stock write-offs);
     empty = adjustments are held."""
+    class_tracking: dict[str, str] = Field(default_factory=dict)
+    """ConnectWise GL class → Xero tracking as "Category:Option" (two pairs joined by ";" at
+    most), put on the invoice lines of that class."""
+    class_tracking_required: bool = False
+    """Hold an invoice with a line whose GL class is not in `class_tracking` (else the line
+    goes without tracking)."""
+
+    @field_validator("class_tracking")
+    @classmethod
+    def _tracking(cls, value: dict[str, str]) -> dict[str, str]:
+        for gl_class, spec in value.items():
+            parse_tracking(spec, f"class_tracking.{gl_class}")
+        return value
 
     @field_validator("tax_rates")
     @classmethod

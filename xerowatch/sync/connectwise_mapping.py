@@ -32,6 +32,7 @@ from xerowatch.source.connectwise.models import (
     GLInvoice,
     GLInvoiceLine,
 )
+from xerowatch.sync.connectwise_tracking import tracking_for
 from xerowatch.xero.models_contact import Address, AddressType, Contact, Phone, PhoneType
 from xerowatch.xero.models_documents import (
     UNIT_DP,
@@ -40,6 +41,7 @@ from xerowatch.xero.models_documents import (
     InvoiceDraft,
     InvoiceDraftStatus,
     InvoiceKind,
+    TrackingRef,
     line_amount_of,
     round_money,
 )
@@ -137,6 +139,7 @@ class MoneyLine:
     tax_type: str
     item_code: str | None = None
     price: Decimal | None = None
+    tracking: tuple[TrackingRef, ...] = ()
 
 
 def unit_line(line: MoneyLine) -> DocumentLine:
@@ -169,6 +172,7 @@ def _document_line(
         line_amount=line.amount,
         account_code=line.account,
         tax_type=line.tax_type,
+        tracking=list(line.tracking) or None,
     )
 
 
@@ -210,17 +214,22 @@ def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[MoneyLine
             return account
         if isinstance(tax_type, Held):
             return tax_type
+        tracking = tracking_for(raw.gl_class, settings)
+        if isinstance(tracking, str):
+            return Held(f"invoice {gl.document_number}: {tracking}")
         amount, quantity = -raw.total, -raw.quantity
         text = " ".join((raw.description or raw.memo or "").split())
         is_time = raw.time_entry is not None or (kind in TIME_TYPES and raw.item is None)
         if is_time:
-            by_class = settings.time_summary == "account_and_class"
+            # lines of different classes carry different tracking, so never share a summary
+            by_class = settings.time_summary == "account_and_class" or bool(tracking)
             group = (raw.gl_class or "") if by_class else ""
             key = (account, tax_type, group)
             if key not in time:
                 time[key] = MoneyLine(
                     ZERO, Decimal(0), settings.time_description, account, tax_type
                 )
+                time[key].tracking = tracking
                 lines.append(time[key])
             time[key].amount += amount
             time[key].quantity += quantity
@@ -228,6 +237,7 @@ def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[MoneyLine
         if kind in AGREEMENT_TYPES:
             code = settings.agreement_item_code or None
             lines.append(MoneyLine(amount, quantity, text or "Agreement", account, tax_type, code))
+            lines[-1].tracking = tracking
             continue
         if raw.item is not None and raw.item.identifier:
             code = raw.item.identifier.strip()
@@ -239,9 +249,11 @@ def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[MoneyLine
             lines.append(
                 MoneyLine(amount, quantity, text or code, account, tax_type, code, raw.item_price)
             )
+            lines[-1].tracking = tracking
             continue
         if kind in PLAIN_REVENUE_TYPES or kind in TIME_TYPES:
             lines.append(MoneyLine(amount, quantity, text or kind, account, tax_type))
+            lines[-1].tracking = tracking
             continue
         return Held(
             f"invoice {gl.document_number}: GL type {raw.gl_type_id!r} is not expected on an "
