@@ -29,6 +29,23 @@ def _check_site(value: str) -> str:
     return url
 
 
+def parse_tracking(spec: str, key: str = "class_tracking") -> list[tuple[str, str]]:
+    """`"Region:Sydney;Dept:Sales"` → [(category, option)…]: one or two distinct categories."""
+    pairs: list[tuple[str, str]] = []
+    for part in spec.split(";"):
+        name, colon, option = part.partition(":")
+        name, option = name.strip(), option.strip()
+        if not colon or not name or not option or len(name) > 100 or len(option) > 100:
+            raise ValueError(
+                f'{key} = {spec!r}: write "Category:Option" (e.g. "Region:Sydney"), '
+                'at most two joined by ";"'
+            )
+        pairs.append((name, option))
+    if len(pairs) > 2 or len({n.casefold() for n, _ in pairs}) != len(pairs):
+        raise ValueError(f"{key} = {spec!r}: Xero takes at most two different categories a line")
+    return pairs
+
+
 class ConnectWiseSettings(BaseModel):
     """ConnectWise Manage (PSA) REST API 3.0 client settings and mapping choices."""
 
@@ -82,6 +99,48 @@ class ConnectWiseSettings(BaseModel):
     """Description of an aggregated time summary line (hours are appended)."""
     agreement_item_code: str = ""
     """Xero item code for agreement lines (they carry no product); empty = no item code."""
+    expense_account_codes: dict[str, str] = Field(default_factory=dict)
+    """Expense classification (Reimbursable, NonReimbursable) → Xero account code of its bill
+    lines; an expense whose classification is not listed is held."""
+    expense_tax_type: str = "INPUT"
+    """Xero TaxType of expense bill lines; amounts are sent tax-inclusive so the bill's total
+    is ConnectWise's total whatever the rate."""
+    expense_grouping: Literal["none", "weekly"] = "none"
+    """"none": one bill per expense; "weekly": one bill per member per ISO week (Mon-Sun)."""
+    bill_due_days: int = Field(30, ge=0, le=365)
+    """Days after its date a bill (from expenses or a packing slip) is due: ConnectWise's
+    unposted records carry no due date."""
+    member_contact_prefix: str = "CWM-"
+    """A member's Xero ContactNumber is this prefix + the member identifier (bills for
+    expenses go to the member)."""
+    purchase_account_code: str = ""
+    """Xero account code of purchase-order lines; empty = purchase orders are held."""
+    purchase_tax_type: str = "INPUT"
+    """Xero TaxType of purchase-order lines (tax-inclusive, as for expenses)."""
+    purchase_unit_in_description: bool = True
+    """Append ConnectWise's unit of measure to a purchase line's description (Xero purchase
+    order lines have no unit field)."""
+    purchase_bills_per_packing_slip: bool = False
+    """Also make one ACCPAY bill per packing slip from the received lines (part shipments)."""
+    warehouse_inventory_accounts: dict[str, str] = Field(default_factory=dict)
+    """ConnectWise warehouse name → Xero inventory asset account code (Wise-Sync uses the
+    warehouse's locationXref); an adjustment touching an unlisted warehouse is held."""
+    inventory_adjustment_account: str = ""
+    """Xero account an inventory adjustment's other side goes to (e.g. stock write-offs);
+    empty = adjustments are held."""
+    class_tracking: dict[str, str] = Field(default_factory=dict)
+    """ConnectWise GL class → Xero tracking as "Category:Option" (two pairs joined by ";" at
+    most), put on the invoice lines of that class."""
+    class_tracking_required: bool = False
+    """Hold an invoice with a line whose GL class is not in `class_tracking` (else the line
+    goes without tracking)."""
+
+    @field_validator("class_tracking")
+    @classmethod
+    def _tracking(cls, value: dict[str, str]) -> dict[str, str]:
+        for gl_class, spec in value.items():
+            parse_tracking(spec, f"class_tracking.{gl_class}")
+        return value
 
     @field_validator("tax_rates")
     @classmethod

@@ -32,6 +32,7 @@ from xerowatch.source.connectwise.models import (
     GLInvoice,
     GLInvoiceLine,
 )
+from xerowatch.sync.connectwise_tracking import tracking_for
 from xerowatch.xero.models_contact import Address, AddressType, Contact, Phone, PhoneType
 from xerowatch.xero.models_documents import (
     UNIT_DP,
@@ -40,6 +41,7 @@ from xerowatch.xero.models_documents import (
     InvoiceDraft,
     InvoiceDraftStatus,
     InvoiceKind,
+    TrackingRef,
     line_amount_of,
     round_money,
 )
@@ -127,7 +129,9 @@ def map_contact(
 
 
 @dataclass
-class _Line:
+class MoneyLine:
+    """A source line's ConnectWise amount (the truth) and what its Xero line is made of."""
+
     amount: Decimal
     quantity: Decimal
     description: str
@@ -135,9 +139,10 @@ class _Line:
     tax_type: str
     item_code: str | None = None
     price: Decimal | None = None
+    tracking: tuple[TrackingRef, ...] = ()
 
 
-def _unit_line(line: _Line) -> DocumentLine:
+def unit_line(line: MoneyLine) -> DocumentLine:
     """Quantity and UnitAmount whose rounded product is exactly the line's amount."""
     quantity, amount = line.quantity, line.amount
     candidates: list[Decimal] = []
@@ -157,7 +162,7 @@ def _unit_line(line: _Line) -> DocumentLine:
 
 
 def _document_line(
-    line: _Line, quantity: Decimal, unit: Decimal, description: str | None = None
+    line: MoneyLine, quantity: Decimal, unit: Decimal, description: str | None = None
 ) -> DocumentLine:
     return DocumentLine(
         item_code=line.item_code,
@@ -167,6 +172,7 @@ def _document_line(
         line_amount=line.amount,
         account_code=line.account,
         tax_type=line.tax_type,
+        tracking=list(line.tracking) or None,
     )
 
 
@@ -193,10 +199,10 @@ def _account(line: GLInvoiceLine, gl: GLInvoice, settings: ConnectWiseSettings) 
     return settings.account_codes.get(number, number)
 
 
-def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[_Line], Decimal] | Held:
+def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[MoneyLine], Decimal] | Held:
     """Xero lines (time aggregated, in ConnectWise's order) and ConnectWise's sales tax."""
-    lines: list[_Line] = []
-    time: dict[tuple[str, str, str], _Line] = {}
+    lines: list[MoneyLine] = []
+    time: dict[tuple[str, str, str], MoneyLine] = {}
     tax = ZERO
     for raw in gl.detail:
         kind = raw.gl_type_id.upper()
@@ -208,22 +214,30 @@ def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[_Line], D
             return account
         if isinstance(tax_type, Held):
             return tax_type
+        tracking = tracking_for(raw.gl_class, settings)
+        if isinstance(tracking, str):
+            return Held(f"invoice {gl.document_number}: {tracking}")
         amount, quantity = -raw.total, -raw.quantity
         text = " ".join((raw.description or raw.memo or "").split())
         is_time = raw.time_entry is not None or (kind in TIME_TYPES and raw.item is None)
         if is_time:
-            by_class = settings.time_summary == "account_and_class"
+            # lines of different classes carry different tracking, so never share a summary
+            by_class = settings.time_summary == "account_and_class" or bool(tracking)
             group = (raw.gl_class or "") if by_class else ""
             key = (account, tax_type, group)
             if key not in time:
-                time[key] = _Line(ZERO, Decimal(0), settings.time_description, account, tax_type)
+                time[key] = MoneyLine(
+                    ZERO, Decimal(0), settings.time_description, account, tax_type
+                )
+                time[key].tracking = tracking
                 lines.append(time[key])
             time[key].amount += amount
             time[key].quantity += quantity
             continue
         if kind in AGREEMENT_TYPES:
             code = settings.agreement_item_code or None
-            lines.append(_Line(amount, quantity, text or "Agreement", account, tax_type, code))
+            lines.append(MoneyLine(amount, quantity, text or "Agreement", account, tax_type, code))
+            lines[-1].tracking = tracking
             continue
         if raw.item is not None and raw.item.identifier:
             code = raw.item.identifier.strip()
@@ -233,11 +247,13 @@ def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[_Line], D
                     f"{ITEM_CODE_MAX} characters — shorten it in ConnectWise's catalog"
                 )
             lines.append(
-                _Line(amount, quantity, text or code, account, tax_type, code, raw.item_price)
+                MoneyLine(amount, quantity, text or code, account, tax_type, code, raw.item_price)
             )
+            lines[-1].tracking = tracking
             continue
         if kind in PLAIN_REVENUE_TYPES or kind in TIME_TYPES:
-            lines.append(_Line(amount, quantity, text or kind, account, tax_type))
+            lines.append(MoneyLine(amount, quantity, text or kind, account, tax_type))
+            lines[-1].tracking = tracking
             continue
         return Held(
             f"invoice {gl.document_number}: GL type {raw.gl_type_id!r} is not expected on an "
@@ -299,7 +315,7 @@ def map_invoice(
         return Held(f"invoice {number} has no date in ConnectWise's export")
     due = _date(gl.due_date) or (date + dt.timedelta(days=gl.due_days or 0))
     try:
-        document_lines = [_unit_line(line) for line in raw_lines]
+        document_lines = [unit_line(line) for line in raw_lines]
     except ValidationError as exc:
         return Held(f"invoice {number}: {exc.errors()[0]['msg']}")
     xero_tax = _xero_tax(document_lines, settings)

@@ -103,7 +103,9 @@ class SimAccounting:
 
     def _purchase_rows(self) -> list[dict[str, Any]]:
         companies = self.records.companies
-        return [p.json(companies[p.vendor_id]) for p in self.records.purchases.values()]
+        purchases = [p.json(companies[p.vendor_id]) for p in self.records.purchases.values()]
+        adjustments = [a.json() for a in self.records.adjustments.values()]
+        return sorted(purchases + adjustments, key=lambda row: int(row["id"]))
 
     def _export_body(self, invoices: list[SimInvoice]) -> dict[str, Any]:
         companies = self.records.companies

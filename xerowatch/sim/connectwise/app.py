@@ -94,6 +94,16 @@ class ConnectWiseSim:
             Route(
                 f"{base}/company/contacts/{{id:int}}", self._guard(self._contact), methods=["GET"]
             ),
+            Route(
+                f"{base}/procurement/purchaseorders/{{id:int}}/lineitems",
+                self._guard(self._po_lines),
+                methods=["GET"],
+            ),
+            Route(
+                f"{base}/procurement/adjustments/{{id:int}}/details",
+                self._guard(self._adjustment_details),
+                methods=["GET"],
+            ),
         ]
         self.app = Starlette(routes=routes)
 
@@ -105,12 +115,14 @@ class ConnectWiseSim:
         lines: int = 4,
         expenses: int = 10,
         purchases: int = 5,
+        adjustments: int = 0,
     ) -> list[int]:
         """Generate data; returns the invoice ids."""
         customer_ids = self.seeder.customers(customers)
         invoice_ids = self.seeder.invoices(customer_ids, invoices, lines=lines)
         self.seeder.expenses(customer_ids, expenses)
         self.seeder.purchases(self.seeder.vendors(max(1, purchases // 5)), purchases)
+        self.seeder.adjustments(adjustments)
         return invoice_ids
 
     def fail(
@@ -207,3 +219,15 @@ class ConnectWiseSim:
         if contact is None:
             return error(404, "NotFound", "Contact record not found")
         return JSONResponse(contact.json())
+
+    async def _po_lines(self, request: Request) -> Response:
+        purchase = self.records.purchases.get(request.path_params["id"])
+        if purchase is None:
+            return error(404, "NotFound", "Purchase order not found")
+        return self.list_answer(request, [line.json(purchase.id) for line in purchase.lines])
+
+    async def _adjustment_details(self, request: Request) -> Response:
+        adjustment = self.records.adjustments.get(request.path_params["id"])
+        if adjustment is None:
+            return error(404, "NotFound", "Adjustment not found")
+        return self.list_answer(request, [d.json() for d in adjustment.details])

@@ -273,8 +273,53 @@ class SimExpense:
 
 
 @dataclass
+class SimPoLine:
+    """A purchase-order line item: catalog item, quantity at a unit cost, what was received."""
+
+    id: int
+    line_number: int
+    product: str
+    description: str
+    uom: str
+    quantity: Decimal
+    unit_cost: Decimal
+    received: Decimal
+    packing_slip: str | None
+    date_received: dt.datetime | None
+
+    @property
+    def ext_cost(self) -> Decimal:
+        """Quantity * unit cost, to the cent (half up), as ConnectWise shows it."""
+        return cents(self.quantity * self.unit_cost)
+
+    def json(self, purchase_order_id: int) -> dict[str, Any]:
+        """`PurchaseOrderLineItem`."""
+        status = "FullyReceived" if self.received >= self.quantity else "Waiting"
+        if 0 < self.received < self.quantity:
+            status = "PartiallyReceiveCloneRest"
+        body: dict[str, Any] = {
+            "id": self.id,
+            "purchaseOrderId": purchase_order_id,
+            "lineNumber": self.line_number,
+            "product": {"id": self.id, "identifier": self.product},
+            "description": self.description,
+            "quantity": float(self.quantity),
+            "unitOfMeasure": {"id": 1, "name": self.uom},
+            "unitCost": float(self.unit_cost),
+            "extCost": float(self.ext_cost),
+            "receivedQuantity": float(self.received),
+            "receivedStatus": status,
+        }
+        if self.packing_slip is not None:
+            body["packingSlip"] = self.packing_slip
+        if self.date_received is not None:
+            body["dateReceived"] = stamp(self.date_received)
+        return body
+
+
+@dataclass
 class SimPurchase:
-    """A received purchase-order line waiting in the accounting interface (procurement)."""
+    """A purchase order waiting in the accounting interface (procurement), with its lines."""
 
     id: int
     po_number: str
@@ -283,6 +328,7 @@ class SimPurchase:
     total: Decimal
     location_id: int
     updated: dt.datetime
+    lines: list[SimPoLine] = field(default_factory=list)
 
     def json(self, vendor: SimCompany) -> dict[str, Any]:
         """`UnpostedProcurement`."""
@@ -293,6 +339,57 @@ class SimPurchase:
             "purchaseOrder": {"id": self.id, "identifier": self.po_number},
             "purchaseDate": stamp(self.date),
             "vendor": vendor.ref(),
+            "currency": {"id": 1, "currencyCode": "AUD"},
+            "total": float(self.total),
+            "_info": {"lastUpdated": stamp(self.updated)},
+        }
+
+
+@dataclass
+class SimAdjustmentDetail:
+    """One catalog item's quantity change in one warehouse, at a unit cost."""
+
+    id: int
+    item: str
+    warehouse: str
+    quantity: Decimal
+    unit_cost: Decimal
+
+    def json(self) -> dict[str, Any]:
+        """`AdjustmentDetail`."""
+        return {
+            "id": self.id,
+            "catalogItem": {"id": self.id, "identifier": self.item},
+            "warehouse": {"id": 1, "name": self.warehouse},
+            "quantityAdjusted": float(self.quantity),
+            "unitCost": float(self.unit_cost),
+        }
+
+
+@dataclass
+class SimAdjustment:
+    """An inventory adjustment waiting in the accounting interface (procurement)."""
+
+    id: int
+    identifier: str
+    date: dt.datetime
+    location_id: int
+    updated: dt.datetime
+    details: list[SimAdjustmentDetail] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        """The net value adjusted: each detail's quantity x unit cost to the cent (half up)."""
+        return sum((cents(d.quantity * d.unit_cost) for d in self.details), Decimal("0.00"))
+
+    def json(self) -> dict[str, Any]:
+        """`UnpostedProcurement` of type Adjustment."""
+        return {
+            "id": self.id,
+            "locationId": self.location_id,
+            "procurementType": "Adjustment",
+            "adjustment": {"id": self.id, "identifier": self.identifier},
+            "purchaseDate": stamp(self.date),
             "currency": {"id": 1, "currencyCode": "AUD"},
             "total": float(self.total),
             "_info": {"lastUpdated": stamp(self.updated)},

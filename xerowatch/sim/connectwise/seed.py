@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xerowatch.sim.connectwise.data import (
+    SimAdjustment,
+    SimAdjustmentDetail,
     SimBatch,
     SimCompany,
     SimContact,
     SimExpense,
     SimInvoice,
     SimLine,
+    SimPoLine,
     SimPurchase,
 )
 
@@ -43,6 +46,7 @@ _PRODUCTS = [
     ("M365-BP", "Microsoft 365 Business Premium", Decimal("36.30"), "user/month"),
     ("SSD-1TB", "1TB NVMe SSD", Decimal("159.00"), "ea"),
 ]
+_WAREHOUSES = ["Sydney", "Melbourne"]
 _MEMBERS = ["jsmith", "apatel", "mnguyen", "lchen"]
 _TIME_RATES = [Decimal("165.00"), Decimal("185.00"), Decimal("142.50")]
 
@@ -56,6 +60,7 @@ class SimRecords:
     invoices: dict[int, SimInvoice] = field(default_factory=dict)
     expenses: dict[int, SimExpense] = field(default_factory=dict)
     purchases: dict[int, SimPurchase] = field(default_factory=dict)
+    adjustments: dict[int, SimAdjustment] = field(default_factory=dict)
     batches: dict[int, SimBatch] = field(default_factory=dict)
     next_id: int = 250
     next_gl_entry: int = 1010
@@ -217,12 +222,64 @@ class Seeder:
         """`n` unposted procurement records (received purchase orders)."""
         for k in range(n):
             purchase_id = self.records.new_id()
+            date = self.now - dt.timedelta(days=self.rng.randint(0, 30))
+            lines = self._po_lines(f"PO{k + 1:05d}", date)
             self.records.purchases[purchase_id] = SimPurchase(
                 id=purchase_id,
                 po_number=f"PO{k + 1:05d}",
                 vendor_id=self.rng.choice(vendors),
-                date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
-                total=Decimal(self.rng.randint(1000, 500000)) / 100,
+                date=date,
+                total=sum((line.ext_cost for line in lines), Decimal("0.00")),
                 location_id=1,
                 updated=self.now - dt.timedelta(hours=2),
+                lines=lines,
             )
+
+    def adjustments(self, n: int) -> None:
+        """`n` unposted inventory adjustments of 1 to 3 items across two warehouses."""
+        for k in range(n):
+            adjustment_id = self.records.new_id()
+            details = []
+            for _ in range(self.rng.randint(1, 3)):
+                code, _description, price, _uom = self.rng.choice(_PRODUCTS)
+                details.append(
+                    SimAdjustmentDetail(
+                        id=self.records.new_id(),
+                        item=code,
+                        warehouse=self.rng.choice(_WAREHOUSES),
+                        quantity=Decimal(self.rng.choice([-3, -1, 1, 2, 5])),
+                        unit_cost=(price * Decimal("0.7")).quantize(Decimal("0.0001")),
+                    )
+                )
+            self.records.adjustments[adjustment_id] = SimAdjustment(
+                id=adjustment_id,
+                identifier=f"ADJ{k + 1:05d}",
+                date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
+                location_id=1,
+                updated=self.now - dt.timedelta(hours=2),
+                details=details,
+            )
+
+    def _po_lines(self, po_number: str, date: dt.datetime) -> list[SimPoLine]:
+        """1 to 4 catalog lines, some fully received, some partly (two packing slips), some not."""
+        lines = []
+        for number in range(1, self.rng.randint(1, 4) + 1):
+            code, description, price, uom = self.rng.choice(_PRODUCTS)
+            quantity = Decimal(self.rng.randint(1, 12))
+            received = self.rng.choice([quantity, quantity, Decimal(0), quantity // 2])
+            slip = f"{po_number}-PS{1 if received == quantity else 2}" if received else None
+            lines.append(
+                SimPoLine(
+                    id=self.records.new_id(),
+                    line_number=number,
+                    product=code,
+                    description=description,
+                    uom=uom,
+                    quantity=quantity,
+                    unit_cost=(price * Decimal("0.7")).quantize(Decimal("0.0001")),
+                    received=received,
+                    packing_slip=slip,
+                    date_received=date + dt.timedelta(days=2) if received else None,
+                )
+            )
+        return lines

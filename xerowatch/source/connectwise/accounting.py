@@ -62,6 +62,10 @@ def _parse(model: type[M], item: Any, what: str) -> M:
         ) from None
 
 
+parse_record = _parse
+"""Parse one ConnectWise record; a mismatch is one permanent `SourceError` naming the field."""
+
+
 class ConnectWiseAccounting:
     """Reads and posts invoices through the accounting interface; reads their companies."""
 

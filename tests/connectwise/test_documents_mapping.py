@@ -1,0 +1,277 @@
+"""Expenses → bills, purchase orders → Xero POs and packing-slip bills: totals to the cent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xerowatch.config_connectwise import ConnectWiseSettings
+from xerowatch.source.connectwise.models_documents import (
+    PurchaseOrderLine,
+    UnpostedExpense,
+    UnpostedProcurement,
+)
+from xerowatch.sync.connectwise_documents import (
+    HeldRecord,
+    MappedBill,
+    MappedPurchaseOrder,
+    map_expenses,
+    xero_total,
+)
+from xerowatch.sync.connectwise_purchases import (
+    map_packing_slip_bills,
+    map_purchase,
+    map_purchase_order,
+)
+from xerowatch.xero.models_documents import InvoiceKind
+from xerowatch.xero.models_transactions import LineAmountTypes
+
+from .conftest import cw_settings
+
+CENT = Decimal("0.01")
+DAY = dt.datetime(2026, 11, 4, 3, 0, tzinfo=dt.UTC)  # a Wednesday
+
+
+def mapping_settings(**overrides: Any) -> ConnectWiseSettings:
+    values: dict[str, Any] = {
+        "expense_account_codes": {"Reimbursable": "493", "NonReimbursable": "494"},
+        "purchase_account_code": "300",
+    }
+    values.update(overrides)
+    return cw_settings(**values)
+
+
+def expense(
+    id: int,
+    total: str | Decimal,
+    *,
+    member: str = "jsmith",
+    classification: str = "Reimbursable",
+    when: dt.datetime = DAY,
+) -> UnpostedExpense:
+    return UnpostedExpense.model_validate(
+        {
+            "id": id,
+            "member": {"id": 1, "identifier": member},
+            "company": {"id": 9, "name": "Acme Pty Ltd"},
+            "dateExpense": when.isoformat(),
+            "classification": classification,
+            "currency": {"id": 1, "currencyCode": "AUD"},
+            "total": str(total),
+        }
+    )
+
+
+def po_line(
+    id: int, qty: str, unit: str, *, received: str = "0", slip: str | None = None, n: int = 1
+) -> PurchaseOrderLine:
+    ext = (Decimal(qty) * Decimal(unit)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return PurchaseOrderLine.model_validate(
+        {
+            "id": id,
+            "lineNumber": n,
+            "product": {"id": id, "identifier": "CAT6-3M"},
+            "description": "Cat6 patch lead 3m",
+            "quantity": qty,
+            "unitOfMeasure": {"id": 1, "name": "ea"},
+            "unitCost": unit,
+            "extCost": str(ext),
+            "receivedQuantity": received,
+            "packingSlip": slip,
+        }
+    )
+
+
+def procurement(id: int, total: Decimal, kind: str = "Purchase") -> UnpostedProcurement:
+    return UnpostedProcurement.model_validate(
+        {
+            "id": id,
+            "procurementType": kind,
+            "purchaseOrder": {"id": id, "identifier": f"PO{id:05d}"},
+            "purchaseDate": DAY.isoformat(),
+            "vendor": {"id": 77, "name": "Ironbark Supplies"},
+            "currency": {"id": 1, "currencyCode": "AUD"},
+            "total": str(total),
+        }
+    )
+
+
+def test_one_bill_per_expense_to_the_member_tax_inclusive() -> None:
+    [bill] = map_expenses([expense(41, "123.45")], mapping_settings())
+    assert isinstance(bill, MappedBill)
+    draft = bill.draft
+    assert draft.type is InvoiceKind.ACCPAY and draft.invoice_number == "EXP-41"
+    assert draft.contact.contact_number == "CWM-jsmith"
+    assert draft.reference == "ConnectWise expense 41" and draft.date == DAY.date()
+    assert draft.due_date == DAY.date() + dt.timedelta(days=30)
+    assert draft.line_amount_types is LineAmountTypes.INCLUSIVE
+    [line] = draft.line_items
+    assert (line.account_code, line.tax_type, line.unit_amount) == (
+        "493",
+        "INPUT",
+        Decimal("123.45"),
+    )
+    assert draft.currency_code == "AUD" and bill.connectwise_total == xero_total([line])
+
+
+def test_personal_unknown_class_bad_amounts_and_no_member_are_held_with_the_fix() -> None:
+    records = [
+        expense(1, "10.00", classification="Personal"),
+        expense(2, "10.00", classification="Mileage"),
+        expense(3, "10.005"),
+        expense(4, "-5.00"),
+        UnpostedExpense.model_validate({"id": 5, "total": "1", "classification": "Reimbursable"}),
+    ]
+    held = map_expenses(records, mapping_settings())
+    assert all(isinstance(h, HeldRecord) for h in held)
+    reasons = [h.reason for h in held if isinstance(h, HeldRecord)]
+    assert "credit notes are not written yet" in reasons[0]
+    assert "expense_account_codes.Mileage" in reasons[1]
+    assert "more than 2 decimals" in reasons[2]
+    assert "not positive" in reasons[3]
+    assert "no date" in reasons[4]
+    assert all("\n" not in r for r in reasons)
+
+
+def test_weekly_grouping_makes_one_bill_per_member_and_iso_week() -> None:
+    next_week = DAY + dt.timedelta(days=7)
+    records = [
+        expense(10, "1.10"),
+        expense(11, "2.20", when=DAY + dt.timedelta(days=4)),  # Sunday: same ISO week
+        expense(12, "3.30", member="apatel"),
+        expense(13, "4.40", when=next_week),
+    ]
+    bills = map_expenses(records, mapping_settings(expense_grouping="weekly"))
+    assert all(isinstance(b, MappedBill) for b in bills)
+    by_number = {b.draft.invoice_number: b for b in bills if isinstance(b, MappedBill)}
+    assert set(by_number) == {
+        "EXP-jsmith-2026W45-10",
+        "EXP-apatel-2026W45-12",
+        "EXP-jsmith-2026W46-13",
+    }
+    first = by_number["EXP-jsmith-2026W45-10"]
+    assert first.source_ids == (10, 11) and first.connectwise_total == Decimal("3.30")
+    assert first.draft.reference == "Expenses for 2026-11-02 - 2026-11-08"
+    assert first.draft.date == (DAY + dt.timedelta(days=4)).date()
+
+
+def test_a_purchase_order_keeps_codes_units_quantities_and_unit_prices() -> None:
+    lines = [po_line(2, "3", "5.1331", n=2), po_line(1, "12", "1049.30", n=1)]
+    total = sum((ln.ext_cost or Decimal(0) for ln in lines), Decimal("0.00"))
+    mapped = map_purchase_order(procurement(300, total), lines, mapping_settings())
+    assert isinstance(mapped, MappedPurchaseOrder)
+    draft = mapped.draft
+    assert draft.purchase_order_number == "PO00300" and draft.contact.contact_number == "77"
+    first, second = draft.line_items
+    assert (first.item_code, first.quantity, first.unit_amount) == (
+        "CAT6-3M",
+        Decimal(12),
+        Decimal("1049.30"),
+    )
+    assert first.description == "Cat6 patch lead 3m (per ea)" and first.account_code == "300"
+    assert (second.quantity, second.unit_amount, second.line_amount) == (
+        Decimal(3),
+        Decimal("5.1331"),
+        Decimal("15.40"),
+    )
+    assert xero_total(draft.line_items) == total == mapped.connectwise_total
+
+
+def test_purchase_orders_that_cannot_be_exact_are_held() -> None:
+    lines = [po_line(1, "2", "10.00")]
+    s = mapping_settings()
+    wrong = map_purchase_order(procurement(5, Decimal("25.00")), lines, s)
+    assert isinstance(wrong, HeldRecord) and "add up to 20.00" in wrong.reason
+    assert "25.00" in wrong.reason
+    adjust = map_purchase_order(procurement(6, Decimal("20.00"), "Adjustment"), lines, s)
+    assert isinstance(adjust, HeldRecord) and "not mapped yet" in adjust.reason
+    unset = map_purchase_order(procurement(7, Decimal("20.00")), lines, cw_settings())
+    assert isinstance(unset, HeldRecord) and "purchase_account_code" in unset.reason
+    empty = map_purchase_order(procurement(8, Decimal("0.00")), [], s)
+    assert isinstance(empty, HeldRecord) and "no line items" in empty.reason
+
+
+def test_one_bill_per_packing_slip_from_the_received_lines() -> None:
+    lines = [
+        po_line(1, "4", "7.333", received="4", slip="PS1"),
+        po_line(2, "6", "10.00", received="3", slip="PS2", n=2),
+        po_line(3, "1", "99.00", n=3),  # not received yet: on no bill
+    ]
+    total = sum((ln.ext_cost or Decimal(0) for ln in lines), Decimal("0.00"))
+    bills = map_packing_slip_bills(procurement(9, total), lines, mapping_settings())
+    assert all(isinstance(b, MappedBill) for b in bills)
+    by_number = {b.draft.invoice_number: b for b in bills if isinstance(b, MappedBill)}
+    assert set(by_number) == {"PO00009/PS1", "PO00009/PS2"}
+    assert by_number["PO00009/PS1"].connectwise_total == Decimal("29.33")
+    assert by_number["PO00009/PS2"].connectwise_total == Decimal("30.00")
+    assert by_number["PO00009/PS2"].draft.line_items[0].quantity == 3
+
+
+money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
+members = st.sampled_from(["jsmith", "apatel", "mnguyen"])
+classes = st.sampled_from(["Reimbursable", "NonReimbursable", "Personal"])
+days = st.integers(min_value=0, max_value=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.tuples(money, members, classes, days), min_size=1, max_size=40),
+    grouping=st.sampled_from(["none", "weekly"]),
+)
+def test_bills_equal_connectwise_to_the_cent_and_grouping_conserves_amounts(
+    rows: list[tuple[Decimal, str, str, int]], grouping: str
+) -> None:
+    records = [
+        expense(i + 1, total, member=m, classification=c, when=DAY + dt.timedelta(days=d))
+        for i, (total, m, c, d) in enumerate(rows)
+    ]
+    out = map_expenses(records, mapping_settings(expense_grouping=grouping))
+    bills = [b for b in out if isinstance(b, MappedBill)]
+    held = {h.key for h in out if isinstance(h, HeldRecord)}
+    for bill in bills:
+        assert xero_total(bill.draft.line_items) == bill.connectwise_total
+        members_in = {records[i - 1].member.identifier for i in bill.source_ids}  # type: ignore[union-attr]
+        assert len(members_in) == 1
+    covered = [i for b in bills for i in b.source_ids]
+    assert len(covered) == len(set(covered))
+    assert held == {f"expense {r.id}" for r in records if r.classification == "Personal"}
+    expected = sum((r.total or 0 for r in records if r.classification != "Personal"), Decimal(0))
+    assert sum((b.connectwise_total for b in bills), Decimal(0)) == expected
+    if grouping == "none":
+        assert len(bills) == len(covered)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=500),
+            st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("9999.9999"), places=4),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_purchase_orders_equal_connectwise_to_the_cent(rows: list[tuple[int, Decimal]]) -> None:
+    lines = [po_line(i + 1, str(q), str(u), n=i + 1) for i, (q, u) in enumerate(rows)]
+    total = sum((ln.ext_cost or Decimal(0) for ln in lines), Decimal("0.00"))
+    mapped = map_purchase_order(procurement(1, total), lines, mapping_settings())
+    assert isinstance(mapped, MappedPurchaseOrder), mapped
+    assert xero_total(mapped.draft.line_items) == total
+    for line, source in zip(mapped.draft.line_items, lines, strict=True):
+        assert line.line_amount == source.ext_cost
+
+
+def test_packing_slip_bills_come_with_the_order_only_when_configured() -> None:
+    lines = [po_line(1, "2", "10.00", received="2", slip="PS1")]
+    record = procurement(12, Decimal("20.00"))
+    [order] = map_purchase(record, lines, mapping_settings())
+    assert isinstance(order, MappedPurchaseOrder)
+    both = map_purchase(record, lines, mapping_settings(purchase_bills_per_packing_slip=True))
+    assert [type(m) for m in both] == [MappedPurchaseOrder, MappedBill]
+    unset = map_purchase(record, lines, cw_settings(purchase_bills_per_packing_slip=True))
+    assert [type(m) for m in unset] == [HeldRecord]  # a held order makes no bills either

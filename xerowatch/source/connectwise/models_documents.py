@@ -1,0 +1,100 @@
+"""ConnectWise records behind bills and purchase orders: unposted expenses and procurement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import Field
+
+from xerowatch.source.connectwise.models import CwModel, RecordInfo, Reference
+
+
+class ExpenseClass(StrEnum):
+    """An expense's classification: who paid, and who is owed."""
+
+    REIMBURSABLE = "Reimbursable"
+    """Paid by the member; the company owes the member."""
+    NON_REIMBURSABLE = "NonReimbursable"
+    """Paid by the company (card, account)."""
+    PERSONAL = "Personal"
+    """A personal charge on a company card; the member owes the company."""
+
+
+class ProcurementKind(StrEnum):
+    """What an unposted procurement record is."""
+
+    PURCHASE = "Purchase"
+    ADJUSTMENT = "Adjustment"
+    TRANSFER = "Transfer"
+
+
+class CurrencyRef(CwModel):
+    """`{id, currencyCode}`."""
+
+    id: int | None = None
+    code: str | None = Field(None, alias="currencyCode")
+
+
+class UnpostedExpense(CwModel):
+    """An expense waiting in Finance > Accounting Interface (`UnpostedExpense`)."""
+
+    id: int
+    location_id: int | None = Field(None, alias="locationId")
+    company: Reference | None = None
+    member: Reference | None = None
+    date: dt.datetime | None = Field(None, alias="dateExpense")
+    classification: str = ""
+    currency: CurrencyRef | None = None
+    total: Decimal | None = None
+    info: RecordInfo | None = Field(None, alias="_info")
+
+
+class UnpostedProcurement(CwModel):
+    """A purchase, adjustment or transfer waiting in the accounting interface."""
+
+    id: int
+    location_id: int | None = Field(None, alias="locationId")
+    kind: str = Field("", alias="procurementType")
+    purchase_order: Reference | None = Field(None, alias="purchaseOrder")
+    adjustment: Reference | None = None
+    date: dt.datetime | None = Field(None, alias="purchaseDate")
+    vendor: Reference | None = None
+    currency: CurrencyRef | None = None
+    total: Decimal | None = None
+    info: RecordInfo | None = Field(None, alias="_info")
+
+
+class ProductRef(CwModel):
+    """`{id, identifier}` of a catalog item."""
+
+    id: int | None = None
+    identifier: str | None = None
+
+
+class PurchaseOrderLine(CwModel):
+    """A purchase-order line item (`/procurement/purchaseorders/{id}/lineitems`)."""
+
+    id: int
+    line_number: int = Field(0, alias="lineNumber")
+    product: ProductRef | None = None
+    description: str = ""
+    quantity: Decimal = Decimal(0)
+    unit_of_measure: Reference | None = Field(None, alias="unitOfMeasure")
+    unit_cost: Decimal | None = Field(None, alias="unitCost")
+    ext_cost: Decimal | None = Field(None, alias="extCost")
+    packing_slip: str | None = Field(None, alias="packingSlip")
+    received_quantity: Decimal | None = Field(None, alias="receivedQuantity")
+    received_status: str | None = Field(None, alias="receivedStatus")
+    date_received: dt.datetime | None = Field(None, alias="dateReceived")
+
+
+class AdjustmentDetail(CwModel):
+    """One item's quantity change in one warehouse (`/procurement/adjustments/{id}/details`)."""
+
+    id: int
+    catalog_item: Reference | None = Field(None, alias="catalogItem")
+    warehouse: Reference | None = None
+    quantity: Decimal = Field(Decimal(0), alias="quantityAdjusted")
+    unit_cost: Decimal | None = Field(None, alias="unitCost")
