@@ -41,7 +41,7 @@ from xerowatch.store.tokens import (
     list_connections,
     mark_needs_reconnect,
 )
-from xerowatch.xero import pkce
+from xerowatch.xero import login
 
 REPO = Path(__file__).resolve().parents[2]
 CONN_A, TENANT_A = "7cb59f93-2964-421d-bb5e-a0f7a4572a44", "fe79f7dd-b6d4-4a92-ba7b-538af6289c58"
@@ -206,7 +206,7 @@ def test_connect_with_a_pasted_redirect_and_a_numbered_choice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = write_config(tmp_path)
-    monkeypatch.setattr(pkce, "new_state", lambda: "state-1")
+    monkeypatch.setattr(login, "new_state", lambda: "state-1")
     identity = FakeXeroIdentity(FakeClock())
     pasted = [
         f"{REDIRECT}?code=the-code&state=forged",  # from an older attempt: asked again
@@ -258,7 +258,7 @@ def test_connect_receives_the_browser_callback_on_the_loopback_listener(
 ) -> None:
     redirect = f"http://127.0.0.1:{free_port()}/callback"
     config = write_config(tmp_path, redirect_uri=redirect)
-    monkeypatch.setattr(pkce, "new_state", lambda: "state-9")
+    monkeypatch.setattr(login, "new_state", lambda: "state-9")
     identity = FakeXeroIdentity(FakeClock())
     browser = browser_returns(f"{redirect}?code=the-code&state=state-9")
     with mock_xero(identity) as router:
@@ -277,7 +277,7 @@ def test_connect_with_an_unknown_tenant_flag_stores_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = write_config(tmp_path)
-    monkeypatch.setattr(pkce, "new_state", lambda: "s")
+    monkeypatch.setattr(login, "new_state", lambda: "s")
     with mock_xero(FakeXeroIdentity(FakeClock())):
         result = CliRunner().invoke(
             cli,

@@ -32,7 +32,7 @@ from xerowatch.store.tokens import delete_connection, load_connection
 from xerowatch.xero.auth import XeroTokenManager
 from xerowatch.xero.connections import XeroConnection, XeroConnectionsClient
 from xerowatch.xero.errors import XeroAuthError, XeroError
-from xerowatch.xero.pkce import exchange_code, start_authorization
+from xerowatch.xero.login import exchange_code, start_authorization
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from xerowatch.config import XeroSettings
 from xerowatch.oauth.errors import AuthorizationDenied, AuthorizationError, StateMismatchError
 from xerowatch.oauth.loopback import first_of, loopback_address, loopback_listener
 from xerowatch.oauth.pkce import VERIFIER_ALPHABET, new_pkce_pair, parse_redirect, s256_challenge
-from xerowatch.xero.pkce import exchange_code, start_authorization
+from xerowatch.xero.login import exchange_code, start_authorization
 
 SETTINGS = XeroSettings(client_id=CLIENT_ID, redirect_uri="http://localhost:8765/callback")
 
