@@ -18,15 +18,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from xerowatch import __version__
 from xerowatch.clock import Clock
 from xerowatch.config_connectwise import ConnectWiseSettings
-from xerowatch.logs import redact
 from xerowatch.source.connectwise.conditions import Condition, all_of
 from xerowatch.source.connectwise.errors import error_for
 from xerowatch.source.connectwise.paging import next_link
+from xerowatch.source.http_retry import RetryableFailure, retry_after_seconds, retrying
 from xerowatch.source.port import SourceError
 
 log = logging.getLogger(__name__)
@@ -35,14 +34,6 @@ MAX_PAGE_SIZE = 1000
 _MAX_BACKOFF_SECONDS = 120.0
 JsonObject = dict[str, Any]
 Params = Mapping[str, str | int]
-
-
-class _Retryable(Exception):
-    """A failure worth another attempt, with the server's Retry-After when it sent one."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def basic_auth(company_id: str, public_key: str, private_key: str) -> str:
@@ -181,34 +172,22 @@ class ConnectWiseClient:
         body: JsonObject | None = None,
         forward_only: bool = False,
     ) -> httpx.Response:
-        retries = self._max_attempts - 1
 
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            log.info(
-                "ConnectWise %s %s failed (%s); retry %d/%d in %.1f s",
-                method,
-                path,
-                redact(str(exc)),
-                state.attempt_number,
-                retries,
-                state.upcoming_sleep,
-            )
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
-            wait=_backoff,
-            retry=retry_if_exception_type(_Retryable),
+        attempts = retrying(
+            "ConnectWise",
+            method,
+            path,
+            max_attempts=self._max_attempts,
+            max_backoff=_MAX_BACKOFF_SECONDS,
             sleep=self._clock.sleep,
-            before_sleep=before_sleep,
-            reraise=True,
+            logger=log,
         )
         try:
-            async for attempt in retrying:
+            async for attempt in attempts:
                 with attempt:
                     response = await self._send_once(method, path, params, body, forward_only)
                     return self._check(response, method, path)
-        except _Retryable as exc:
+        except RetryableFailure as exc:
             raise SourceError(
                 f"ConnectWise {method} {path}: {exc} (gave up after {self._max_attempts} "
                 "attempts; raise [connectwise] max_attempts or try later)",
@@ -238,9 +217,9 @@ class ConnectWiseClient:
                     headers=headers,
                 )
             except httpx.TimeoutException:
-                raise _Retryable(f"timed out at {self._base_url}{path}") from None
+                raise RetryableFailure(f"timed out at {self._base_url}{path}") from None
             except httpx.TransportError as exc:
-                raise _Retryable(
+                raise RetryableFailure(
                     f"cannot reach ConnectWise at {self._base_url}{path} ({type(exc).__name__}): "
                     "check [connectwise] site_url and codebase"
                 ) from None
@@ -253,31 +232,17 @@ class ConnectWiseClient:
         if status < 300:
             return response
         if status == 429:
-            raise _Retryable("throttled (HTTP 429)", retry_after=_retry_after(response))
+            raise RetryableFailure(
+                "throttled (HTTP 429)", retry_after=retry_after_seconds(response)
+            )
         if status >= 500:
-            raise _Retryable(f"HTTP {status}", retry_after=_retry_after(response))
+            raise RetryableFailure(f"HTTP {status}", retry_after=retry_after_seconds(response))
         raise error_for(response, method, path)
 
 
 def _kept(conditions: str) -> dict[str, str]:
     """The conditions every page must carry (a client that drops them restarts at the oldest)."""
     return {"conditions": conditions} if conditions else {}
-
-
-def _backoff(state: RetryCallState) -> float:
-    """The server's Retry-After when given, else exponential from 1 s."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, _Retryable) and exc.retry_after is not None:
-        return min(exc.retry_after, _MAX_BACKOFF_SECONDS)
-    return float(min(2.0 ** (state.attempt_number - 1), _MAX_BACKOFF_SECONDS))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP-date: fall back to our own backoff
 
 
 def _decode(response: httpx.Response, method: str, path: str) -> Any:

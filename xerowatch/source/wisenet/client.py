@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from xerowatch import __version__
 from xerowatch.clock import Clock
 from xerowatch.logs import redact
+from xerowatch.source.http_retry import RetryableFailure, retry_after_seconds, retrying
 from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.source.wisenet.auth import WisenetAuth
 from xerowatch.source.wisenet.budget import Purpose, RequestBudget
@@ -45,14 +45,6 @@ class WisenetAuthError(WisenetHTTPError, SourceAuthError):
 
     def __init__(self, message: str) -> None:
         WisenetHTTPError.__init__(self, message, status=401)
-
-
-class _Retryable(Exception):
-    """A failure worth another attempt, with the server's Retry-After when it sent one."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def path_segment(value: str) -> str:
@@ -140,38 +132,26 @@ class WisenetClient:
         purpose: Purpose,
     ) -> httpx.Response:
         refreshed = False
-        retries = self._max_attempts - 1
 
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            log.info(
-                "Wisenet %s %s failed (%s); retry %d/%d in %.1f s",
-                method,
-                path,
-                redact(str(exc)),
-                state.attempt_number,
-                retries,
-                state.upcoming_sleep,
-            )
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
-            wait=_backoff,
-            retry=retry_if_exception_type(_Retryable),
+        attempts = retrying(
+            "Wisenet",
+            method,
+            path,
+            max_attempts=self._max_attempts,
+            max_backoff=_MAX_BACKOFF_SECONDS,
             sleep=self._clock.sleep,
-            before_sleep=before_sleep,
-            reraise=True,
+            logger=log,
         )
         try:
-            async for attempt in retrying:
+            async for attempt in attempts:
                 with attempt:
                     response = await self._send_once(method, path, params, body, purpose)
                     if response.status_code == 401 and not refreshed:
                         refreshed = True
                         if await self._auth.refresh_after_unauthorized():
-                            raise _Retryable("credentials refreshed", retry_after=0.0)
+                            raise RetryableFailure("credentials refreshed", retry_after=0.0)
                     return self._check(response, method, path)
-        except _Retryable as exc:
+        except RetryableFailure as exc:
             raise SourceError(
                 f"Wisenet {method} {path}: {exc} (gave up after {self._max_attempts} attempts)",
                 transient=True,
@@ -202,11 +182,11 @@ class WisenetClient:
                     headers=headers,
                 )
             except httpx.TimeoutException:
-                raise _Retryable(
+                raise RetryableFailure(
                     f"timed out at {self._base_url}{path} (check [wisenet] base_url)"
                 ) from None
             except httpx.TransportError as exc:
-                raise _Retryable(
+                raise RetryableFailure(
                     f"cannot reach Wisenet at {self._base_url}{path} ({type(exc).__name__}): "
                     "check [wisenet] base_url"
                 ) from None
@@ -216,29 +196,15 @@ class WisenetClient:
         if status < 300:
             return response
         if status == 429:
-            raise _Retryable("rate limited (HTTP 429)", retry_after=_retry_after(response))
+            raise RetryableFailure(
+                "rate limited (HTTP 429)", retry_after=retry_after_seconds(response)
+            )
         if status >= 500:
-            raise _Retryable(f"HTTP {status}", retry_after=_retry_after(response))
+            raise RetryableFailure(f"HTTP {status}", retry_after=retry_after_seconds(response))
         if status == 401:
             raise WisenetAuthError(f"{self._auth.unauthorized_hint()} (HTTP 401)")
         detail = _excerpt(response)
         raise WisenetHTTPError(f"Wisenet {method} {path}: HTTP {status}{detail}", status=status)
-
-
-def _backoff(state: RetryCallState) -> float:
-    """Exponential backoff from 1 s, or the server's Retry-After when it is given."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, _Retryable) and exc.retry_after is not None:
-        return min(exc.retry_after, _MAX_BACKOFF_SECONDS)
-    return float(min(2.0 ** (state.attempt_number - 1), _MAX_BACKOFF_SECONDS))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP-date: fall back to our own backoff
 
 
 def _decode(response: httpx.Response, method: str, path: str) -> Any:
