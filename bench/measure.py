@@ -7,11 +7,11 @@ import resource
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from xerowatch.clock import Clock
-from xerowatch.sim.wisenet import WisenetSim
 from xerowatch.sim.xero import XeroSim
 from xerowatch.sync.engine_deps import CallCounter
 
@@ -104,9 +104,43 @@ def minute_limit_estimate(result: PhaseResult) -> dict[str, float]:
     }
 
 
+_CONNECTWISE_PREFIX = re.compile(r"^/[^/]+/apis/3\.0(?=/)")
+_NUMERIC_SEGMENT = re.compile(r"/\d+(?=/|$)")
+
+
 def source_key(method: str, path: str) -> str:
-    """A Wisenet request's endpoint with its id folded: "PUT /invoices/{id}"."""
+    """A source request's endpoint with its ids folded: "PUT /invoices/{id}",
+    "GET /company/companies/{id}" (ConnectWise's codebase and API prefix dropped)."""
+    path = _NUMERIC_SEGMENT.sub("/{id}", _CONNECTWISE_PREFIX.sub("", path))
     return method + " " + _ID_SEGMENT.sub(r"\1/{id}", path)
+
+
+class SourceRequest(Protocol):
+    """One request a source simulator answered (Wisenet's or ConnectWise's)."""
+
+    @property
+    def method(self) -> str:
+        """The HTTP method."""
+        ...
+
+    @property
+    def path(self) -> str:
+        """The URL path."""
+        ...
+
+    @property
+    def status(self) -> int:
+        """The status it answered."""
+        ...
+
+
+class SourceSim(Protocol):
+    """A source simulator that logs what it answered."""
+
+    @property
+    def requests(self) -> Sequence[SourceRequest]:
+        """Every request so far, oldest first."""
+        ...
 
 
 class Meter:
@@ -117,18 +151,18 @@ class Meter:
         *,
         calls: CallCounter,
         xero_sim: XeroSim,
-        wisenet_sim: WisenetSim,
+        source_sim: SourceSim,
         clock: Clock,
         virtual: bool,
     ) -> None:
         self._calls = calls
         self._xero_sim = xero_sim
-        self._wisenet_sim = wisenet_sim
+        self._source_sim = source_sim
         self._clock = clock
         self._virtual = virtual
         self._calls_before = calls.snapshot()
         self._xero_log_start = self._xero_log_length()
-        self._source_log_start = len(wisenet_sim.requests)
+        self._source_log_start = len(source_sim.requests)
         self._clock_start = clock.monotonic()
         self._wall_start = time.perf_counter()
 
@@ -157,7 +191,7 @@ class Meter:
         with self._xero_sim.lock:
             xero_log = self._xero_sim.requests[self._xero_log_start :]
         throttled = sum(1 for entry in xero_log if entry.status == 429)
-        source_log = self._wisenet_sim.requests[self._source_log_start :]
+        source_log = self._source_sim.requests[self._source_log_start :]
         source = Counter(source_key(r.method, r.path) for r in source_log)
         source_throttled = sum(1 for r in source_log if r.status == 429)
         return PhaseResult(

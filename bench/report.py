@@ -93,7 +93,7 @@ def console_report(results: list[PhaseResult]) -> str:
             f"   Xero: {r.xero_total} calls ({r.xero_writes} writes, {r.xero_429} answered 429): "
             f"{_calls(r.xero_calls)}"
         )
-        lines.append(f"   Wisenet ({r.source_429} answered 429): {_calls(r.source_requests)}")
+        lines.append(f"   source ({r.source_429} answered 429): {_calls(r.source_requests)}")
         shown = {k: v for k, v in r.details.items() if v not in (0, "")}
         if shown:
             lines.append("   " + ", ".join(f"{k} {v}" for k, v in shown.items()))
@@ -109,7 +109,7 @@ def markdown_table(results: list[PhaseResult], env: dict[str, Any]) -> str:
         f"Measured {env['date']} on {env['cpus']} cores, Python {env['python']} "
         f"({env['platform']}).\n\n"
         "| Scenario | Phase | Elapsed | Records/s | Xero calls (writes, 429s) | "
-        "Wisenet requests (writes) | Peak RSS |\n"
+        "Source requests (writes) | Peak RSS |\n"
         "|---|---|---|---|---|---|---|"
     )
     rows = [

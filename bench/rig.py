@@ -120,7 +120,7 @@ class Rig:
         return Meter(
             calls=calls or self.rt.calls,
             xero_sim=self.xero_sim,
-            wisenet_sim=self.wisenet_sim,
+            source_sim=self.wisenet_sim,
             clock=self.clock,
             virtual=self.options.virtual,
         )

@@ -8,6 +8,7 @@ from functools import partial
 
 from bench import (
     chaos,
+    connectwise,
     dashboard,
     existing_org,
     initial_sync,
@@ -86,6 +87,12 @@ SCENARIOS: dict[str, Scenario] = {
             "push-invalid-5k",
             "first push of 5,000 invalid learners: alerts and link states only, no calls",
             partial(invalid_push.run, 5_000),
+        ),
+        Scenario(
+            "connectwise-5k",
+            "ConnectWise → Xero: 500 customers and 5,000 invoices (~20,000 lines) at Xero's real "
+            "limits in virtual time, then a no-change cycle: calls against the floor, totals",
+            partial(connectwise.run, 500, 5_000),
         ),
         Scenario(
             "dashboard-100k",

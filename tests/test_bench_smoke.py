@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from bench import (
+    connectwise,
     existing_org,
     initial_sync,
     invalid_push,
@@ -134,3 +135,13 @@ def test_make_bench_help_lists_every_scenario() -> None:
     unwrapped = "".join(done.stdout.split())  # argparse wraps long names at their hyphens
     for name in SCENARIOS:
         assert name in unwrapped
+
+
+async def test_connectwise_scenario_meets_the_write_floor_and_the_totals() -> None:
+    first, again = await connectwise.run(20, 120)
+    assert first.details["invoices_in_xero"] == first.details["posted_in_connectwise"] == 120
+    assert first.details["totals_equal_to_the_cent"] is True
+    assert first.details["xero_writes"] == first.details["xero_write_floor"]
+    assert first.xero_429 == 0 and first.details["failures"] == 0
+    assert again.details["xero_writes"] == 0
+    assert again.details["invoices_in_xero"] == 120
