@@ -117,6 +117,7 @@ def render_status(view: Overview, day_limit: int) -> list[str]:
     )
     if view.backlog.to_write:
         lines.append(f"write-back: {view.backlog.describe()}")
+    lines.extend(view.streams)
     if view.live and view.live.source:
         source = view.live.source
         lines.append(f"{source.name}: {source.used_today:,}/{source.daily_quota:,} requests today")

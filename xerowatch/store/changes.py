@@ -1,6 +1,6 @@
 """The change feed: which tables moved since a reader last looked (for live dashboards).
 
-Migration 0004 keeps one counter per watched table, bumped by triggers on every write, so a
+Migrations 0004 and 0008 keep one counter per watched table, bumped by triggers on every write, so a
 reader compares a dozen integers instead of re-reading tables. `PRAGMA data_version` first
 tells whether any *other* connection committed at all, which makes an idle check nearly free.
 """
@@ -25,6 +25,7 @@ WATCHED_TABLES: tuple[str, ...] = (
     "oauth_tokens",
     "tenants",
     "quota_samples",
+    "cw_records",
 )
 
 

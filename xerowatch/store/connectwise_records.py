@@ -186,3 +186,36 @@ async def counts(store: Store) -> dict[tuple[str, str], int]:
     """Records per (kind, state), for status and the tests."""
     rows = await store.fetchall("SELECT kind, state, COUNT(*) FROM cw_records GROUP BY kind, state")
     return {(row[0], row[1]): int(row[2]) for row in rows}
+
+
+INVOICE_STATES: tuple[tuple[RecordState, str], ...] = (
+    ("posted", "posted"),
+    ("in_xero", "in Xero, not yet posted"),
+    ("queued", "queued"),
+    ("held", "held"),
+    ("rejected", "refused by Xero"),
+)
+CUSTOMER_STATES: tuple[tuple[RecordState, str], ...] = (
+    ("done", "in Xero"),
+    ("pending", "to write"),
+    ("sending", "in doubt"),
+    ("held", "held"),
+    ("rejected", "refused by Xero"),
+)
+
+
+async def stream_lines(store: Store) -> list[str]:
+    """The ConnectWise streams in words, a line each, for `status` and the dashboard."""
+    by_kind: dict[str, dict[str, int]] = {}
+    for (kind, state), n in (await counts(store)).items():
+        by_kind.setdefault(kind, {})[state] = n
+    lines = []
+    for kind, label, states in (
+        ("customer", "customers", CUSTOMER_STATES),
+        ("invoice", "invoices", INVOICE_STATES),
+    ):
+        found = by_kind.get(kind)
+        if found:
+            parts = [f"{words} {found[state]:,}" for state, words in states if found.get(state)]
+            lines.append(f"ConnectWise {label}: " + " · ".join(parts))
+    return lines

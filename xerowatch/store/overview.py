@@ -13,6 +13,7 @@ from typing import Any
 
 from xerowatch.store import (
     alerts,
+    connectwise_records,
     jobs,
     learners,
     links,
@@ -257,6 +258,8 @@ class Overview:
     cursors: list[dict[str, Any]] = field(default_factory=list)
     backlog: BacklogForecast = field(default_factory=lambda: BacklogForecast(0))
     """The write-back backlog and its forecast at the source's quota."""
+    streams: list[str] = field(default_factory=list)
+    """The ConnectWise streams' records by state, a line each (empty for a learner source)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON `xerowatch status --json` prints."""
@@ -284,6 +287,7 @@ class Overview:
             "writeback_jobs": self.writeback_by_state,
             "transactions": self.transactions,
             "writeback_backlog": self.backlog.to_json(),
+            "streams": self.streams,
             "open_alerts": self.open_alerts,
             "open_alerts_by_type": self.open_alerts_by_type,
             "resyncs": [resync_json(r) for r in self.resyncs],
@@ -367,6 +371,7 @@ async def read_overview(store: Store, now: datetime) -> Overview:
         connections=await connection_rows(store),
         cursors=await cursor_rows(store),
         backlog=await read_backlog(store, now, tx_counts["pending_write"]),
+        streams=await connectwise_records.stream_lines(store),
     )
 
 

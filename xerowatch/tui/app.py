@@ -270,6 +270,7 @@ class DashboardApp(App[int]):
             view.pending, main.query_state.bucket, main.query_state.pending_offset
         )
         main.query_one(PendingPane).show_backlog(view.backlog)
+        main.query_one(PendingPane).show_streams(view.streams)
         main.query_one(ResyncsPane).show_runs(view.resyncs, view.now, self.tz)
         main.show_tabs(self.tab_counts())
         self._show_command_line()

@@ -13,6 +13,7 @@ from xerowatch.clock import Clock
 from xerowatch.store import alerts as alert_store
 from xerowatch.store import (
     command_queue,
+    connectwise_records,
     jobs,
     learners,
     links,
@@ -65,6 +66,7 @@ PANE_TABLES: dict[str, frozenset[str]] = {
             "oauth_tokens",
             "tenants",
             "quota_samples",
+            "cw_records",
             CLOCK,
         }
     ),
@@ -225,6 +227,7 @@ async def refresh_overview(
     fields: dict[str, object] = {
         "now": now,
         "backlog": await read_backlog(store, now, tx_counts["pending_write"]),
+        "streams": await connectwise_records.stream_lines(store),
         "daemon": daemon,
         "live": state,
         "paused": await runtime_state.get(store, runtime_state.PAUSED_KEY, {}),

@@ -1,5 +1,4 @@
--- Issue 13 (reserved as 0009; numbered 0007 on this branch because migrations may not leave
--- gaps — rename when merging after 0006/0007/0008): the ConnectWise customer + invoice stream.
+-- Issue 13: the ConnectWise customer + invoice stream.
 -- One row per ConnectWise record per Xero organisation. kind: 'customer' (a company → a Xero
 -- contact) or 'invoice' (→ an ACCREC invoice through the document outbox).
 -- state, customer: held (cannot be mapped; fix in ConnectWise) | pending (to write) | sending

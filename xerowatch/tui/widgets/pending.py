@@ -42,6 +42,7 @@ class PendingPane(PagedPane[PendingPage]):
         """A summary line and the table."""
         yield Static(id="pending-summary", classes="pane-summary")
         yield Static(id="pending-backlog", classes="pane-summary")
+        yield Static(id="pending-streams", classes="pane-summary")
         table: DataTable[str | Text] = DataTable(id="pending-table", cursor_type="row")
         reset_columns(table, COLUMNS)
         yield table
@@ -69,6 +70,12 @@ class PendingPane(PagedPane[PendingPage]):
         line = self.query_one("#pending-backlog", Static)
         line.display = backlog.to_write > 0
         line.update(f"transactions to write back: {backlog.describe()}")
+
+    def show_streams(self, lines: list[str]) -> None:
+        """The ConnectWise streams by state, shown while the source is ConnectWise."""
+        line = self.query_one("#pending-streams", Static)
+        line.display = bool(lines)
+        line.update("\n".join(lines))
 
     def show_page(self, page: PendingPage, now: datetime, tz: tzinfo | None) -> None:
         """Replace the rows, keeping the cursor on the same learner when it is still there."""
