@@ -58,4 +58,5 @@ async def test_the_pending_pane_shows_the_streams_once_there_are_any(world: Path
             lambda: "ConnectWise invoices: posted 2" in shown(app, "#pending-streams"),
             "the streams line",
         )
-        assert app.screen.query_one("#pending-streams").display
+        await pilot.pause()
+        assert app.screen.query_one("#pending-streams").size.height == 2  # both lines on screen
