@@ -14,6 +14,7 @@ import sys
 import termios
 import time
 import tomllib
+import urllib.request
 from pathlib import Path
 
 ANSI = re.compile(
@@ -62,8 +63,9 @@ def test_make_demo_shows_the_dashboard_and_q_exits_0_leaving_no_listener(tmp_pat
                 break
         assert "embedded" in screen and "Demo RTO" in screen, screen[-2000:]
         port = tomllib.loads((demo_dir / "xerowatch.toml").read_text())["daemon"]["http_port"]
-        with socket.create_connection(("127.0.0.1", port), timeout=5):
-            pass  # the embedded daemon serves webhooks and /metrics while the dashboard runs
+        # the embedded daemon serves webhooks, /metrics and /healthz while the dashboard runs
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as health:
+            assert health.status == 200
         os.write(master, b"q")
         code = proc.wait(timeout=30)
         rest = _read(master, 2.0)
