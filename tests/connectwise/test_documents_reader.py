@@ -127,3 +127,68 @@ async def test_adjustments_and_their_details_are_read_and_match_the_document(
         request = as_mock_request(exchange.request)
         spec.validate_request(request)
         spec.validate_response(request, as_mock_response(exchange.response))
+
+
+async def test_transfers_are_listed_and_their_items_come_from_the_export(
+    spec: OpenAPI, sim: ConnectWiseSim, make_accounting: MakeAccounting, clock: FakeClock
+) -> None:
+    sim.seed(customers=2, invoices=3, expenses=0, purchases=4, adjustments=3, transfers=6)
+    recorder = RecordingTransport(httpx.ASGITransport(app=sim.app))
+    reader = ConnectWiseDocumentReader(make_accounting(recorder, location_id=1), clock)
+
+    transfers = [
+        p async for page in reader.unposted_procurement(None, kind="Transfer") for p in page
+    ]
+    assert [t.id for t in transfers] == sorted(sim.records.transfers)
+    assert all(t.kind == ProcurementKind.TRANSFER and t.unposted_product_id for t in transfers)
+    exported = await reader.export_procurement(transfers, batch="XW-EXPORT-T")
+
+    by_transfer: dict[int, list[Decimal]] = {}
+    for row in exported.transfers:
+        assert row.transfer_id is not None and row.total is not None
+        by_transfer.setdefault(row.transfer_id, []).append(row.total)
+    for transfer in transfers:
+        source = sim.records.transfers[transfer.id]
+        assert transfer.total == source.total == sum(by_transfer[transfer.id])
+    rows = {r.transfer_id: r for r in exported.transfers}
+    source = sim.records.transfers[transfers[0].id]
+    first = rows[transfers[0].id]
+    assert (first.from_xref, first.to_xref) == (source.from_warehouse, source.to_warehouse)
+    assert first.gl_class == source.gl_class
+    # only the transfers asked for: no purchase or adjustment parts, no invoices
+    assert exported.purchases == () and exported.adjustments == ()
+    export = recorder.exchanges[-1]
+    assert export.request.url.path.endswith("/finance/accounting/export")
+    assert sim.accounting.posted_ids() == set()  # an export posts nothing
+    for exchange in recorder.exchanges:
+        request = as_mock_request(exchange.request)
+        spec.validate_request(request)
+        spec.validate_response(request, as_mock_response(exchange.response))
+
+
+async def test_the_export_gives_received_po_lines_and_adjustments_their_gl_class(
+    spec: OpenAPI, sim: ConnectWiseSim, make_accounting: MakeAccounting, clock: FakeClock
+) -> None:
+    sim.seed(customers=2, invoices=0, expenses=0, purchases=10, adjustments=4)
+    recorder = RecordingTransport(httpx.ASGITransport(app=sim.app))
+    reader = ConnectWiseDocumentReader(make_accounting(recorder), clock)
+    every = [p async for page in reader.unposted_procurement(None) for p in page]
+    exported = await reader.export_procurement(every, batch="XW-EXPORT-P")
+
+    assert {int(a.id) for a in exported.adjustments} == set(sim.records.adjustments)
+    for adjustment in exported.adjustments:
+        assert adjustment.gl_class == sim.records.adjustments[int(adjustment.id)].gl_class
+    received = {
+        (p.po_number, ln.line_number): p.gl_class
+        for p in sim.records.purchases.values()
+        for ln in p.lines
+        if ln.received > 0
+    }
+    seen = {
+        (t.document_number, d.line_number): d.gl_class for t in exported.purchases for d in t.detail
+    }
+    assert seen == received and received
+    for exchange in recorder.exchanges:
+        request = as_mock_request(exchange.request)
+        spec.validate_request(request)
+        spec.validate_response(request, as_mock_response(exchange.response))

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from xerowatch.clock import Clock
 from xerowatch.sim.connectwise.conditions import ConditionSyntaxError, parse_conditions
 from xerowatch.sim.connectwise.data import SimBatch, SimInvoice
+from xerowatch.sim.connectwise.procurement_export import procurement_parts
 from xerowatch.sim.connectwise.responses import error, problem
 from xerowatch.sim.connectwise.seed import SimRecords
 
@@ -105,7 +106,8 @@ class SimAccounting:
         companies = self.records.companies
         purchases = [p.json(companies[p.vendor_id]) for p in self.records.purchases.values()]
         adjustments = [a.json() for a in self.records.adjustments.values()]
-        return sorted(purchases + adjustments, key=lambda row: int(row["id"]))
+        transfers = [t.json() for t in self.records.transfers.values() if t.batch is None]
+        return sorted(purchases + adjustments + transfers, key=lambda row: int(row["id"]))
 
     def _export_body(self, invoices: list[SimInvoice]) -> dict[str, Any]:
         companies = self.records.companies
@@ -162,7 +164,15 @@ class SimAccounting:
             and i.date <= thru
             and (not location or i.location_id == location)
         ]
-        return JSONResponse(self._export_body(chosen if body.get("exportInvoicesFlag") else []))
+        answer = self._export_body(chosen if body.get("exportInvoicesFlag") else [])
+        if body.get("exportProductsFlag"):
+            answer |= procurement_parts(
+                self.records,
+                {str(i) for i in body.get("includedProductIds") or []},
+                {str(i) for i in body.get("excludedProductIds") or []},
+                location,
+            )
+        return JSONResponse(answer)
 
     async def _create_batch(self, request: Request) -> Response:
         body = await request.json()

@@ -116,6 +116,7 @@ class ConnectWiseSim:
         expenses: int = 10,
         purchases: int = 5,
         adjustments: int = 0,
+        transfers: int = 0,
     ) -> list[int]:
         """Generate data; returns the invoice ids."""
         customer_ids = self.seeder.customers(customers)
@@ -123,6 +124,7 @@ class ConnectWiseSim:
         self.seeder.expenses(customer_ids, expenses)
         self.seeder.purchases(self.seeder.vendors(max(1, purchases // 5)), purchases)
         self.seeder.adjustments(adjustments)
+        self.seeder.transfers(transfers)
         return invoice_ids
 
     def fail(

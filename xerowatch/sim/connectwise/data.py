@@ -329,6 +329,8 @@ class SimPurchase:
     location_id: int
     updated: dt.datetime
     lines: list[SimPoLine] = field(default_factory=list)
+    gl_class: str | None = None
+    """The GL class of its lines (sent in the export's purchaseTransactions)."""
 
     def json(self, vendor: SimCompany) -> dict[str, Any]:
         """`UnpostedProcurement`."""
@@ -336,6 +338,7 @@ class SimPurchase:
             "id": self.id,
             "locationId": self.location_id,
             "procurementType": "Purchase",
+            "unpostedProductId": str(self.id),
             "purchaseOrder": {"id": self.id, "identifier": self.po_number},
             "purchaseDate": stamp(self.date),
             "vendor": vendor.ref(),
@@ -376,6 +379,8 @@ class SimAdjustment:
     location_id: int
     updated: dt.datetime
     details: list[SimAdjustmentDetail] = field(default_factory=list)
+    gl_class: str | None = None
+    """Its GL class (sent in the export's adjustmentTransactions)."""
 
     @property
     def total(self) -> Decimal:
@@ -388,6 +393,7 @@ class SimAdjustment:
             "id": self.id,
             "locationId": self.location_id,
             "procurementType": "Adjustment",
+            "unpostedProductId": str(self.id),
             "adjustment": {"id": self.id, "identifier": self.identifier},
             "purchaseDate": stamp(self.date),
             "currency": {"id": 1, "currencyCode": "AUD"},

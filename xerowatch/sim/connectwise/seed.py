@@ -1,5 +1,6 @@
 """Seeded ConnectWise data: customers with contacts, invoices with product, time and agreement
-lines, expenses and purchase orders; deterministic for a given seed."""
+lines, expenses, purchase orders, inventory adjustments and warehouse transfers; deterministic
+for a given seed."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from xerowatch.sim.connectwise.data import (
     SimPoLine,
     SimPurchase,
 )
+from xerowatch.sim.connectwise.data_transfers import SimTransfer, SimTransferLine
 
 _NAMES = [
     "Acme",
@@ -47,6 +49,7 @@ _PRODUCTS = [
     ("SSD-1TB", "1TB NVMe SSD", Decimal("159.00"), "ea"),
 ]
 _WAREHOUSES = ["Sydney", "Melbourne"]
+_PROCUREMENT_CLASSES = ["Hardware", "Networking"]
 _MEMBERS = ["jsmith", "apatel", "mnguyen", "lchen"]
 _TIME_RATES = [Decimal("165.00"), Decimal("185.00"), Decimal("142.50")]
 
@@ -61,6 +64,9 @@ class SimRecords:
     expenses: dict[int, SimExpense] = field(default_factory=dict)
     purchases: dict[int, SimPurchase] = field(default_factory=dict)
     adjustments: dict[int, SimAdjustment] = field(default_factory=dict)
+    transfers: dict[int, SimTransfer] = field(default_factory=dict)
+    warehouse_xrefs: dict[str, str] = field(default_factory=dict)
+    """Warehouse name → its locationXref (the export's transfer…LocationXref); unset = name."""
     batches: dict[int, SimBatch] = field(default_factory=dict)
     next_id: int = 250
     next_gl_entry: int = 1010
@@ -233,6 +239,7 @@ class Seeder:
                 location_id=1,
                 updated=self.now - dt.timedelta(hours=2),
                 lines=lines,
+                gl_class=_PROCUREMENT_CLASSES[k % 2],
             )
 
     def adjustments(self, n: int) -> None:
@@ -258,6 +265,35 @@ class Seeder:
                 location_id=1,
                 updated=self.now - dt.timedelta(hours=2),
                 details=details,
+                gl_class=_PROCUREMENT_CLASSES[k % 2],
+            )
+
+    def transfers(self, n: int) -> None:
+        """`n` unposted warehouse transfers of 1 to 3 items, each way between two warehouses."""
+        for k in range(n):
+            transfer_id = self.records.new_id()
+            source, target = _WAREHOUSES if k % 2 == 0 else _WAREHOUSES[::-1]
+            lines = []
+            for _ in range(self.rng.randint(1, 3)):
+                code, _description, price, _uom = self.rng.choice(_PRODUCTS)
+                lines.append(
+                    SimTransferLine(
+                        id=self.records.new_id(),
+                        item=code,
+                        quantity=Decimal(self.rng.randint(1, 9)),
+                        unit_cost=(price * Decimal("0.7")).quantize(Decimal("0.0001")),
+                    )
+                )
+            self.records.transfers[transfer_id] = SimTransfer(
+                id=transfer_id,
+                identifier=f"TRF{k + 1:05d}",
+                date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
+                from_warehouse=source,
+                to_warehouse=target,
+                location_id=1,
+                updated=self.now - dt.timedelta(hours=2),
+                gl_class=_PROCUREMENT_CLASSES[k % 2],
+                lines=lines,
             )
 
     def _po_lines(self, po_number: str, date: dt.datetime) -> list[SimPoLine]:

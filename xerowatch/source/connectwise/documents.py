@@ -1,19 +1,28 @@
 """Typed readers for the records behind bills, purchase orders and inventory journals: unposted
-expenses, unposted procurement, a purchase order's line items and an adjustment's details.
+expenses, unposted procurement, a purchase order's line items, an adjustment's details and the
+procurement parts of the GL export (GL classes; warehouse transfers).
 
 Like invoices, these are read from the accounting interface (Finance > Accounting Interface)
 filtered by `_info/lastUpdated` and the configured billing location; nothing here posts.
+
+Choices (unconfirmed, docs/connectwise.md): ConnectWise's REST API has no transfer endpoint
+(notes §6), so a transfer's items come from the GL export's `inventoryTransfers[]`
+(`exportProductsFlag`, `includedProductIds` = the records' `unpostedProductId`), tied to its
+unposted record by `transferId`; the same export gives the GL class of received PO lines
+(`purchaseDetail[].glClass`, else `purchaseClass`) and of adjustments (`glClass`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
-from xerowatch.source.connectwise.accounting import ConnectWiseAccounting, parse_record
+from xerowatch.clock import Clock, SystemClock
+from xerowatch.source.connectwise.accounting import EXPORT, ConnectWiseAccounting, parse_record
 from xerowatch.source.connectwise.conditions import Condition, all_of, updated_since
 from xerowatch.source.connectwise.models_documents import (
     AdjustmentDetail,
+    GLProcurementExport,
     PurchaseOrderLine,
     UnpostedExpense,
     UnpostedProcurement,
@@ -36,9 +45,11 @@ def po_lines_path(purchase_order_id: int) -> str:
 class ConnectWiseDocumentReader:
     """Reads unposted expenses and procurement, purchase-order lines and adjustment details."""
 
-    def __init__(self, accounting: ConnectWiseAccounting) -> None:
+    def __init__(self, accounting: ConnectWiseAccounting, clock: Clock | None = None) -> None:
         self._client = accounting.client
+        self._clock = clock or SystemClock()
         location = accounting.settings.location_id
+        self._location_id = location
         self._location = Condition("locationId", "=", location) if location else None
 
     async def unposted_expenses(
@@ -75,3 +86,25 @@ class ConnectWiseDocumentReader:
         async for page in self._client.pages(path):
             details += [parse_record(AdjustmentDetail, item, f"GET {path}") for item in page]
         return details
+
+    async def export_procurement(
+        self, records: Sequence[UnpostedProcurement], *, batch: str
+    ) -> GLProcurementExport:
+        """The GL export of these procurement records, posting nothing (no batch is created).
+
+        `thruDate` is a day after the later of now and the latest record date (as for invoices,
+        ConnectWise leaves out records dated after it, in its server's time zone).
+        """
+        latest = max([self._clock.now(), *(r.date for r in records if r.date)])
+        body: dict[str, object] = {
+            "batchIdentifier": batch,
+            "thruDate": (latest + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "exportInvoicesFlag": False,
+            "exportExpensesFlag": False,
+            "exportProductsFlag": True,
+            "includedProductIds": [r.unposted_product_id or str(r.id) for r in records],
+        }
+        if self._location_id:
+            body["locationId"] = self._location_id
+        answer = await self._client.post_json(EXPORT, body)
+        return parse_record(GLProcurementExport, answer or {}, f"POST {EXPORT}")

@@ -1,4 +1,5 @@
-"""ConnectWise records behind bills and purchase orders: unposted expenses and procurement."""
+"""ConnectWise records behind bills, purchase orders and inventory journals: unposted expenses
+and procurement, PO lines, adjustment details, and the procurement parts of the GL export."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ class UnpostedProcurement(CwModel):
     id: int
     location_id: int | None = Field(None, alias="locationId")
     kind: str = Field("", alias="procurementType")
+    description: str = ""
+    unposted_product_id: str | None = Field(None, alias="unpostedProductId")
     purchase_order: Reference | None = Field(None, alias="purchaseOrder")
     adjustment: Reference | None = None
     date: dt.datetime | None = Field(None, alias="purchaseDate")
@@ -98,3 +101,55 @@ class AdjustmentDetail(CwModel):
     warehouse: Reference | None = None
     quantity: Decimal = Field(Decimal(0), alias="quantityAdjusted")
     unit_cost: Decimal | None = Field(None, alias="unitCost")
+
+
+class GLPurchaseDetail(CwModel):
+    """`purchaseTransactions[].purchaseDetail[]`: one received PO line's GL entry."""
+
+    id: str | int | None = None
+    gl_class: str | None = Field(None, alias="glClass")
+    line_number: int | None = Field(None, alias="lineNumber")
+    item: ProductRef | None = None
+    quantity: Decimal | None = None
+    total: Decimal | None = None
+
+
+class GLPurchaseTransaction(CwModel):
+    """`GLExport.purchaseTransactions[]`: one PO x packing slip (`id` "PO #…, Packing Slip: …")."""
+
+    id: str | int
+    document_number: str = Field("", alias="documentNumber")
+    packing_slip: str | None = Field(None, alias="packingSlip")
+    purchase_class: str | None = Field(None, alias="purchaseClass")
+    detail: tuple[GLPurchaseDetail, ...] = Field((), alias="purchaseDetail")
+
+
+class GLAdjustmentTransaction(CwModel):
+    """`GLExport.adjustmentTransactions[]`: an inventory adjustment's GL header (its class)."""
+
+    id: str | int
+    document_date: dt.datetime | None = Field(None, alias="documentDate")
+    gl_class: str | None = Field(None, alias="glClass")
+
+
+class GLInventoryTransfer(CwModel):
+    """`GLExport.inventoryTransfers[]`: one item moved from one warehouse to another."""
+
+    id: str | int
+    transfer_id: int | None = Field(None, alias="transferId")
+    document_date: dt.datetime | None = Field(None, alias="documentDate")
+    gl_class: str | None = Field(None, alias="glClass")
+    item: ProductRef | None = None
+    quantity: Decimal = Decimal(0)
+    cost: Decimal | None = None
+    total: Decimal | None = None
+    from_xref: str | None = Field(None, alias="transferFromLocationXref")
+    to_xref: str | None = Field(None, alias="transferToLocationXref")
+
+
+class GLProcurementExport(CwModel):
+    """The procurement parts of `POST /finance/accounting/export` (`exportProductsFlag`)."""
+
+    purchases: tuple[GLPurchaseTransaction, ...] = Field((), alias="purchaseTransactions")
+    adjustments: tuple[GLAdjustmentTransaction, ...] = Field((), alias="adjustmentTransactions")
+    transfers: tuple[GLInventoryTransfer, ...] = Field((), alias="inventoryTransfers")
