@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.source.connectwise.models_documents import (
+    GLPurchaseTransaction,
     PurchaseOrderLine,
     UnpostedExpense,
     UnpostedProcurement,
@@ -23,6 +24,7 @@ from xerowatch.sync.connectwise_documents import (
     xero_total,
 )
 from xerowatch.sync.connectwise_purchases import (
+    classes_of,
     map_packing_slip_bills,
     map_purchase,
     map_purchase_order,
@@ -275,3 +277,52 @@ def test_packing_slip_bills_come_with_the_order_only_when_configured() -> None:
     assert [type(m) for m in both] == [MappedPurchaseOrder, MappedBill]
     unset = map_purchase(record, lines, cw_settings(purchase_bills_per_packing_slip=True))
     assert [type(m) for m in unset] == [HeldRecord]  # a held order makes no bills either
+
+
+def purchase_transaction(
+    po: str, slip: str, rows: list[tuple[int, str]], header: str | None
+) -> GLPurchaseTransaction:
+    return GLPurchaseTransaction.model_validate(
+        {
+            "id": f"PO #{po}, Packing Slip: {slip}",
+            "documentNumber": po,
+            "packingSlip": slip,
+            "purchaseClass": header,
+            "purchaseDetail": [{"id": str(n), "lineNumber": n, "glClass": c} for n, c in rows],
+        }
+    )
+
+
+def test_po_and_packing_slip_lines_carry_the_tracking_of_their_gl_class() -> None:
+    lines = [
+        po_line(1, "4", "7.333", received="4", slip="PS1"),
+        po_line(2, "6", "10.00", received="3", slip="PS2", n=2),
+        po_line(3, "1", "99.00", n=3),  # not received: the PO's class (purchaseClass)
+    ]
+    total = sum((ln.ext_cost or Decimal(0) for ln in lines), Decimal("0.00"))
+    exported = [
+        purchase_transaction("PO00009", "PS1", [(1, "Hardware")], "Hardware"),
+        purchase_transaction("PO00009", "PS2", [(2, "Networking")], "Hardware"),
+        purchase_transaction("PO00010", "PS1", [(1, "Networking")], "Networking"),
+    ]
+    classes = classes_of("PO00009", exported)
+    s = mapping_settings(
+        class_tracking={"Hardware": "Division:Hardware", "Networking": "Division:Network"},
+        purchase_bills_per_packing_slip=True,
+    )
+    mapped = map_purchase(procurement(9, total), lines, s, classes)
+    order = mapped[0]
+    assert isinstance(order, MappedPurchaseOrder), order
+    options = [[t.option for t in ln.tracking or []] for ln in order.draft.line_items]
+    assert options == [["Hardware"], ["Network"], ["Hardware"]]
+    bills = {b.draft.invoice_number: b for b in mapped[1:] if isinstance(b, MappedBill)}
+    assert [t.option for t in bills["PO00009/PS2"].draft.line_items[0].tracking or []] == [
+        "Network"
+    ]
+    # an unknown class is never a hold, even when tracking is required; a listed-out one is
+    strict = mapping_settings(class_tracking={"Hardware": "Division:Hardware"})
+    strict = strict.model_copy(update={"class_tracking_required": True})
+    unknown = map_purchase_order(procurement(9, total), lines, strict, classes_of("PO1", []))
+    assert isinstance(unknown, MappedPurchaseOrder)
+    held = map_purchase_order(procurement(9, total), lines, strict, classes)
+    assert isinstance(held, HeldRecord) and "'Networking'" in held.reason

@@ -10,9 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xerowatch.config_connectwise import ConnectWiseSettings
-from xerowatch.source.connectwise.models_documents import AdjustmentDetail, UnpostedProcurement
+from xerowatch.source.connectwise.models_documents import (
+    AdjustmentDetail,
+    GLInventoryTransfer,
+    UnpostedProcurement,
+)
 from xerowatch.sync.connectwise_documents import HeldRecord
-from xerowatch.sync.connectwise_inventory import MappedJournal, map_adjustment
+from xerowatch.sync.connectwise_inventory import (
+    MappedJournal,
+    NoJournal,
+    map_adjustment,
+    map_transfer,
+)
 from xerowatch.xero.models_documents import round_money
 
 from .conftest import cw_settings
@@ -118,3 +127,141 @@ def test_journals_balance_and_carry_connectwise_s_total(
     assert sum(amounts) == 0
     inventory = sum(ln.line_amount for ln in mapped.draft.journal_lines if ln.account_code != "455")
     assert inventory == total == mapped.connectwise_total
+
+
+def transfer(id: int, total: Decimal | str, kind: str = "Transfer") -> UnpostedProcurement:
+    return UnpostedProcurement.model_validate(
+        {
+            "id": id,
+            "procurementType": kind,
+            "description": f"Transfer TRF{id}",
+            "unpostedProductId": str(id),
+            "purchaseDate": DAY.isoformat(),
+            "total": str(total),
+        }
+    )
+
+
+def moved(
+    id: int,
+    source: str,
+    target: str,
+    quantity: int,
+    cost: str,
+    total: str | None = None,
+    gl_class: str | None = None,
+) -> GLInventoryTransfer:
+    value = total if total is not None else str(round_money(Decimal(quantity) * Decimal(cost)))
+    return GLInventoryTransfer.model_validate(
+        {
+            "id": str(id),
+            "transferId": 70,
+            "glClass": gl_class,
+            "item": {"id": id, "identifier": "SSD-1TB"},
+            "quantity": quantity,
+            "cost": cost,
+            "total": value,
+            "transferFromLocationXref": source,
+            "transferToLocationXref": target,
+        }
+    )
+
+
+def test_a_transfer_moves_value_from_one_warehouse_account_to_the_other() -> None:
+    rows = [moved(1, "Sydney", "Melbourne", 3, "111.30"), moved(2, "Sydney", "Melbourne", 1, "5")]
+    mapped = map_transfer(transfer(70, "338.90"), rows, inventory_settings())
+    assert isinstance(mapped, MappedJournal), mapped
+    lines = {(ln.account_code, ln.line_amount) for ln in mapped.draft.journal_lines}
+    assert lines == {("631", Decimal("338.90")), ("630", Decimal("-338.90"))}
+    assert mapped.draft.narration == "ConnectWise inventory transfer 70"
+    assert mapped.connectwise_total == Decimal("338.90") and mapped.source_id == 70
+
+
+def test_a_transfer_within_one_xero_account_makes_no_journal_and_says_why() -> None:
+    same = inventory_settings(warehouse_inventory_accounts={"Sydney": "630", "Parramatta": "630"})
+    mapped = map_transfer(transfer(71, "15.00"), [moved(1, "Sydney", "Parramatta", 3, "5")], same)
+    assert isinstance(mapped, NoJournal), mapped
+    assert "same Xero account 630" in mapped.reason and mapped.source_id == 71
+
+
+def test_what_cannot_be_journalled_for_a_transfer_is_held_with_the_fix() -> None:
+    s = inventory_settings()
+    perth = map_transfer(transfer(1, "5.00"), [moved(1, "Perth", "Sydney", 1, "5")], s)
+    assert isinstance(perth, HeldRecord)
+    assert "warehouse_inventory_accounts.Perth" in perth.reason
+    wrong = map_transfer(transfer(2, "6.00"), [moved(1, "Sydney", "Melbourne", 1, "5")], s)
+    assert isinstance(wrong, HeldRecord) and "5.00" in wrong.reason and "6.00" in wrong.reason
+    empty = map_transfer(transfer(3, "5.00"), [], s)
+    assert isinstance(empty, HeldRecord) and "export" in empty.reason
+    other = map_transfer(transfer(4, "5.00", "Adjustment"), [moved(1, "Sydney", "X", 1, "5")], s)
+    assert isinstance(other, HeldRecord) and "not a transfer" in other.reason
+
+
+def test_journal_lines_carry_the_tracking_of_their_gl_class() -> None:
+    tracked = inventory_settings(class_tracking={"Hardware": "Division:Hardware"})
+    mapped = map_transfer(
+        transfer(72, "15.00"),
+        [moved(1, "Sydney", "Melbourne", 3, "5", gl_class="Hardware")],
+        tracked,
+    )
+    assert isinstance(mapped, MappedJournal), mapped
+    assert all(
+        [(t.name, t.option) for t in ln.tracking or []] == [("Division", "Hardware")]
+        for ln in mapped.draft.journal_lines
+    )
+    details = [detail(1, "Sydney", 1, "5.00")]
+    adjusted = map_adjustment(adjustment(8, Decimal("5.00")), details, tracked, gl_class="Hardware")
+    assert isinstance(adjusted, MappedJournal)
+    assert all(ln.tracking for ln in adjusted.draft.journal_lines)
+    strict = inventory_settings(
+        class_tracking={"Hardware": "Division:Hardware"}, class_tracking_required=True
+    )
+    held = map_adjustment(adjustment(8, Decimal("5.00")), details, strict, gl_class="Lab")
+    assert isinstance(held, HeldRecord) and "'Lab'" in held.reason
+    held_t = map_transfer(
+        transfer(9, "5.00"), [moved(1, "Sydney", "Melbourne", 1, "5", gl_class="Lab")], strict
+    )
+    assert isinstance(held_t, HeldRecord) and "class_tracking" in held_t.reason
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["Sydney", "Melbourne", "Parramatta"]),
+            st.sampled_from(["Sydney", "Melbourne", "Parramatta"]),
+            st.integers(min_value=1, max_value=60),
+            st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("5000"), places=4),
+            st.sampled_from([None, "Hardware", "Networking"]),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_transfer_journals_balance_and_move_connectwise_s_value(
+    rows: list[tuple[str, str, int, Decimal, str | None]],
+) -> None:
+    accounts = {"Sydney": "630", "Melbourne": "631", "Parramatta": "630"}
+    s = inventory_settings(
+        warehouse_inventory_accounts=accounts,
+        class_tracking={"Hardware": "Division:Hardware", "Networking": "Division:Network"},
+    )
+    items = [moved(i + 1, a, b, q, str(c), gl_class=g) for i, (a, b, q, c, g) in enumerate(rows)]
+    total = sum((round_money(Decimal(q) * c) for _, _, q, c, _ in rows), Decimal("0.00"))
+    mapped = map_transfer(transfer(70, total), items, s)
+    expected: dict[str, Decimal] = {}
+    for a, b, q, c, _ in rows:
+        value = round_money(Decimal(q) * c)
+        expected[accounts[b]] = expected.get(accounts[b], Decimal(0)) + value
+        expected[accounts[a]] = expected.get(accounts[a], Decimal(0)) - value
+    if isinstance(mapped, NoJournal):
+        assert not any(expected.values())
+        return
+    assert isinstance(mapped, MappedJournal), mapped
+    amounts = [ln.line_amount for ln in mapped.draft.journal_lines]
+    assert sum(amounts) == 0 and all(amounts)
+    got: dict[str, Decimal] = {}
+    for ln in mapped.draft.journal_lines:
+        got[ln.account_code] = got.get(ln.account_code, Decimal(0)) + ln.line_amount
+    assert {k: v for k, v in got.items() if v} == {k: v for k, v in expected.items() if v}
+    assert mapped.connectwise_total == total

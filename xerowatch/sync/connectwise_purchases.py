@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.source.connectwise.models_documents import (
+    GLPurchaseTransaction,
     ProcurementKind,
     PurchaseOrderLine,
     UnpostedProcurement,
@@ -25,6 +26,7 @@ from xerowatch.sync.connectwise_documents import (
     xero_total,
 )
 from xerowatch.sync.connectwise_mapping import ITEM_CODE_MAX, ZERO, MoneyLine, unit_line
+from xerowatch.sync.connectwise_tracking import LineClasses, tracking_of_known
 from xerowatch.xero.models_documents import (
     ContactRef,
     DocumentLine,
@@ -58,10 +60,32 @@ def _header(record: UnpostedProcurement, settings: ConnectWiseSettings) -> str |
     return None
 
 
+def classes_of(number: str, transactions: Sequence[GLPurchaseTransaction]) -> LineClasses:
+    """The GL classes of PO `number`'s lines from the export's purchase transactions (its
+    received lines' `glClass`; `purchaseClass` for the rest)."""
+    by_line: dict[int, str] = {}
+    default: str | None = None
+    for transaction in transactions:
+        if transaction.document_number != number:
+            continue
+        default = default or transaction.purchase_class
+        for detail in transaction.detail:
+            if detail.line_number is not None and detail.gl_class:
+                by_line.setdefault(detail.line_number, detail.gl_class)
+    return LineClasses(by_line, default)
+
+
 def _line(
-    line: PurchaseOrderLine, quantity: Decimal, amount: Decimal, settings: ConnectWiseSettings
+    line: PurchaseOrderLine,
+    quantity: Decimal,
+    amount: Decimal,
+    settings: ConnectWiseSettings,
+    classes: LineClasses | None,
 ) -> DocumentLine | str:
     code = line.product.identifier if line.product else None
+    tracking = tracking_of_known(classes.of(line.line_number) if classes else None, settings)
+    if isinstance(tracking, str):
+        return f"line {line.line_number}: {tracking}"
     if code is not None and len(code) > ITEM_CODE_MAX:
         return (
             f"line {line.line_number} product {code!r} is over Xero's {ITEM_CODE_MAX} "
@@ -80,6 +104,7 @@ def _line(
             tax_type=settings.purchase_tax_type,
             item_code=code,
             price=line.unit_cost,
+            tracking=tracking,
         )
     )
 
@@ -94,6 +119,7 @@ def map_purchase_order(
     record: UnpostedProcurement,
     lines: Sequence[PurchaseOrderLine],
     settings: ConnectWiseSettings,
+    classes: LineClasses | None = None,
 ) -> MappedPurchaseOrder | HeldRecord:
     """The Xero purchase order for one ConnectWise PO, or the reason it is held."""
     number = record.purchase_order.identifier if record.purchase_order else None
@@ -106,7 +132,7 @@ def map_purchase_order(
         return HeldRecord(key, f"{key} has no line items in ConnectWise")
     items: list[DocumentLine] = []
     for line in sorted(lines, key=lambda ln: (ln.line_number, ln.id)):
-        item = _line(line, line.quantity, _ordered_amount(line), settings)
+        item = _line(line, line.quantity, _ordered_amount(line), settings, classes)
         if isinstance(item, str):
             return HeldRecord(key, f"{key}: {item}")
         items.append(item)
@@ -142,6 +168,7 @@ def map_packing_slip_bills(
     record: UnpostedProcurement,
     lines: Sequence[PurchaseOrderLine],
     settings: ConnectWiseSettings,
+    classes: LineClasses | None = None,
 ) -> list[MappedBill | HeldRecord]:
     """One ACCPAY bill per packing slip, from the lines received on it (part shipments)."""
     number = record.purchase_order.identifier if record.purchase_order else None
@@ -165,7 +192,7 @@ def map_packing_slip_bills(
         for line in received_lines:
             received = line.received_quantity or Decimal(0)
             amount = _received_amount(line, received)
-            item = _line(line, received, amount, settings)
+            item = _line(line, received, amount, settings, classes)
             if isinstance(item, str):
                 items = []
                 out.append(HeldRecord(key, f"{key}: {item}"))
@@ -207,11 +234,12 @@ def map_purchase(
     record: UnpostedProcurement,
     lines: Sequence[PurchaseOrderLine],
     settings: ConnectWiseSettings,
+    classes: LineClasses | None = None,
 ) -> list[MappedPurchaseOrder | MappedBill | HeldRecord]:
     """The purchase order and, with `purchase_bills_per_packing_slip`, its packing-slip bills."""
     out: list[MappedPurchaseOrder | MappedBill | HeldRecord] = [
-        map_purchase_order(record, lines, settings)
+        map_purchase_order(record, lines, settings, classes)
     ]
     if settings.purchase_bills_per_packing_slip and not isinstance(out[0], HeldRecord):
-        out += map_packing_slip_bills(record, lines, settings)
+        out += map_packing_slip_bills(record, lines, settings, classes)
     return out

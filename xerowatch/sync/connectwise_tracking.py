@@ -8,6 +8,9 @@ categories per line). An unlisted class gives no tracking, or holds the record w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from xerowatch.config_connectwise import ConnectWiseSettings, parse_tracking
 from xerowatch.xero.models_documents import TrackingRef
 
@@ -28,3 +31,27 @@ def tracking_for(
             )
         return ()
     return tuple(TrackingRef(name=name, option=option) for name, option in parse_tracking(spec))
+
+
+@dataclass(frozen=True)
+class LineClasses:
+    """The GL classes ConnectWise's export gave a record's lines, by line number.
+
+    A line the export did not carry (a PO line not received yet has no GL entry) takes
+    `default` (the record's own class), else no class: it goes untracked and never holds the
+    record, since its class is unknown rather than missing.
+    """
+
+    by_line: Mapping[int, str] = field(default_factory=dict)
+    default: str | None = None
+
+    def of(self, line_number: int) -> str | None:
+        """The class of line `line_number`, or None when ConnectWise has not said."""
+        return self.by_line.get(line_number, self.default)
+
+
+def tracking_of_known(
+    gl_class: str | None, settings: ConnectWiseSettings
+) -> tuple[TrackingRef, ...] | str:
+    """`tracking_for` a class ConnectWise sent; nothing (never a hold) for an unknown one."""
+    return () if gl_class is None else tracking_for(gl_class, settings)
