@@ -128,6 +128,12 @@ class ConnectWiseSettings(BaseModel):
     inventory_adjustment_account: str = ""
     """Xero account an inventory adjustment's other side goes to (e.g. stock write-offs);
     empty = adjustments are held."""
+    cost_of_sale: bool = False
+    """Journal the cost of sale of each synced invoice's product lines (Dr COGS, Cr inventory,
+    from the lines' costAccountNumber / inventoryAccountNumber through `account_codes`)."""
+    cost_of_sale_account: str = ""
+    """Xero COGS account for product lines ConnectWise sends without a costAccountNumber;
+    empty = such an invoice's cost-of-sale journal is held."""
     class_tracking: dict[str, str] = Field(default_factory=dict)
     """ConnectWise GL class → Xero tracking as "Category:Option" (two pairs joined by ";" at
     most), put on the invoice lines of that class."""

@@ -128,6 +128,18 @@ class SimLine:
         """Extended amount (an agreement credit is negative)."""
         return cents(self.quantity * self.price)
 
+    def cost_json(self) -> dict[str, Any]:
+        """A product line's cost of sale (70 % of the price a unit) and its GL accounts."""
+        if self.kind != "product":
+            return {}
+        unit = (self.price * Decimal("0.7")).quantize(Decimal("0.0001"))
+        return {
+            "itemCost": float(unit),
+            "cost": float(cents(self.quantity * unit)),
+            "costAccountNumber": "5000",
+            "inventoryAccountNumber": "1400",
+        }
+
 
 @dataclass
 class SimInvoice:
@@ -204,6 +216,7 @@ class SimInvoice:
                     "quantity": float(-line.quantity),
                     "total": float(-line.total),
                     "itemPrice": float(line.price),
+                    **line.cost_json(),
                     "item": {"id": n + 1, "identifier": line.item} if line.item else None,
                     "unitOfMeasure": {"id": 1, "name": line.uom} if line.uom else None,
                     "timeEntry": line.time_entry,

@@ -82,6 +82,11 @@ class GLInvoiceLine(CwModel):
     total: Decimal = Decimal("0")
     item: Reference | None = None
     item_price: Decimal | None = Field(None, alias="itemPrice")
+    item_cost: Decimal | None = Field(None, alias="itemCost")
+    cost: Decimal | None = None
+    """The line's extended cost (cost of sale), for product lines."""
+    cost_account: str | None = Field(None, alias="costAccountNumber")
+    inventory_account: str | None = Field(None, alias="inventoryAccountNumber")
     unit_of_measure: Reference | None = Field(None, alias="unitOfMeasure")
     time_entry: int | None = Field(None, alias="timeEntry")
     taxable_flag: bool = Field(False, alias="taxableFlag")

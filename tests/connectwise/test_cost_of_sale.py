@@ -1,0 +1,147 @@
+"""Cost of sale: an invoice's costed product lines → one balanced journal (Dr COGS, Cr stock)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xerowatch.config_connectwise import ConnectWiseSettings
+from xerowatch.sim.connectwise import ConnectWiseSim
+from xerowatch.source.connectwise.models import GLInvoice
+from xerowatch.sync.connectwise_cost_of_sale import map_cost_of_sale
+from xerowatch.sync.connectwise_documents import HeldRecord
+from xerowatch.sync.connectwise_inventory import MappedJournal, NoJournal
+from xerowatch.xero.models_documents import round_money
+
+from .conftest import MakeAccounting, cw_settings
+
+DAY = dt.datetime(2026, 11, 4, 3, 0, tzinfo=dt.UTC)
+
+
+def cos_settings(**overrides: Any) -> ConnectWiseSettings:
+    values: dict[str, Any] = {"cost_of_sale": True, "account_codes": {"5000": "310"}}
+    values.update(overrides)
+    return cw_settings(**values)
+
+
+def invoice(lines: list[dict[str, Any]], number: str = "000123") -> GLInvoice:
+    return GLInvoice.model_validate(
+        {
+            "id": "51",
+            "documentNumber": number,
+            "documentDate": DAY.isoformat(),
+            "total": 0,
+            "detail": [{"glTypeId": "RP", "total": 0, **line} for line in lines],
+        }
+    )
+
+
+def product(
+    id: int, cost: str | None, *, cogs: str | None = "5000", stock: str | None = "1400", **more: Any
+) -> dict[str, Any]:
+    return {
+        "id": str(id),
+        "item": {"id": id, "identifier": "SSD-1TB"},
+        "quantity": -2,
+        "cost": cost,
+        "costAccountNumber": cogs,
+        "inventoryAccountNumber": stock,
+        **more,
+    }
+
+
+def test_costed_product_lines_make_one_balanced_journal_on_the_mapped_accounts() -> None:
+    gl = invoice([product(1, "222.60"), product(2, "10.00", glClass="Hardware"), {"id": "3"}])
+    mapped = map_cost_of_sale(gl, cos_settings())
+    assert isinstance(mapped, MappedJournal), mapped
+    lines = {(ln.account_code, ln.line_amount) for ln in mapped.draft.journal_lines}
+    assert lines == {("310", Decimal("232.60")), ("1400", Decimal("-232.60"))}
+    assert mapped.draft.narration == "ConnectWise cost of sale 000123 (51)"
+    assert mapped.draft.date == DAY.date() and mapped.connectwise_total == Decimal("232.60")
+
+
+def test_an_invoice_without_costed_lines_needs_no_journal_and_gaps_are_held() -> None:
+    none = map_cost_of_sale(invoice([{"id": "1", "glTypeId": "R"}]), cos_settings())
+    assert isinstance(none, NoJournal) and "no costed items" in none.reason
+    no_stock = map_cost_of_sale(invoice([product(1, "5.00", stock=None)]), cos_settings())
+    assert isinstance(no_stock, HeldRecord) and "inventory account" in no_stock.reason
+    no_cogs = map_cost_of_sale(invoice([product(1, "5.00", cogs=None)]), cos_settings())
+    assert isinstance(no_cogs, HeldRecord) and "cost_of_sale_account" in no_cogs.reason
+    fallback = map_cost_of_sale(
+        invoice([product(1, "5.00", cogs=None)]), cos_settings(cost_of_sale_account="311")
+    )
+    assert isinstance(fallback, MappedJournal)
+    assert {ln.account_code for ln in fallback.draft.journal_lines} == {"311", "1400"}
+    unit = map_cost_of_sale(invoice([product(1, None, itemCost="3.3335")]), cos_settings())
+    assert isinstance(unit, MappedJournal) and unit.connectwise_total == Decimal("6.67")
+
+
+def test_cost_lines_carry_their_class_s_tracking() -> None:
+    s = cos_settings(class_tracking={"Hardware": "Division:Hardware"})
+    mapped = map_cost_of_sale(invoice([product(1, "5.00", glClass="Hardware")]), s)
+    assert isinstance(mapped, MappedJournal)
+    assert all(ln.tracking for ln in mapped.draft.journal_lines)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.decimals(min_value=Decimal("0"), max_value=Decimal("9999.99"), places=2),
+            st.sampled_from(["5000", "5001"]),
+            st.sampled_from(["1400", "1401"]),
+            st.sampled_from([None, "Hardware", "Networking"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_cost_of_sale_journals_balance_and_carry_connectwise_s_cost(
+    rows: list[tuple[Decimal, str, str, str | None]],
+) -> None:
+    s = cos_settings(
+        class_tracking={"Hardware": "Division:Hardware", "Networking": "Division:Network"}
+    )
+    gl = invoice(
+        [product(i + 1, str(c), cogs=a, stock=b, glClass=g) for i, (c, a, b, g) in enumerate(rows)]
+    )
+    mapped = map_cost_of_sale(gl, s)
+    total = sum((c for c, *_ in rows), Decimal("0"))
+    if total == 0:
+        assert isinstance(mapped, NoJournal)
+        return
+    assert isinstance(mapped, MappedJournal), mapped
+    amounts = [ln.line_amount for ln in mapped.draft.journal_lines]
+    assert sum(amounts) == 0 and all(amounts)
+    assert sum(a for a in amounts if a > 0) == total == mapped.connectwise_total
+
+
+async def test_the_simulator_s_product_lines_carry_their_cost_of_sale(
+    sim: ConnectWiseSim, make_accounting: MakeAccounting
+) -> None:
+    sim.seed(customers=3, invoices=12, expenses=0, purchases=0)
+    accounting = make_accounting()
+    listed = [i async for page in accounting.unposted_invoices(None) for i in page]
+    exported = await accounting.export_invoices(listed, batch="XW-EXPORT-COS")
+    journals = [map_cost_of_sale(gl, cos_settings()) for gl in exported.transactions]
+    assert not [j for j in journals if isinstance(j, HeldRecord)]
+    for gl, journal in zip(exported.transactions, journals, strict=True):
+        source = sim.records.invoices[int(gl.id)]
+        expected = sum(
+            (
+                round_money(
+                    line.quantity * (line.price * Decimal("0.7")).quantize(Decimal("0.0001"))
+                )
+                for line in source.lines
+                if line.kind == "product"
+            ),
+            Decimal("0"),
+        )
+        if isinstance(journal, MappedJournal):
+            assert journal.connectwise_total == expected
+        else:
+            assert expected == 0
