@@ -269,6 +269,10 @@ class SimExpense:
     amount: Decimal
     location_id: int
     updated: dt.datetime
+    member_id: int = 1
+    member_name: str = ""
+    batch: str | None = None
+    """The batch that posted it (None: unposted)."""
 
     def json(self, company: SimCompany) -> dict[str, Any]:
         """`UnpostedExpense`."""
@@ -276,7 +280,11 @@ class SimExpense:
             "id": self.id,
             "locationId": self.location_id,
             "company": company.ref(),
-            "member": {"id": 1, "identifier": self.member},
+            "member": {
+                "id": self.member_id,
+                "identifier": self.member,
+                "name": self.member_name or self.member,
+            },
             "dateExpense": stamp(self.date),
             "classification": self.classification,
             "currency": {"id": 1, "currencyCode": "AUD"},
@@ -344,6 +352,8 @@ class SimPurchase:
     lines: list[SimPoLine] = field(default_factory=list)
     gl_class: str | None = None
     """The GL class of its lines (sent in the export's purchaseTransactions)."""
+    batch: str | None = None
+    """The batch that posted it (None: unposted)."""
 
     def json(self, vendor: SimCompany) -> dict[str, Any]:
         """`UnpostedProcurement`."""
@@ -394,6 +404,8 @@ class SimAdjustment:
     details: list[SimAdjustmentDetail] = field(default_factory=list)
     gl_class: str | None = None
     """Its GL class (sent in the export's adjustmentTransactions)."""
+    batch: str | None = None
+    """The batch that posted it (None: unposted)."""
 
     @property
     def total(self) -> Decimal:
@@ -417,21 +429,22 @@ class SimAdjustment:
 
 @dataclass
 class SimBatch:
-    """A created accounting batch: the invoices it posted."""
+    """A created accounting batch: the invoices (or expenses, or procurement) it posted."""
 
     id: int
     identifier: str
     invoice_ids: list[int]
     created: dt.datetime
+    kind: Literal["invoices", "expenses", "products"] = "invoices"
 
     def json(self) -> dict[str, Any]:
         """`AccountingBatch`."""
         return {
             "id": self.id,
             "batchIdentifier": self.identifier,
-            "exportInvoicesFlag": True,
-            "exportExpensesFlag": False,
-            "exportProductsFlag": False,
+            "exportInvoicesFlag": self.kind == "invoices",
+            "exportExpensesFlag": self.kind == "expenses",
+            "exportProductsFlag": self.kind == "products",
             "closedFlag": False,
             "_info": {"lastUpdated": stamp(self.created)},
         }

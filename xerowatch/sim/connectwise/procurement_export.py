@@ -65,10 +65,10 @@ def procurement_parts(
 
     parts: dict[str, list[dict[str, Any]]] = {name: [] for name in PARTS}
     for purchase in records.purchases.values():
-        if chosen(purchase.id, purchase.location_id):
+        if purchase.batch is None and chosen(purchase.id, purchase.location_id):
             parts["purchaseTransactions"] += _purchase(purchase)
     for adjustment in records.adjustments.values():
-        if chosen(adjustment.id, adjustment.location_id):
+        if adjustment.batch is None and chosen(adjustment.id, adjustment.location_id):
             parts["adjustmentTransactions"].append(_adjustment(adjustment))
     for transfer in records.transfers.values():
         if transfer.batch is None and chosen(transfer.id, transfer.location_id):
