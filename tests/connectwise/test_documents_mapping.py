@@ -175,11 +175,14 @@ def test_a_purchase_order_keeps_codes_units_quantities_and_unit_prices() -> None
         Decimal("1049.30"),
     )
     assert first.description == "Cat6 patch lead 3m (per ea)" and first.account_code == "300"
+    # Xero's purchase orders take unit amounts of 2 places (no unitdp): no 2-place price times
+    # 3 is 15.40, so the line goes as 1 at ConnectWise's amount, the quantity in its text
     assert (second.quantity, second.unit_amount, second.line_amount) == (
-        Decimal(3),
-        Decimal("5.1331"),
+        Decimal(1),
+        Decimal("15.40"),
         Decimal("15.40"),
     )
+    assert second.description is not None and "(3 x 5.1331)" in second.description
     assert xero_total(draft.line_items) == total == mapped.connectwise_total
 
 
@@ -266,6 +269,8 @@ def test_purchase_orders_equal_connectwise_to_the_cent(rows: list[tuple[int, Dec
     assert xero_total(mapped.draft.line_items) == total
     for line, source in zip(mapped.draft.line_items, lines, strict=True):
         assert line.line_amount == source.ext_cost
+        # /PurchaseOrders takes no unitdp: a unit amount of more than 2 places is refused
+        assert line.unit_amount is not None and line.unit_amount == round(line.unit_amount, 2)
 
 
 def test_packing_slip_bills_come_with_the_order_only_when_configured() -> None:

@@ -142,17 +142,19 @@ class MoneyLine:
     tracking: tuple[TrackingRef, ...] = ()
 
 
-def unit_line(line: MoneyLine) -> DocumentLine:
-    """Quantity and UnitAmount whose rounded product is exactly the line's amount."""
+def unit_line(line: MoneyLine, *, unit_dp: int = UNIT_DP) -> DocumentLine:
+    """Quantity and UnitAmount (at most `unit_dp` places: 4 with `unitdp=4`, 2 for purchase
+    orders) whose rounded product is exactly the line's amount."""
     quantity, amount = line.quantity, line.amount
+    step = Decimal(1).scaleb(-unit_dp)
     candidates: list[Decimal] = []
     if line.price is not None:
         candidates.append(line.price)
     if quantity != 0 and quantity == quantity.quantize(UNIT):
-        guess = (amount / quantity).quantize(UNIT, rounding=ROUND_HALF_UP)
-        candidates += [guess, guess - UNIT, guess + UNIT]
+        guess = (amount / quantity).quantize(step, rounding=ROUND_HALF_UP)
+        candidates += [guess, guess - step, guess + step]
         for unit in candidates:
-            if unit == unit.quantize(UNIT) and line_amount_of(quantity, unit) == amount:
+            if unit == unit.quantize(step) and line_amount_of(quantity, unit) == amount:
                 return _document_line(line, quantity, unit)
     description = line.description
     if quantity not in (0, 1):

@@ -81,6 +81,8 @@ def _line(
     amount: Decimal,
     settings: ConnectWiseSettings,
     classes: LineClasses | None,
+    *,
+    unit_dp: int = 4,
 ) -> DocumentLine | str:
     code = line.product.identifier if line.product else None
     tracking = tracking_of_known(classes.of(line.line_number) if classes else None, settings)
@@ -105,7 +107,8 @@ def _line(
             item_code=code,
             price=line.unit_cost,
             tracking=tracking,
-        )
+        ),
+        unit_dp=unit_dp,
     )
 
 
@@ -132,7 +135,7 @@ def map_purchase_order(
         return HeldRecord(key, f"{key} has no line items in ConnectWise")
     items: list[DocumentLine] = []
     for line in sorted(lines, key=lambda ln: (ln.line_number, ln.id)):
-        item = _line(line, line.quantity, _ordered_amount(line), settings, classes)
+        item = _line(line, line.quantity, _ordered_amount(line), settings, classes, unit_dp=2)
         if isinstance(item, str):
             return HeldRecord(key, f"{key}: {item}")
         items.append(item)
