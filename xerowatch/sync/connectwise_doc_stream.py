@@ -78,6 +78,9 @@ class DocUnit:
     """The ConnectWise batch identifier posting `cw_ids` (≤ 50 characters, stable)."""
     party: PartyKey | None = None
     """Whose ContactID the drafts take (None: they carry no contact, e.g. journals)."""
+    note: str = ""
+    """Why a unit has no drafts (nothing for Xero, e.g. a transfer within one Xero account):
+    its records go straight to in_xero, to be posted, with the note in their history."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ class DocStream(Generic[R]):
                 units.append(item)
         drafts: list[tuple[str, Draft]] = []
         updates: list[RecordUpdate] = []
+        notes: dict[int, str] = {}
         for unit in units:
             contact = contact_ids.get(unit.party) if unit.party else None
             if unit.party and contact is None:  # not written (cannot happen when not held)
@@ -264,11 +268,13 @@ class DocStream(Generic[R]):
             drafts += [(ref, d) for d in unit_drafts]
             for cw_id in unit.cw_ids:
                 record = by_id[cw_id]
+                if not unit.drafts:
+                    notes[cw_id] = unit.note or "nothing for Xero"
                 updates.append(
                     RecordUpdate(
                         cw_id,
                         spec.number(record),
-                        "queued",
+                        "queued" if unit.drafts else "in_xero",
                         content_hash=spec.stamp(record),
                         gl_entry_ids=str(cw_id),
                         doc_keys=keys,
@@ -289,6 +295,13 @@ class DocStream(Generic[R]):
         # Drafts enter the outbox before the records say 'queued' (crash-safe; see above).
         await self.sender.submit(tid, drafts)
         await records.save(self.ctx.store, tid, spec.kind, updates)
+        for cw_id, note in notes.items():
+            await history.record(
+                self.ctx.store,
+                history.HistoryEntry(
+                    record_ref(spec.kind, cw_id), "map", "skipped", "to_xero", tid, note
+                ),
+            )
         for update in updates:
             if update.state == "held":
                 await self._held(tid, update.cw_id, update.number, update.error or "")

@@ -1,6 +1,8 @@
 """The ConnectWise document streams a runtime runs after its invoices (one `DocSpec` each).
 
-A kind is on when its configuration says so. Each kind plugs in here with its spec.
+A kind is on when its configuration says so. Each kind plugs in here with its spec:
+purchase orders with `purchase_account_code`, adjustments with `inventory_adjustment_account`
+and `warehouse_inventory_accounts`, transfers with `warehouse_inventory_accounts`.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from typing import Any
 
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.source.connectwise.accounting import ConnectWiseAccounting
+from xerowatch.source.connectwise.documents import ConnectWiseDocumentReader
 from xerowatch.sync.connectwise_contacts import CustomerContacts
 from xerowatch.sync.connectwise_doc_stream import DocSpec, DocStream
+from xerowatch.sync.connectwise_procurement import AdjustmentSpec, PurchaseSpec, TransferSpec
 from xerowatch.sync.documents import DocumentSender
 from xerowatch.sync.engine_deps import EngineDeps
 
@@ -32,5 +36,11 @@ def document_streams(
             )
         )
 
-    del add  # the kinds are added by the commits that bring their specs
+    reader = ConnectWiseDocumentReader(accounting, ctx.clock)
+    if settings.purchase_account_code:
+        add(PurchaseSpec(reader, settings))
+    if settings.inventory_adjustment_account and settings.warehouse_inventory_accounts:
+        add(AdjustmentSpec(reader, settings))
+    if settings.warehouse_inventory_accounts:
+        add(TransferSpec(reader, settings))
     return streams

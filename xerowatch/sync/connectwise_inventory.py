@@ -84,8 +84,9 @@ def map_adjustment(
     details: Sequence[AdjustmentDetail],
     settings: ConnectWiseSettings,
     gl_class: str | None = None,
-) -> MappedJournal | HeldRecord:
-    """The balanced manual journal for one inventory adjustment, or why it is held."""
+) -> MappedJournal | NoJournal | HeldRecord:
+    """The balanced manual journal for one inventory adjustment, none when it moves no value
+    (posted in ConnectWise only), or why it is held."""
     name = record.adjustment.identifier if record.adjustment else None
     key = f"adjustment {name or record.id}"
     problem = _problem(record, settings)
@@ -133,7 +134,7 @@ def map_adjustment(
             )
         )
     if len(lines) < 2:
-        return HeldRecord(key, f"{key} moves no value (net 0.00): post it in ConnectWise only")
+        return NoJournal(key, f"{key} moves no value: no journal is needed", record.id)
     try:
         draft = ManualJournalDraft(
             narration=f"{label} ({record.id})", date=record.date.date(), journal_lines=lines

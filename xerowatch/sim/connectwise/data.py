@@ -354,6 +354,8 @@ class SimPurchase:
     """The GL class of its lines (sent in the export's purchaseTransactions)."""
     batch: str | None = None
     """The batch that posted it (None: unposted)."""
+    po_id: int | None = None
+    """The purchase order's id when this record is a later receipt of it (None: its own)."""
 
     def json(self, vendor: SimCompany) -> dict[str, Any]:
         """`UnpostedProcurement`."""
@@ -362,7 +364,7 @@ class SimPurchase:
             "locationId": self.location_id,
             "procurementType": "Purchase",
             "unpostedProductId": str(self.id),
-            "purchaseOrder": {"id": self.id, "identifier": self.po_number},
+            "purchaseOrder": {"id": self.po_id or self.id, "identifier": self.po_number},
             "purchaseDate": stamp(self.date),
             "vendor": vendor.ref(),
             "currency": {"id": 1, "currencyCode": "AUD"},

@@ -305,6 +305,52 @@ class Seeder:
                 lines=lines,
             )
 
+    def receive_rest(self, purchase_id: int, when: dt.datetime) -> int:
+        """Receive everything still outstanding on a purchase order on a new packing slip.
+
+        As ConnectWise does, the rest of a partly received line is cloned into a new line; the
+        receipt makes the PO unposted again as a new procurement record (returned).
+        """
+        purchase = self.records.purchases[purchase_id]
+        receipts = [p for p in self.records.purchases.values() if p.po_number == purchase.po_number]
+        slip = f"{purchase.po_number}-PS{2 + len(receipts)}"
+        for line in list(purchase.lines):
+            if line.received >= line.quantity:
+                continue
+            if line.received == 0:
+                line.received, line.packing_slip, line.date_received = line.quantity, slip, when
+                continue
+            rest = line.quantity - line.received
+            line.quantity = line.received
+            purchase.lines.append(
+                SimPoLine(
+                    id=self.records.new_id(),
+                    line_number=max(ln.line_number for ln in purchase.lines) + 1,
+                    product=line.product,
+                    description=line.description,
+                    uom=line.uom,
+                    quantity=rest,
+                    unit_cost=line.unit_cost,
+                    received=rest,
+                    packing_slip=slip,
+                    date_received=when,
+                )
+            )
+        receipt_id = self.records.new_id()
+        self.records.purchases[receipt_id] = SimPurchase(
+            id=receipt_id,
+            po_number=purchase.po_number,
+            vendor_id=purchase.vendor_id,
+            date=purchase.date,
+            total=sum((line.ext_cost for line in purchase.lines), Decimal("0.00")),
+            location_id=purchase.location_id,
+            updated=when,
+            lines=purchase.lines,
+            gl_class=purchase.gl_class,
+            po_id=purchase.po_id or purchase.id,
+        )
+        return receipt_id
+
     def _po_lines(self, po_number: str, date: dt.datetime) -> list[SimPoLine]:
         """1 to 4 catalog lines, some fully received, some partly (two packing slips), some not."""
         lines = []
