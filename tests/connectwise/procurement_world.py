@@ -37,6 +37,12 @@ PROCUREMENT: dict[str, Any] = {
 }
 
 
+def stored(w: World, kind: str) -> list[dict[str, Any]]:
+    """What the Xero simulator holds of a document kind (PurchaseOrders, ManualJournals)."""
+    books = w.xero._books(w.tenant.tenant_id)
+    return [record.data for record in books.tenant.all_of(kind)]
+
+
 @pytest.fixture
 async def procurement_world(tmp_path: Path) -> AsyncIterator[World]:
     """The procurement month in ConnectWise, an empty Xero organisation with the tracking."""

@@ -15,6 +15,7 @@ from tests.connectwise.procurement_world import (
     PURCHASES,
     TRANSFERS,
     procurement_world,
+    stored,
 )
 from tests.connectwise.stream_world import World
 from xerowatch.sim.connectwise.data import SimPoLine, SimPurchase
@@ -45,23 +46,17 @@ def _received(line: SimPoLine) -> Decimal:
     return _cents(line.received * line.unit_cost)
 
 
-def _stored(w: World, kind: str) -> list[dict[str, Any]]:
-    """What the Xero simulator holds of a document kind (PurchaseOrders, ManualJournals)."""
-    books = w.xero._books(w.tenant.tenant_id)
-    return [record.data for record in books.tenant.all_of(kind)]
-
-
 def _orders(w: World) -> dict[str, list[Decimal]]:
     """Each Xero purchase order's total (tax-inclusive lines: their sum), by number."""
     totals: dict[str, list[Decimal]] = {}
-    for order in _stored(w, "PurchaseOrders"):
+    for order in stored(w, "PurchaseOrders"):
         total = sum((Decimal(str(ln["LineAmount"])) for ln in order["LineItems"]), Decimal(0))
         totals.setdefault(order["PurchaseOrderNumber"], []).append(total)
     return totals
 
 
 def _journal_lines(w: World) -> dict[str, list[dict[str, Any]]]:
-    return {j["Narration"]: j["JournalLines"] for j in _stored(w, "ManualJournals")}
+    return {j["Narration"]: j["JournalLines"] for j in stored(w, "ManualJournals")}
 
 
 def _adjustment_moves_value(w: World, adjustment_id: int) -> bool:
@@ -167,7 +162,7 @@ async def test_nothing_is_posted_in_connectwise_before_xero_has_it(
     assert summary.failures == []
     orders = _orders(w)
     assert len(orders) == PURCHASES and {len(t) for t in orders.values()} == {1}
-    assert len(_journal_lines(w)) == len(_stored(w, "ManualJournals"))
+    assert len(_journal_lines(w)) == len(stored(w, "ManualJournals"))
     assert all(p.batch is not None for p in w.cw.records.purchases.values())
 
 
