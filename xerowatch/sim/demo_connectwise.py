@@ -1,7 +1,8 @@
 """The ConnectWise demo world: the Xero and ConnectWise simulators on loopback, seeded.
 
 Used by `xerowatch demo --source connectwise`: ConnectWise customers and unposted invoices flow
-into an empty Xero organisation, each invoice posted in ConnectWise once Xero has it.
+into an empty Xero organisation, each invoice posted in ConnectWise once Xero has it; so do
+purchase orders (with a bill per packing slip), inventory adjustments and warehouse transfers.
 """
 
 from __future__ import annotations
@@ -14,14 +15,30 @@ from xerowatch.sim.connectwise import SIM_CLIENT_ID, ConnectWiseSim
 from xerowatch.sim.demo import DemoWorld, sim_config_text
 from xerowatch.sim.server import serve_in_thread
 from xerowatch.sim.xero import XeroSim, XeroSimConfig
+from xerowatch.sim.xero.document_routes import add_tracking_category
 
 ORGANISATION = "Demo MSP Pty Ltd"
 
 
+PROCUREMENT_CONFIG = """purchase_account_code = "300"
+purchase_bills_per_packing_slip = true
+warehouse_inventory_accounts = { Sydney = "630", Melbourne = "631" }
+inventory_adjustment_account = "455"
+class_tracking = { Hardware = "Division:Hardware", Networking = "Division:Network" }
+"""
+"""The procurement streams' keys (the demo seeds the tracking category they name)."""
+
+
 def connectwise_config_text(
-    store: Path, xero_url: str, connectwise_url: str, *, http_port: int | None
+    store: Path,
+    xero_url: str,
+    connectwise_url: str,
+    *,
+    http_port: int | None,
+    procurement: bool = False,
 ) -> str:
-    """A xerowatch.toml for the Xero and ConnectWise simulators at these URLs."""
+    """A xerowatch.toml for the Xero and ConnectWise simulators at these URLs (with
+    `procurement`, the purchase-order, adjustment and transfer streams on too)."""
     base = sim_config_text(store, xero_url, "http://unused.invalid", http_port=http_port)
     head, _, tail = base.partition("[source]")
     sync = tail[tail.index("[sync]") :]
@@ -38,7 +55,7 @@ client_id = "{SIM_CLIENT_ID}"
 tax_types = {{ GST = "OUTPUT" }}
 tax_rates = {{ OUTPUT = 10 }}
 rounding_account_code = "860"
-
+{PROCUREMENT_CONFIG if procurement else ""}
 {sync}"""
 
 
@@ -51,13 +68,22 @@ def connectwise_demo_world(
     xero = XeroSim(XeroSimConfig(seed=1))
     tenant_id = xero.add_tenant(ORGANISATION)
     connectwise = ConnectWiseSim()
-    connectwise.seed(customers=customers, invoices=invoices, lines=4, expenses=0, purchases=0)
+    add_tracking_category(xero, tenant_id, "Division", ["Hardware", "Network"])
+    connectwise.seed(
+        customers=customers,
+        invoices=invoices,
+        lines=4,
+        expenses=0,
+        purchases=30,
+        adjustments=10,
+        transfers=10,
+    )
     with ExitStack() as stack:
         xs = stack.enter_context(serve_in_thread(xero.app))
         cs = stack.enter_context(serve_in_thread(connectwise.app))
         config = world_dir / "xerowatch.toml"
         text = connectwise_config_text(
-            world_dir / "xerowatch.db", xs.url, cs.url, http_port=http_port
+            world_dir / "xerowatch.db", xs.url, cs.url, http_port=http_port, procurement=True
         )
         config.write_text(text, encoding="utf-8")
         yield DemoWorld(
