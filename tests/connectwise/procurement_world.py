@@ -5,6 +5,7 @@ warehouses, both simulators on loopback, every Xero request kept for the contrac
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,13 @@ import httpx
 import pytest
 
 from tests.connectwise.conftest import cw_settings
-from tests.connectwise.stream_world import CapturingTransport, World
+from tests.connectwise.stream_world import (
+    CUSTOMERS,
+    INVOICES,
+    MAPPING,
+    CapturingTransport,
+    World,
+)
 from tests.sync.conftest import sim_settings
 from xerowatch.clock import FakeClock
 from xerowatch.config import SourceSettings
@@ -43,27 +50,19 @@ def stored(w: World, kind: str) -> list[dict[str, Any]]:
     return [record.data for record in books.tenant.all_of(kind)]
 
 
-@pytest.fixture
-async def procurement_world(tmp_path: Path) -> AsyncIterator[World]:
-    """The procurement month in ConnectWise, an empty Xero organisation with the tracking."""
+@asynccontextmanager
+async def open_world(
+    tmp_path: Path, seed: dict[str, int], mapping: dict[str, Any]
+) -> AsyncIterator[World]:
+    """Both simulators (ConnectWise seeded with `seed`) and a runtime with `mapping`."""
     clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     xero = XeroSim(XeroSimConfig(seed=7), clock=clock)
     tenant_id = xero.add_tenant("MSP Pty")
     add_tracking_category(xero, tenant_id, "Division", ["Hardware", "Network"])
     cw = ConnectWiseSim(clock=clock)
-    cw.seed(
-        customers=0,
-        invoices=0,
-        expenses=0,
-        purchases=PURCHASES,
-        adjustments=ADJUSTMENTS,
-        transfers=TRANSFERS,
-    )
+    cw.seed(**seed)
     settings = sim_settings(tmp_path / "x.db").model_copy(
-        update={
-            "source": SourceSettings(kind="connectwise"),
-            "connectwise": cw_settings(**PROCUREMENT),
-        }
+        update={"source": SourceSettings(kind="connectwise"), "connectwise": cw_settings(**mapping)}
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cw.app)) as http:
         client = ConnectWiseClient(settings.connectwise, clock=clock, http=http)
@@ -82,3 +81,27 @@ async def procurement_world(tmp_path: Path) -> AsyncIterator[World]:
                 transport,
                 {"clock": clock},
             )
+
+
+@pytest.fixture
+async def procurement_world(tmp_path: Path) -> AsyncIterator[World]:
+    """The procurement month in ConnectWise, an empty Xero organisation with the tracking."""
+    seed = {
+        "customers": 0,
+        "invoices": 0,
+        "expenses": 0,
+        "purchases": PURCHASES,
+        "adjustments": ADJUSTMENTS,
+        "transfers": TRANSFERS,
+    }
+    async with open_world(tmp_path, seed, PROCUREMENT) as world:
+        yield world
+
+
+@pytest.fixture
+async def cost_world(tmp_path: Path) -> AsyncIterator[World]:
+    """The invoice stream's 50 customers and 300 invoices, with cost-of-sale journals on."""
+    seed = {"customers": CUSTOMERS, "invoices": INVOICES, "expenses": 0, "purchases": 0}
+    mapping = {**MAPPING, "cost_of_sale": True, "account_codes": {"5000": "310"}}
+    async with open_world(tmp_path, seed, mapping) as world:
+        yield world

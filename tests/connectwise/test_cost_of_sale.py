@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.connectwise.procurement_world import cost_world, stored
+from tests.connectwise.stream_world import INVOICES, World
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.sim.connectwise import ConnectWiseSim
+from xerowatch.sim.connectwise.data import SimLine, cents
 from xerowatch.source.connectwise.models import GLInvoice
+from xerowatch.store import document_outbox
 from xerowatch.sync.connectwise_cost_of_sale import map_cost_of_sale
 from xerowatch.sync.connectwise_documents import HeldRecord
 from xerowatch.sync.connectwise_inventory import MappedJournal, NoJournal
-from xerowatch.xero.models_documents import round_money
+from xerowatch.sync.documents import DocumentSender, FlushSummary
+from xerowatch.xero.models_documents import DocumentKind, round_money
 
 from .conftest import MakeAccounting, cw_settings
 
+__all__ = ["cost_world"]
 DAY = dt.datetime(2026, 11, 4, 3, 0, tzinfo=dt.UTC)
 
 
@@ -145,3 +153,66 @@ async def test_the_simulator_s_product_lines_carry_their_cost_of_sale(
             assert journal.connectwise_total == expected
         else:
             assert expected == 0
+
+
+async def test_invoices_reach_xero_with_their_cost_of_sale_and_are_posted_after_both(
+    cost_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = cost_world
+    invoices = list(w.cw.records.invoices.values())
+    costs = {i.id: _cost(i.lines) for i in invoices}
+    costed = [i for i in invoices if costs[i.id]]
+    real_settle = document_outbox.settle
+
+    class Crash(BaseException):
+        pass
+
+    async def journals_lost(*args: Any, **kwargs: Any) -> None:
+        if args[2] == "manual_journal" and any(s.state == "done" for s in args[3]):
+            raise Crash  # the journals reached Xero, their answer was lost
+        await real_settle(*args, **kwargs)
+
+    real_flush = DocumentSender.flush
+
+    async def journals_wait(self: DocumentSender, tenant: Any, kind: DocumentKind) -> Any:
+        if kind is DocumentKind.MANUAL_JOURNAL:
+            return FlushSummary()  # Xero takes no journal this cycle (e.g. its quota is spent)
+        return await real_flush(self, tenant, kind)
+
+    monkeypatch.setattr(DocumentSender, "flush", journals_wait)
+    first = await w.cycle()
+    assert first.failures == []
+    assert len(w.xero_invoices()) == INVOICES  # every invoice is in Xero ...
+    uncosted = {i.id for i in invoices if not costs[i.id]}  # no journal: nothing to wait for
+    assert w.cw.accounting.posted_ids() == uncosted  # none posted without its journal
+    monkeypatch.undo()
+    monkeypatch.setattr(document_outbox, "settle", journals_lost)
+    with pytest.raises(Crash):
+        await w.cycle()
+    monkeypatch.undo()
+    assert w.cw.accounting.posted_ids() == uncosted
+
+    summary = await w.cycle()
+    assert summary.failures == [], summary.failures
+    assert w.cw.accounting.posted_ids() == {i.id for i in invoices}
+    journals = {j["Narration"]: j["JournalLines"] for j in stored(w, "ManualJournals")}
+    assert len(journals) == len(costed)  # once each, no duplicate after the lost answer
+    for invoice in costed:
+        lines = journals[f"ConnectWise cost of sale {invoice.number} ({invoice.id})"]
+        amounts = {ln["AccountCode"]: Decimal(str(ln["LineAmount"])) for ln in lines}
+        assert amounts == {"310": costs[invoice.id], "1400": -costs[invoice.id]}
+    # the lost batch is looked up, not sent again; the other journals follow; no invoice resent
+    assert summary.calls["PUT /ManualJournals"] == math.ceil(len(costed) / 50) - 1
+    assert summary.calls["GET /ManualJournals"] >= 1 and "POST /Invoices" not in summary.calls
+
+
+def _cost(lines: list[SimLine]) -> Decimal:
+    """ConnectWise's cost of sale of an invoice's lines (products at 70 % of their price)."""
+    return sum(
+        (
+            cents(line.quantity * (line.price * Decimal("0.7")).quantize(Decimal("0.0001")))
+            for line in lines
+            if line.kind == "product"
+        ),
+        Decimal("0"),
+    )

@@ -11,24 +11,33 @@ lines carry cost, COGS and inventory accounts "for cost-of-sale journals"):
   fallback) holds the journal.
 - One journal per invoice, dated the invoice's date, narration `ConnectWise cost of sale
   {invoice number} ({id})` (its key). An invoice without costed lines needs no journal.
+- The journal is one of the invoice record's documents (ConnectWise posts the COGS entries in
+  the invoice's batch): the invoice is in_xero, and posted, only once its journal is done too;
+  a journal that cannot be made holds the invoice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from pydantic import ValidationError
 
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.source.connectwise.models import GLInvoice, GLInvoiceLine
+from xerowatch.store import document_outbox as outbox
+from xerowatch.store.connectwise_records import CwRecord
+from xerowatch.store.db import Store
 from xerowatch.sync.connectwise_documents import HeldRecord
 from xerowatch.sync.connectwise_inventory import MappedJournal, NoJournal, Tracking
 from xerowatch.sync.connectwise_mapping import ZERO
 from xerowatch.sync.connectwise_tracking import tracking_of_known
 from xerowatch.xero.models_documents import (
+    DocumentKind,
     JournalLine,
     ManualJournalDraft,
     TrackingRef,
+    identity_key,
     round_money,
 )
 
@@ -102,3 +111,47 @@ def map_cost_of_sale(
     except ValidationError as exc:
         return HeldRecord(key, f"{key}: {exc.errors()[0]['msg']}")
     return MappedJournal(draft, cw_id, cost_total)
+
+
+def invoice_journal(
+    gl: GLInvoice, settings: ConnectWiseSettings
+) -> ManualJournalDraft | str | None:
+    """With `cost_of_sale`, the journal an invoice's documents include, or why the invoice is
+    held (its batch would post COGS entries Xero does not have); None when it needs none."""
+    if not settings.cost_of_sale:
+        return None
+    mapped = map_cost_of_sale(gl, settings)
+    if isinstance(mapped, HeldRecord):
+        return mapped.reason
+    return None if isinstance(mapped, NoJournal) else mapped.draft
+
+
+def journal_doc_key(draft: ManualJournalDraft) -> str:
+    """`manual_journal|{narration}`: where the invoice record finds its journal in the outbox."""
+    return f"{DocumentKind.MANUAL_JOURNAL.value}|{identity_key(draft)}"
+
+
+async def journals_pending(
+    store: Store, tid: str, rows: Sequence[CwRecord]
+) -> dict[int, str | None]:
+    """For queued invoices with a cost-of-sale journal not yet in Xero: invoice id → None while
+    it is on its way, or Xero's reason when it was refused (done or no journal: absent)."""
+    wanted: dict[int, str] = {}
+    for row in rows:
+        for line in row.doc_keys.splitlines():
+            kind, _, key = line.partition("|")
+            if kind == DocumentKind.MANUAL_JOURNAL.value and key:
+                wanted[row.cw_id] = key
+    if not wanted:
+        return {}
+    docs = await outbox.get_documents(
+        store, tid, DocumentKind.MANUAL_JOURNAL.value, sorted(set(wanted.values()))
+    )
+    out: dict[int, str | None] = {}
+    for cw_id, key in wanted.items():
+        doc = docs.get(key)
+        if doc is None or doc.state in ("pending", "sending"):
+            out[cw_id] = None
+        elif doc.state != "done":
+            out[cw_id] = f"its cost-of-sale journal: {doc.last_error or 'refused by Xero'}"
+    return out

@@ -30,6 +30,11 @@ from xerowatch.store import connectwise_records as records
 from xerowatch.store import document_outbox as outbox
 from xerowatch.store.connectwise_records import CwRecord, RecordUpdate, record_ref
 from xerowatch.sync.connectwise_contacts import Customer, CustomerContacts, read_customers
+from xerowatch.sync.connectwise_cost_of_sale import (
+    invoice_journal,
+    journal_doc_key,
+    journals_pending,
+)
 from xerowatch.sync.connectwise_doc_stream import DocSummary, unknown_record
 from xerowatch.sync.connectwise_doc_streams import document_streams
 from xerowatch.sync.connectwise_mapping import Held, contact_key, map_invoice
@@ -38,7 +43,7 @@ from xerowatch.sync.documents import DocumentSender
 from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.xero.document_reads import DocumentReader
 from xerowatch.xero.documents import DocumentWriter
-from xerowatch.xero.models_documents import ContactRef, DocumentKind
+from xerowatch.xero.models_documents import ContactRef, DocumentKind, Draft
 from xerowatch.xero.transport import TenantRef
 
 log = logging.getLogger(__name__)
@@ -173,7 +178,7 @@ class ConnectWiseStream:
         if outcome.stopped_by is not None:
             raise outcome.stopped_by  # the steps' policy alerts; nothing moves until it works
         updates: list[RecordUpdate] = []
-        drafts = []
+        drafts: list[tuple[str, Draft]] = []
         for gl in transactions:
             cw_id = int(gl.id)
             listed = by_id.get(cw_id)
@@ -190,6 +195,9 @@ class ConnectWiseStream:
                     self.settings,
                 )
             )
+            journal = None if isinstance(mapped, Held) else invoice_journal(gl, self.settings)
+            if isinstance(journal, str):
+                mapped, journal = Held(journal), None
             if isinstance(mapped, Held):
                 updates.append(
                     RecordUpdate(cw_id, number, "held", company_id, stamp, error=mapped.reason)
@@ -202,6 +210,8 @@ class ConnectWiseStream:
                 update={"contact": ContactRef(contact_id=UUID(contact_id))}
             )
             drafts.append((record_ref("invoice", cw_id), draft))
+            if journal is not None:  # cost of sale: one of the invoice's documents
+                drafts.append((record_ref("invoice", cw_id), journal))
             updates.append(
                 RecordUpdate(
                     cw_id,
@@ -210,6 +220,7 @@ class ConnectWiseStream:
                     company_id,
                     stamp,
                     gl_entry_ids=gl.gl_entry_ids,
+                    doc_keys=journal_doc_key(journal) if journal else "",
                 )
             )
             await alerts.resolve_alerts(
@@ -262,10 +273,15 @@ class ConnectWiseStream:
     async def send_invoices(self, tenant: TenantRef, summary: StreamSummary) -> None:
         """Step: send queued drafts (reconciling any in doubt), then record what Xero has."""
         flushed = await self.sender.flush(tenant, DocumentKind.INVOICE)
+        stopped = flushed.stopped_by
         summary.in_doubt += flushed.in_doubt
+        if self.settings.cost_of_sale:
+            journals = await self.sender.flush(tenant, DocumentKind.MANUAL_JOURNAL)
+            summary.in_doubt += journals.in_doubt
+            stopped = stopped or journals.stopped_by
         await self._settle(tenant.tenant_id, summary)
-        if flushed.stopped_by is not None:
-            raise flushed.stopped_by
+        if stopped is not None:
+            raise stopped
 
     async def _settle(self, tid: str, summary: StreamSummary) -> None:
         """Move queued records whose outbox row is done (in_xero) or refused (rejected)."""
@@ -276,21 +292,23 @@ class ConnectWiseStream:
         rows = await outbox.get_documents(
             self.ctx.store, tid, DocumentKind.INVOICE.value, list(keys)
         )
+        journals = await journals_pending(self.ctx.store, tid, queued)
         updates: list[RecordUpdate] = []
         entries: list[history.HistoryEntry] = []
         for key, row in keys.items():
             doc = rows.get(key)
             ref = record_ref("invoice", row.cw_id)
-            if doc is None or doc.state in ("pending", "sending"):
+            cost = journals.get(row.cw_id, "")  # None: its journal is not in Xero yet
+            if doc is None or doc.state in ("pending", "sending") or cost is None:
                 continue
-            if doc.state == "done":
+            if doc.state == "done" and not cost:
                 updates.append(RecordUpdate(row.cw_id, row.number, "in_xero", xero_id=doc.xero_id))
                 entries.append(
                     history.HistoryEntry(ref, "invoice", "ok", "to_xero", tid, doc.xero_id or "")
                 )
                 summary.created += 1
                 continue
-            reason = doc.last_error or "refused by Xero"
+            reason = (cost if doc.state == "done" else doc.last_error) or "refused by Xero"
             updates.append(RecordUpdate(row.cw_id, row.number, "rejected", error=reason))
             entries.append(history.HistoryEntry(ref, "invoice", "error", "to_xero", tid, reason))
             summary.rejected += 1
