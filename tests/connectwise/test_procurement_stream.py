@@ -18,7 +18,7 @@ from tests.connectwise.procurement_world import (
     stored,
 )
 from tests.connectwise.stream_world import World
-from xerowatch.sim.connectwise.data import SimPoLine, SimPurchase
+from xerowatch.sim.connectwise.data_procurement import SimPoLine, SimPurchase
 from xerowatch.store import alerts, document_outbox, history
 from xerowatch.store import connectwise_records as records
 

@@ -12,14 +12,8 @@ from starlette.routing import Route
 
 from xerowatch.clock import Clock
 from xerowatch.sim.connectwise.conditions import ConditionSyntaxError, parse_conditions
-from xerowatch.sim.connectwise.data import (
-    SimAdjustment,
-    SimBatch,
-    SimExpense,
-    SimInvoice,
-    SimPurchase,
-)
-from xerowatch.sim.connectwise.data_transfers import SimTransfer
+from xerowatch.sim.connectwise.data import SimBatch, SimExpense, SimInvoice
+from xerowatch.sim.connectwise.data_procurement import SimAdjustment, SimPurchase, SimTransfer
 from xerowatch.sim.connectwise.procurement_export import procurement_parts
 from xerowatch.sim.connectwise.responses import error, problem
 from xerowatch.sim.connectwise.seed import SimRecords

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from xerowatch.sim.connectwise.data import SimAdjustment, SimPurchase, cents
+from xerowatch.sim.connectwise.data import cents
+from xerowatch.sim.connectwise.data_procurement import SimAdjustment, SimPurchase
 from xerowatch.sim.connectwise.seed import SimRecords
 
 PARTS = ("purchaseTransactions", "adjustmentTransactions", "inventoryTransfers")

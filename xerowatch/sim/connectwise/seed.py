@@ -10,18 +10,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xerowatch.sim.connectwise.data import (
-    SimAdjustment,
-    SimAdjustmentDetail,
     SimBatch,
     SimCompany,
     SimContact,
     SimExpense,
     SimInvoice,
     SimLine,
+)
+from xerowatch.sim.connectwise.data_procurement import (
+    SimAdjustment,
+    SimAdjustmentDetail,
     SimPoLine,
     SimPurchase,
+    SimTransfer,
+    SimTransferLine,
 )
-from xerowatch.sim.connectwise.data_transfers import SimTransfer, SimTransferLine
 
 _NAMES = [
     "Acme",
