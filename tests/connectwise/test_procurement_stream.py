@@ -226,3 +226,27 @@ async def test_a_transfer_within_one_account_is_posted_without_a_journal_and_say
     assert transfer.batch is not None  # posted in ConnectWise all the same
     entries = await history.for_record(w.rt.store, f"cw-transfer:{transfer.id}")
     assert any("same Xero account 630" in e.message for e in entries), entries
+
+
+async def test_r_re_reads_just_the_held_transfer_once_its_cause_is_fixed(
+    procurement_world: World,
+) -> None:
+    from xerowatch.sync.commands import enqueue
+
+    w = procurement_world
+    held = next(iter(w.cw.records.transfers.values()))
+    target = held.to_warehouse
+    held.to_warehouse = "Perth"
+    await w.cycle()
+    held.to_warehouse = target  # fixed in ConnectWise without touching lastUpdated
+    quiet = await w.cycle()
+    assert quiet.connectwise[w.tenant.tenant_id].documents["transfer"].posted == 0
+    await enqueue(w.rt.store, "retry", {"ref": f"cw-transfer:{held.id}"})
+    summary = await w.cycle()
+    [answer] = summary.commands
+    assert "will be read again" in answer
+    docs = summary.connectwise[w.tenant.tenant_id].documents
+    assert (docs["transfer"].posted, docs["purchase"].posted) == (1, 0)
+    assert held.batch is not None
+    assert f"ConnectWise inventory transfer {held.id}" in _journal_lines(w)
+    assert not [a for a in await alerts.open_alerts(w.rt.store) if a.type == "cw_transfer_held"]
