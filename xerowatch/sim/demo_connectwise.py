@@ -1,8 +1,9 @@
 """The ConnectWise demo world: the Xero and ConnectWise simulators on loopback, seeded.
 
 Used by `xerowatch demo --source connectwise`: ConnectWise customers and unposted invoices flow
-into an empty Xero organisation, each invoice posted in ConnectWise once Xero has it; so do
-purchase orders (with a bill per packing slip), inventory adjustments and warehouse transfers.
+into an empty Xero organisation, each invoice posted in ConnectWise once Xero has it; unposted
+expenses become weekly bills to their members (Personal ones are held with an alert); purchase
+orders (with a bill per packing slip), inventory adjustments and warehouse transfers follow.
 """
 
 from __future__ import annotations
@@ -55,13 +56,20 @@ client_id = "{SIM_CLIENT_ID}"
 tax_types = {{ GST = "OUTPUT" }}
 tax_rates = {{ OUTPUT = 10 }}
 rounding_account_code = "860"
+expense_account_codes = {{ Reimbursable = "493", NonReimbursable = "429" }}
+expense_grouping = "weekly"
 {PROCUREMENT_CONFIG if procurement else ""}
 {sync}"""
 
 
 @contextmanager
 def connectwise_demo_world(
-    world_dir: Path, *, customers: int = 50, invoices: int = 300, http_port: int = 8787
+    world_dir: Path,
+    *,
+    customers: int = 50,
+    invoices: int = 300,
+    expenses: int = 60,
+    http_port: int = 8787,
 ) -> Iterator[DemoWorld]:
     """Start and seed both simulators until the block exits."""
     world_dir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +81,7 @@ def connectwise_demo_world(
         customers=customers,
         invoices=invoices,
         lines=4,
-        expenses=0,
+        expenses=expenses,
         purchases=30,
         adjustments=10,
         transfers=10,

@@ -1,8 +1,10 @@
 """The ConnectWise document streams a runtime runs after its invoices (one `DocSpec` each).
 
-A kind is on when its configuration says so. Each kind plugs in here with its spec:
-purchase orders with `purchase_account_code`, adjustments with `inventory_adjustment_account`
-and `warehouse_inventory_accounts`, transfers with `warehouse_inventory_accounts`.
+A kind is on when its configuration says so: expenses when `[connectwise]
+expense_account_codes` names at least one classification (an invoices-only setup raises no
+alert per expense); purchase orders with `purchase_account_code`; adjustments with
+`inventory_adjustment_account` and `warehouse_inventory_accounts`; transfers with
+`warehouse_inventory_accounts`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from xerowatch.source.connectwise.accounting import ConnectWiseAccounting
 from xerowatch.source.connectwise.documents import ConnectWiseDocumentReader
 from xerowatch.sync.connectwise_contacts import CustomerContacts
 from xerowatch.sync.connectwise_doc_stream import DocSpec, DocStream
+from xerowatch.sync.connectwise_expenses import ExpenseSpec
 from xerowatch.sync.connectwise_procurement import AdjustmentSpec, PurchaseSpec, TransferSpec
 from xerowatch.sync.documents import DocumentSender
 from xerowatch.sync.engine_deps import EngineDeps
@@ -36,6 +39,8 @@ def document_streams(
             )
         )
 
+    if settings.expense_account_codes:
+        add(ExpenseSpec(accounting, settings))
     reader = ConnectWiseDocumentReader(accounting, ctx.clock)
     if settings.purchase_account_code:
         add(PurchaseSpec(reader, settings))
