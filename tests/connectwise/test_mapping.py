@@ -304,6 +304,45 @@ def test_the_contact_carries_name_people_email_address_phone_and_account() -> No
     )
     assert contact.addresses and contact.addresses[0].city == "Sydney"
     assert contact.phones and contact.phones[0].phone_number == "02 9123 4567"
+    # the billing contact's name is not lost: it is a contact person (already the account email)
+    [person] = contact.contact_persons or []
+    who = (person.first_name, person.last_name, person.email_address)
+    assert who == ("Ben", None, "ap@acme.test")
+    assert person.include_in_emails is False
+
+
+def test_the_billing_contact_is_a_person_only_when_it_is_someone_else() -> None:
+    ana = CompanyContact.model_validate({"id": 1, "firstName": "Ana", "lastName": "Smith"})
+    same = map_contact(_company(), RULES, primary=ana, billing=ana)
+    assert not isinstance(same, Held) and same.contact_persons is None
+    ben = CompanyContact.model_validate(
+        {
+            "id": 2,
+            "firstName": "Ben",
+            "lastName": "Ng",
+            "communicationItems": [{"communicationType": "Email", "value": "ben@acme.test"}],
+        }
+    )
+    company = _company(invoiceToEmailAddress="accounts@acme.test")
+    other = map_contact(company, RULES, primary=ana, billing=ben)
+    assert not isinstance(other, Held)
+    [person] = other.contact_persons or []
+    who = (person.first_name, person.last_name, person.email_address)
+    assert who == ("Ben", "Ng", "ben@acme.test")
+    # invoices already go to the account email, which is the billing contact's: not twice
+    assert other.email_address == "ben@acme.test" and person.include_in_emails is False
+    bad = ben.model_copy(
+        update={
+            "communication_items": (
+                ben.communication_items[0].model_copy(update={"value": "bén@acme"}),
+            )
+        }
+    )
+    refused = map_contact(company, RULES, primary=ana, billing=bad)
+    assert not isinstance(refused, Held)
+    [kept] = refused.contact_persons or []
+    assert (kept.last_name, kept.email_address) == ("Ng", None)
+    assert refused.email_address == "bén@acme"  # refused later by the contacts step, alerted
 
 
 def test_the_contact_key_follows_config_and_a_missing_one_is_held() -> None:
