@@ -97,6 +97,9 @@ class ConnectWiseSettings(BaseModel):
     ConnectWise GL class."""
     time_description: str = "Professional services"
     """Description of an aggregated time summary line (hours are appended)."""
+    invoice_unit_in_description: bool = False
+    """Append ConnectWise's unit of measure to an invoice product line's description, e.g.
+    "Backup licence (per Month)" (Xero invoice lines have no unit field)."""
     agreement_item_code: str = ""
     """Xero item code for agreement lines (they carry no product); empty = no item code."""
     expense_account_codes: dict[str, str] = Field(default_factory=dict)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xerowatch.config_connectwise import ConnectWiseSettings
-from xerowatch.source.connectwise.models import Company, CompanyContact, GLInvoice
+from xerowatch.source.connectwise.models import Company, CompanyContact, GLInvoice, Reference
 from xerowatch.sync.connectwise_mapping import (
     Held,
     MappedInvoice,
@@ -351,3 +351,25 @@ def test_the_contact_key_follows_config_and_a_missing_one_is_held() -> None:
     by_account = RULES.model_copy(update={"contact_key": "account_number"})
     held = map_contact(_company(accountNumber=None), by_account)
     assert isinstance(held, Held) and "has no account_number" in held.reason
+
+
+def test_a_product_line_names_its_unit_of_measure_where_configured() -> None:
+    product = {
+        "kind": "product",
+        "quantity": Decimal(3),
+        "hours": Decimal(1),
+        "price": Decimal("12.50"),
+        "taxable": False,
+        "account": "4100",
+        "klass": None,
+        "item": "M365-BP",
+    }
+    gl = gl_invoice([product])
+    detail = [gl.detail[0].model_copy(update={"unit_of_measure": Reference(name="Month")})]
+    gl = gl.model_copy(update={"detail": detail})
+    plain = map_invoice(gl, "1", RULES)
+    per_unit = map_invoice(gl, "1", RULES.model_copy(update={"invoice_unit_in_description": True}))
+    assert isinstance(plain, MappedInvoice) and isinstance(per_unit, MappedInvoice)
+    assert plain.draft.line_items[0].description == "line 0"
+    assert per_unit.draft.line_items[0].description == "line 0 (per Month)"
+    assert per_unit.draft.line_items[0].line_amount == plain.draft.line_items[0].line_amount

@@ -280,8 +280,12 @@ def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[MoneyLine
                     f"invoice {gl.document_number}: product code {code!r} is longer than Xero's "
                     f"{ITEM_CODE_MAX} characters — shorten it in ConnectWise's catalog"
                 )
+            text = text or code
+            unit = raw.unit_of_measure.name if raw.unit_of_measure else None
+            if settings.invoice_unit_in_description and unit:
+                text = f"{text} (per {unit})"
             lines.append(
-                MoneyLine(amount, quantity, text or code, account, tax_type, code, raw.item_price)
+                MoneyLine(amount, quantity, text, account, tax_type, code, raw.item_price)
             )
             lines[-1].tracking = tracking
             continue
