@@ -1,4 +1,4 @@
-"""`[connectwise] locations`: Xero organisation → billing locations, checked when the config loads."""
+"""`[connectwise] locations`: organisation → billing locations, checked when the config loads."""
 
 from __future__ import annotations
 
