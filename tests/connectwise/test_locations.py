@@ -169,16 +169,17 @@ async def test_each_organisation_gets_exactly_its_locations_invoices_and_contact
 async def test_a_connected_organisation_left_out_of_the_mapping_gets_nothing_and_says_so(
     tmp_path: Path,
 ) -> None:
-    world = orgs(tmp_path, "MSP North", "MSP South", "Old Books")
-    async with world.runtime({"MSP North": [1], "MSP South": [2]}) as rt:
-        await connect(rt, world.xero, list(world.ids.values()))
+    world = orgs(tmp_path, "MSP North", "MSP South", "Old Books", "Never Connected")
+    stranger = world.ids["Never Connected"]
+    async with world.runtime({"MSP North": [1], "MSP South": [2], "Never Connected": [4]}) as rt:
+        await connect(rt, world.xero, [t for t in world.ids.values() if t != stranger])
         summary = await cycle(rt)
         old = world.ids["Old Books"]
         assert world.calls("Old Books") == Counter()  # not one request in its name
         assert world.xero_invoices("Old Books") == []
         assert summary.connectwise[old].problems == [
             f"Xero organisation Old Books ({old}) is not in [connectwise] locations: "
-            "nothing is sent to it"
+            f"nothing is sent to it (it lists {stranger}, which is not connected)"
         ]
         [alert] = [
             a for a in await alerts.open_alerts(rt.store) if a.type == "cw_organisation_unmapped"

@@ -17,7 +17,7 @@ import logging
 
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.store import alerts, cursors, runtime_state
-from xerowatch.store.tenants import get_tenant
+from xerowatch.store.tenants import active_tenants, get_tenant
 from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.xero.transport import TenantRef
 
@@ -40,7 +40,7 @@ def several_without_mapping(count: int) -> str:
     )
 
 
-async def unmapped(ctx: EngineDeps, tenant: TenantRef) -> str:
+async def unmapped(ctx: EngineDeps, tenant: TenantRef, settings: ConnectWiseSettings) -> str:
     """Alert that a connected organisation takes nothing; return the line saying so."""
     tid = tenant.tenant_id
     stored = await get_tenant(ctx.store, tid)
@@ -48,6 +48,10 @@ async def unmapped(ctx: EngineDeps, tenant: TenantRef) -> str:
     problem = (
         f"Xero organisation {name} ({tid}) is not in [connectwise] locations: nothing is sent to it"
     )
+    connected = {t.tenant_id for t in await active_tenants(ctx.store)}
+    strangers = sorted(set(settings.locations) - connected)
+    if strangers:  # most likely a mistyped tenant id
+        problem += f" (it lists {', '.join(strangers)}, which is not connected)"
     await alerts.raise_alert(
         ctx.store,
         UNMAPPED_ALERT,

@@ -231,7 +231,9 @@ class SyncSteps:
                 )
             stream = await self.connectwise_in(tenant)
             if stream is None:  # left out of [connectwise] locations: nothing is sent to it
-                problem = await connectwise_locations.unmapped(self.ctx, tenant)
+                problem = await connectwise_locations.unmapped(
+                    self.ctx, tenant, self.connectwise.settings
+                )
                 return StreamSummary(problems=[problem])
             summary = await stream.cycle(tenant)
         except SourceError as exc:
