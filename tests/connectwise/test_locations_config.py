@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from tests.cli.proc import xerowatch
 from tests.connectwise.conftest import cw_settings
@@ -72,3 +76,29 @@ def test_overlapping_locations_exit_2_through_the_real_entry_point(tmp_path: Pat
     [line] = proc.stderr.strip().splitlines()
     assert "connectwise.locations" in line and "billing location 3 is mapped to both" in line
     assert "Traceback" not in proc.stderr
+
+
+@given(
+    st.lists(
+        st.tuples(st.uuids(), st.lists(st.integers(1, 40), min_size=1, max_size=5)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda pair: pair[0],
+    )
+)
+def test_any_mapping_is_accepted_exactly_when_no_location_is_in_two_organisations(
+    pairs: list[tuple[uuid.UUID, list[int]]],
+) -> None:
+    mapping = {str(tenant).upper(): ids for tenant, ids in pairs}
+    owners: dict[int, set[uuid.UUID]] = {}
+    for tenant, ids in pairs:
+        for location in ids:
+            owners.setdefault(location, set()).add(tenant)
+    shared = sorted(loc for loc, tenants in owners.items() if len(tenants) > 1)
+    if shared:
+        with pytest.raises(ValidationError, match="is mapped to both"):
+            cw_settings(locations=mapping)
+        return
+    settings = cw_settings(locations=mapping)
+    for tenant, ids in pairs:
+        assert settings.tenant_locations(str(tenant)) == tuple(sorted(set(ids)))
