@@ -84,6 +84,12 @@ class Seeder:
         self.records = records
         self.now = now
         self.rng = random.Random(seed)
+        self.locations: tuple[int, ...] = (1,)
+        """Billing locations records take in turn (not drawn: the seeded data stays the same)."""
+
+    def location(self, k: int) -> int:
+        """The billing location of the k-th record of a kind."""
+        return self.locations[k % len(self.locations)]
 
     def customers(self, n: int) -> list[int]:
         """`n` customers, each with a primary and (mostly) a billing contact."""
@@ -130,13 +136,14 @@ class Seeder:
     def invoices(self, customers: list[int], n: int, *, lines: int = 4) -> list[int]:
         """`n` unposted invoices spread over `customers`, about `lines` lines each."""
         ids = []
-        for _ in range(n):
+        for k in range(n):
             invoice_lines = [
                 self._line() for _ in range(max(1, self.rng.randint(1, 2 * lines - 1)))
             ]
             if self.rng.random() < 0.2:
                 invoice_lines += self._agreement()
-            ids.append(self.add_invoice(self.rng.choice(customers), invoice_lines))
+            company_id = self.rng.choice(customers)
+            ids.append(self.add_invoice(company_id, invoice_lines, location_id=self.location(k)))
         return ids
 
     def add_invoice(
@@ -205,7 +212,7 @@ class Seeder:
 
     def expenses(self, customers: list[int], n: int) -> None:
         """`n` unposted expenses by a few members."""
-        for _ in range(n):
+        for k in range(n):
             expense_id = self.records.new_id()
             self.records.expenses[expense_id] = SimExpense(
                 id=expense_id,
@@ -214,7 +221,7 @@ class Seeder:
                 date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
                 classification=self.rng.choice(["Reimbursable", "NonReimbursable", "Personal"]),
                 amount=Decimal(self.rng.randint(500, 50000)) / 100,
-                location_id=1,
+                location_id=self.location(k),
                 updated=self.now - dt.timedelta(hours=1),
             )
 
@@ -230,7 +237,7 @@ class Seeder:
                 vendor_id=self.rng.choice(vendors),
                 date=date,
                 total=sum((line.ext_cost for line in lines), Decimal("0.00")),
-                location_id=1,
+                location_id=self.location(k),
                 updated=self.now - dt.timedelta(hours=2),
                 lines=lines,
             )

@@ -10,7 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
-from xerowatch.source.connectwise.accounting import ConnectWiseAccounting, parse_record
+from xerowatch.source.connectwise.accounting import (
+    ConnectWiseAccounting,
+    location_condition,
+    parse_record,
+)
 from xerowatch.source.connectwise.conditions import Condition, all_of, updated_since
 from xerowatch.source.connectwise.models_documents import (
     AdjustmentDetail,
@@ -38,8 +42,7 @@ class ConnectWiseDocumentReader:
 
     def __init__(self, accounting: ConnectWiseAccounting) -> None:
         self._client = accounting.client
-        location = accounting.settings.location_id
-        self._location = Condition("locationId", "=", location) if location else None
+        self._location = location_condition(accounting.locations)
 
     async def unposted_expenses(
         self, since: dt.datetime | None
