@@ -11,7 +11,7 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 _VERSION = re.compile(r"^20\d\d\.\d{1,2}$")
 _CODEBASE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -46,6 +46,39 @@ def parse_tracking(spec: str, key: str = "class_tracking") -> list[tuple[str, st
     return pairs
 
 
+def check_locations(value: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Validate `locations`: tenant ids as Xero spells them, each billing location in one."""
+    checked: dict[str, list[int]] = {}
+    owner: dict[int, str] = {}
+    for key, ids in value.items():
+        try:
+            tenant_id = str(uuid.UUID(key.strip()))
+        except ValueError:
+            raise ValueError(
+                f"{key!r} is not a Xero tenant id: use the TENANT_ID `xerowatch connections` "
+                "lists (e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6)"
+            ) from None
+        if not ids:
+            raise ValueError(
+                f"{tenant_id} lists no billing location: give its locationId(s), e.g. [1, 3], "
+                "or remove it (a connected organisation not listed takes nothing)"
+            )
+        for location in ids:
+            if location <= 0:
+                raise ValueError(
+                    f"{tenant_id}: {location} is not a location: billing location ids are "
+                    "positive (System > Setup Tables > Location in ConnectWise)"
+                )
+            if location in owner and owner[location] != tenant_id:
+                raise ValueError(
+                    f"billing location {location} is mapped to both {owner[location]} and "
+                    f"{tenant_id}: give each location to one organisation"
+                )
+            owner[location] = tenant_id
+        checked[tenant_id] = sorted(set(ids))
+    return checked
+
+
 class ConnectWiseSettings(BaseModel):
     """ConnectWise Manage (PSA) REST API 3.0 client settings and mapping choices."""
 
@@ -76,7 +109,11 @@ class ConnectWiseSettings(BaseModel):
     overlap_seconds: int = Field(300, ge=0)
     """Re-read this window before the lastUpdated cursor so boundary records are never missed."""
     location_id: int | None = None
-    """Billing location (locationId) this Xero organisation takes; unset = every location."""
+    """Billing location (locationId) the one Xero organisation takes; unset = every location."""
+    locations: dict[str, list[int]] = Field(default_factory=dict)
+    """Several organisations: Xero tenant id (as `xerowatch connections` lists it) → the
+    billing location ids (locationId) it takes; a connected organisation not listed takes
+    nothing. Empty = one organisation, filtered by `location_id`."""
     contact_key: Literal["company_id", "identifier", "account_number"] = "company_id"
     """What becomes the Xero ContactNumber: the company's numeric id (never changes on rename),
     its identifier, or its finance account number."""
@@ -97,6 +134,9 @@ class ConnectWiseSettings(BaseModel):
     ConnectWise GL class."""
     time_description: str = "Professional services"
     """Description of an aggregated time summary line (hours are appended)."""
+    invoice_unit_in_description: bool = False
+    """Append ConnectWise's unit of measure to an invoice product line's description, e.g.
+    "Backup licence (per Month)" (Xero invoice lines have no unit field)."""
     agreement_item_code: str = ""
     """Xero item code for agreement lines (they carry no product); empty = no item code."""
     expense_account_codes: dict[str, str] = Field(default_factory=dict)
@@ -147,6 +187,24 @@ class ConnectWiseSettings(BaseModel):
         for gl_class, spec in value.items():
             parse_tracking(spec, f"class_tracking.{gl_class}")
         return value
+
+    @field_validator("locations")
+    @classmethod
+    def _locations(cls, value: dict[str, list[int]], info: ValidationInfo) -> dict[str, list[int]]:
+        if value and info.data.get("location_id") is not None:  # declared before locations
+            raise ValueError(
+                "location_id and locations are both set: location_id is for a single "
+                "organisation; put its location in locations and remove location_id"
+            )
+        return check_locations(value)
+
+    def tenant_locations(self, tenant_id: str) -> tuple[int, ...] | None:
+        """The billing locations an organisation takes: () = every one, None = none (not in
+        `locations` while others are)."""
+        if not self.locations:
+            return (self.location_id,) if self.location_id else ()
+        found = self.locations.get(tenant_id.strip().lower())
+        return tuple(found) if found is not None else None
 
     @field_validator("tax_rates")
     @classmethod

@@ -52,7 +52,7 @@ def stored(w: World, kind: str) -> list[dict[str, Any]]:
 
 @asynccontextmanager
 async def open_world(
-    tmp_path: Path, seed: dict[str, int], mapping: dict[str, Any]
+    tmp_path: Path, seed: dict[str, Any], mapping: dict[str, Any]
 ) -> AsyncIterator[World]:
     """Both simulators (ConnectWise seeded with `seed`) and a runtime with `mapping`."""
     clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xerowatch.config_connectwise import ConnectWiseSettings
-from xerowatch.source.connectwise.models import Company, CompanyContact, GLInvoice
+from xerowatch.source.connectwise.models import Company, CompanyContact, GLInvoice, Reference
 from xerowatch.sync.connectwise_mapping import (
     Held,
     MappedInvoice,
@@ -304,6 +304,45 @@ def test_the_contact_carries_name_people_email_address_phone_and_account() -> No
     )
     assert contact.addresses and contact.addresses[0].city == "Sydney"
     assert contact.phones and contact.phones[0].phone_number == "02 9123 4567"
+    # the billing contact's name is not lost: it is a contact person (already the account email)
+    [person] = contact.contact_persons or []
+    who = (person.first_name, person.last_name, person.email_address)
+    assert who == ("Ben", None, "ap@acme.test")
+    assert person.include_in_emails is False
+
+
+def test_the_billing_contact_is_a_person_only_when_it_is_someone_else() -> None:
+    ana = CompanyContact.model_validate({"id": 1, "firstName": "Ana", "lastName": "Smith"})
+    same = map_contact(_company(), RULES, primary=ana, billing=ana)
+    assert not isinstance(same, Held) and same.contact_persons is None
+    ben = CompanyContact.model_validate(
+        {
+            "id": 2,
+            "firstName": "Ben",
+            "lastName": "Ng",
+            "communicationItems": [{"communicationType": "Email", "value": "ben@acme.test"}],
+        }
+    )
+    company = _company(invoiceToEmailAddress="accounts@acme.test")
+    other = map_contact(company, RULES, primary=ana, billing=ben)
+    assert not isinstance(other, Held)
+    [person] = other.contact_persons or []
+    who = (person.first_name, person.last_name, person.email_address)
+    assert who == ("Ben", "Ng", "ben@acme.test")
+    # invoices already go to the account email, which is the billing contact's: not twice
+    assert other.email_address == "ben@acme.test" and person.include_in_emails is False
+    bad = ben.model_copy(
+        update={
+            "communication_items": (
+                ben.communication_items[0].model_copy(update={"value": "bén@acme"}),
+            )
+        }
+    )
+    refused = map_contact(company, RULES, primary=ana, billing=bad)
+    assert not isinstance(refused, Held)
+    [kept] = refused.contact_persons or []
+    assert (kept.last_name, kept.email_address) == ("Ng", None)
+    assert refused.email_address == "bén@acme"  # refused later by the contacts step, alerted
 
 
 def test_the_contact_key_follows_config_and_a_missing_one_is_held() -> None:
@@ -312,3 +351,25 @@ def test_the_contact_key_follows_config_and_a_missing_one_is_held() -> None:
     by_account = RULES.model_copy(update={"contact_key": "account_number"})
     held = map_contact(_company(accountNumber=None), by_account)
     assert isinstance(held, Held) and "has no account_number" in held.reason
+
+
+def test_a_product_line_names_its_unit_of_measure_where_configured() -> None:
+    product = {
+        "kind": "product",
+        "quantity": Decimal(3),
+        "hours": Decimal(1),
+        "price": Decimal("12.50"),
+        "taxable": False,
+        "account": "4100",
+        "klass": None,
+        "item": "M365-BP",
+    }
+    gl = gl_invoice([product])
+    detail = [gl.detail[0].model_copy(update={"unit_of_measure": Reference(name="Month")})]
+    gl = gl.model_copy(update={"detail": detail})
+    plain = map_invoice(gl, "1", RULES)
+    per_unit = map_invoice(gl, "1", RULES.model_copy(update={"invoice_unit_in_description": True}))
+    assert isinstance(plain, MappedInvoice) and isinstance(per_unit, MappedInvoice)
+    assert plain.draft.line_items[0].description == "line 0"
+    assert per_unit.draft.line_items[0].description == "line 0 (per Month)"
+    assert per_unit.draft.line_items[0].line_amount == plain.draft.line_items[0].line_amount

@@ -50,6 +50,9 @@ async def test_a_seeded_world_reaches_xero_to_the_cent_in_minimum_calls_and_is_p
     assert sum(by_number.values()) == sum(i.total for i in invoices)
     contacts = world.xero.contacts(world.tenant.tenant_id)
     assert sorted(c["ContactNumber"] for c in contacts) == sorted(str(c) for c in companies)
+    # a billing contact who is not the primary one is kept as a contact person, by name
+    people = [p for c in contacts for p in c.get("ContactPersons", [])]
+    assert people and all(p.get("FirstName") or p.get("LastName") for p in people)
     assert world.cw.accounting.posted_ids() == {i.id for i in invoices}
     counts = await records.counts(world.rt.store)
     assert counts == {("invoice", "posted"): INVOICES, ("customer", "done"): len(companies)}

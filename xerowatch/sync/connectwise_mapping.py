@@ -33,7 +33,15 @@ from xerowatch.source.connectwise.models import (
     GLInvoiceLine,
 )
 from xerowatch.sync.connectwise_tracking import tracking_for
-from xerowatch.xero.models_contact import Address, AddressType, Contact, Phone, PhoneType
+from xerowatch.sync.validation import xero_accepts_email
+from xerowatch.xero.models_contact import (
+    Address,
+    AddressType,
+    Contact,
+    ContactPerson,
+    Phone,
+    PhoneType,
+)
 from xerowatch.xero.models_documents import (
     UNIT_DP,
     ContactRef,
@@ -115,6 +123,7 @@ def map_contact(
         country=company.country.name if company.country else None,
     )
     phone = " ".join((company.phone_number or "").split())
+    billing_person = _billing_person(billing, primary, email)
     return Contact(
         contact_number=key,
         account_number=company.account_number or None,
@@ -125,6 +134,31 @@ def map_contact(
         tax_number=company.tax_identifier,
         addresses=[address] if lines or company.city else None,
         phones=[Phone(phone_type=PhoneType.DEFAULT, phone_number=phone[:50])] if phone else None,
+        contact_persons=[billing_person] if billing_person else None,
+    )
+
+
+def _billing_person(
+    billing: CompanyContact | None, primary: CompanyContact | None, account_email: str | None
+) -> ContactPerson | None:
+    """The billing contact as a Xero contact person, when it is not the primary contact.
+
+    The contact's own name is the primary contact's; the billing contact's name would otherwise
+    be lost. Its email is kept only when Xero accepts it, and it is included in invoice emails
+    unless it is already the account's email (which Xero sends them to anyway).
+    """
+    if billing is None or (primary is not None and primary.id == billing.id):
+        return None
+    first = " ".join((billing.first_name or "").split())[:255]
+    last = " ".join((billing.last_name or "").split())[:255]
+    if not first and not last:
+        return None
+    email = billing.email if billing.email and xero_accepts_email(billing.email) else None
+    return ContactPerson(
+        first_name=first or None,
+        last_name=last or None,
+        email_address=email,
+        include_in_emails=bool(email) and email != account_email,
     )
 
 
@@ -248,9 +282,11 @@ def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[MoneyLine
                     f"invoice {gl.document_number}: product code {code!r} is longer than Xero's "
                     f"{ITEM_CODE_MAX} characters — shorten it in ConnectWise's catalog"
                 )
-            lines.append(
-                MoneyLine(amount, quantity, text or code, account, tax_type, code, raw.item_price)
-            )
+            text = text or code
+            unit = raw.unit_of_measure.name if raw.unit_of_measure else None
+            if settings.invoice_unit_in_description and unit:
+                text = f"{text} (per {unit})"
+            lines.append(MoneyLine(amount, quantity, text, account, tax_type, code, raw.item_price))
             lines[-1].tracking = tracking
             continue
         if kind in PLAIN_REVENUE_TYPES or kind in TIME_TYPES:

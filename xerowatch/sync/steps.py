@@ -13,6 +13,7 @@ from xerowatch.source.connectwise.source import ConnectWiseSource
 from xerowatch.source.port import SourceAuthError, SourceError
 from xerowatch.store import alerts, learners, resyncs, runtime_state, webhook_events
 from xerowatch.store.tenants import active_tenants
+from xerowatch.sync import connectwise_locations
 from xerowatch.sync.connectwise_payments import PaymentsSummary
 from xerowatch.sync.connectwise_stream import ConnectWiseStream, StreamSummary
 from xerowatch.sync.directory_sync import refresh_directory
@@ -54,6 +55,7 @@ class SyncSteps:
         self.source_failure: str | None = None
         """Why the last source read failed, with the fix (None: it worked)."""
         self._connectwise: ConnectWiseStream | None = None
+        self._connectwise_in: dict[str, ConnectWiseStream] = {}
 
     async def tenants(self) -> list[TenantRef]:
         """Active Xero tenants, from the store."""
@@ -194,24 +196,45 @@ class SyncSteps:
             self._connectwise = ConnectWiseStream(self.ctx, accounting, accounting.settings)
         return self._connectwise
 
+    async def connectwise_in(self, tenant: TenantRef) -> ConnectWiseStream | None:
+        """The ConnectWise stream of one organisation, reading only its billing locations
+        (`[connectwise] locations`); None when the mapping leaves it out."""
+        stream = self.connectwise
+        if stream is None:
+            raise SourceError("source.kind is not connectwise", transient=False)
+        tid = tenant.tenant_id
+        locations = stream.settings.tenant_locations(tid)
+        if locations is None:
+            return None
+        if tid not in self._connectwise_in:
+            await connectwise_locations.mapped(self.ctx, tenant, stream.settings)
+            if stream.settings.locations:  # several organisations, each its own stream
+                scoped = stream.accounting.for_locations(locations)
+                stream = ConnectWiseStream(self.ctx, scoped, stream.settings)
+            self._connectwise_in[tid] = stream
+        return self._connectwise_in[tid]
+
     async def connectwise_cycle(self, tenant: TenantRef) -> StreamSummary:
         """Step: the ConnectWise stream in one organisation — read, send, post.
 
         A ConnectWise failure alerts once (source_unavailable) and is raised for the runner;
         a Xero failure is raised to the steps' Xero policy.
         """
-        stream = self.connectwise
-        if stream is None:
+        if self.connectwise is None:
             raise SourceError("source.kind is not connectwise", transient=False)
         try:
             connected = await self.tenants()
-            if len(connected) > 1:
+            if len(connected) > 1 and not self.connectwise.settings.locations:
                 raise SourceError(
-                    f"{len(connected)} Xero organisations are connected, and ConnectWise's "
-                    "billing location syncs into one — disconnect the others (`xerowatch "
-                    "disconnect`); several billing locations are not supported yet",
+                    connectwise_locations.several_without_mapping(len(connected)),
                     transient=False,
                 )
+            stream = await self.connectwise_in(tenant)
+            if stream is None:  # left out of [connectwise] locations: nothing is sent to it
+                problem = await connectwise_locations.unmapped(
+                    self.ctx, tenant, self.connectwise.settings
+                )
+                return StreamSummary(problems=[problem])
             summary = await stream.cycle(tenant)
         except SourceError as exc:
             await self.source_failed(exc)
@@ -224,10 +247,12 @@ class SyncSteps:
 
     async def connectwise_payments(self, tenant: TenantRef) -> PaymentsSummary:
         """Step: Xero payments on synced invoices posted to ConnectWise (same failure policy)."""
-        stream = self.connectwise
-        if stream is None:
+        if self.connectwise is None:
             raise SourceError("source.kind is not connectwise", transient=False)
         try:
+            stream = await self.connectwise_in(tenant)
+            if stream is None:  # left out of [connectwise] locations: nothing is sent to it
+                return PaymentsSummary()
             return await stream.payments.run(tenant)
         except SourceError as exc:
             await self.source_failed(exc)

@@ -60,6 +60,15 @@ class Phone(XeroModel):
     phone_country_code: str | None = Field(None, alias="PhoneCountryCode", max_length=20)
 
 
+class ContactPerson(XeroModel):
+    """Another person at a contact (spec `ContactPerson`): up to five, e.g. the billing contact."""
+
+    first_name: str | None = Field(None, alias="FirstName", max_length=255)
+    last_name: str | None = Field(None, alias="LastName", max_length=255)
+    email_address: str | None = Field(None, alias="EmailAddress", max_length=255)
+    include_in_emails: bool | None = Field(None, alias="IncludeInEmails")
+
+
 class Contact(XeroModel):
     """A Xero contact; ContactNumber is the external key xerowatch writes and looks up."""
 
@@ -89,6 +98,7 @@ class Contact(XeroModel):
     default_currency: str | None = Field(None, alias="DefaultCurrency")
     addresses: list[Address] | None = Field(None, alias="Addresses")
     phones: list[Phone] | None = Field(None, alias="Phones")
+    contact_persons: list[ContactPerson] | None = Field(None, alias="ContactPersons", max_length=5)
     is_supplier: bool | None = Field(None, alias="IsSupplier")
     is_customer: bool | None = Field(None, alias="IsCustomer")
     updated_date_utc: XeroDateTime | None = Field(None, alias="UpdatedDateUTC")

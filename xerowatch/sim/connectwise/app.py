@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +117,11 @@ class ConnectWiseSim:
         purchases: int = 5,
         adjustments: int = 0,
         transfers: int = 0,
+        locations: Sequence[int] = (1,),
     ) -> list[int]:
-        """Generate data; returns the invoice ids."""
+        """Generate data; returns the invoice ids. Records take the billing `locations` in
+        turn (the k-th invoice, expense or purchase the k-th modulo their number)."""
+        self.seeder.locations = tuple(locations)
         customer_ids = self.seeder.customers(customers)
         invoice_ids = self.seeder.invoices(customer_ids, invoices, lines=lines)
         self.seeder.expenses(customer_ids, expenses)

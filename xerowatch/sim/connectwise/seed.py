@@ -99,6 +99,12 @@ class Seeder:
         self.records = records
         self.now = now
         self.rng = random.Random(seed)
+        self.locations: tuple[int, ...] = (1,)
+        """Billing locations records take in turn (not drawn: the seeded data stays the same)."""
+
+    def location(self, k: int) -> int:
+        """The billing location of the k-th record of a kind."""
+        return self.locations[k % len(self.locations)]
 
     def customers(self, n: int) -> list[int]:
         """`n` customers, each with a primary and (mostly) a billing contact."""
@@ -145,13 +151,14 @@ class Seeder:
     def invoices(self, customers: list[int], n: int, *, lines: int = 4) -> list[int]:
         """`n` unposted invoices spread over `customers`, about `lines` lines each."""
         ids = []
-        for _ in range(n):
+        for k in range(n):
             invoice_lines = [
                 self._line() for _ in range(max(1, self.rng.randint(1, 2 * lines - 1)))
             ]
             if self.rng.random() < 0.2:
                 invoice_lines += self._agreement()
-            ids.append(self.add_invoice(self.rng.choice(customers), invoice_lines))
+            company_id = self.rng.choice(customers)
+            ids.append(self.add_invoice(company_id, invoice_lines, location_id=self.location(k)))
         return ids
 
     def add_invoice(
@@ -220,7 +227,7 @@ class Seeder:
 
     def expenses(self, customers: list[int], n: int) -> None:
         """`n` unposted expenses by a few members."""
-        for _ in range(n):
+        for k in range(n):
             expense_id = self.records.new_id()
             member = self.rng.choice(_MEMBERS)
             self.records.expenses[expense_id] = SimExpense(
@@ -232,7 +239,7 @@ class Seeder:
                 date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
                 classification=self.rng.choice(["Reimbursable", "NonReimbursable", "Personal"]),
                 amount=Decimal(self.rng.randint(500, 50000)) / 100,
-                location_id=1,
+                location_id=self.location(k),
                 updated=self.now - dt.timedelta(hours=1),
             )
 
@@ -248,7 +255,7 @@ class Seeder:
                 vendor_id=self.rng.choice(vendors),
                 date=date,
                 total=sum((line.ext_cost for line in lines), Decimal("0.00")),
-                location_id=1,
+                location_id=self.location(k),
                 updated=self.now - dt.timedelta(hours=2),
                 lines=lines,
                 gl_class=_PROCUREMENT_CLASSES[k % 2],
@@ -274,7 +281,7 @@ class Seeder:
                 id=adjustment_id,
                 identifier=f"ADJ{k + 1:05d}",
                 date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
-                location_id=1,
+                location_id=self.location(k),
                 updated=self.now - dt.timedelta(hours=2),
                 details=details,
                 gl_class=_PROCUREMENT_CLASSES[k % 2],
@@ -302,7 +309,7 @@ class Seeder:
                 date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
                 from_warehouse=source,
                 to_warehouse=target,
-                location_id=1,
+                location_id=self.location(k),
                 updated=self.now - dt.timedelta(hours=2),
                 gl_class=_PROCUREMENT_CLASSES[k % 2],
                 lines=lines,

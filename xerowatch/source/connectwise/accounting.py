@@ -58,6 +58,15 @@ def batch_identifier(invoice_number: str, invoice_id: int) -> str:
     return head + suffix
 
 
+def location_condition(locations: Sequence[int]) -> Condition | None:
+    """`locationId = 1`, `locationId in (1,3)`, or None for every location."""
+    if not locations:
+        return None
+    if len(locations) == 1:
+        return Condition("locationId", "=", locations[0])
+    return Condition("locationId", "in", tuple(locations))
+
+
 def _parse(model: type[M], item: Any, what: str) -> M:
     try:
         return model.model_validate(item)
@@ -94,13 +103,28 @@ parse_record = _parse
 
 
 class ConnectWiseAccounting:
-    """Reads and posts invoices through the accounting interface; reads their companies."""
+    """Reads and posts invoices through the accounting interface; reads their companies.
 
-    def __init__(self, client: ConnectWiseClient, settings: ConnectWiseSettings, clock: Clock):
+    Lists read only `locations` (billing location ids; empty = every location): by default
+    `[connectwise] location_id`, and one organisation's own set through `for_locations`.
+    """
+
+    def __init__(
+        self,
+        client: ConnectWiseClient,
+        settings: ConnectWiseSettings,
+        clock: Clock,
+        locations: Sequence[int] | None = None,
+    ):
         self.client = client
         self.settings = settings
-        self._location_id = settings.location_id
+        default = (settings.location_id,) if settings.location_id else ()
+        self.locations: tuple[int, ...] = tuple(locations) if locations is not None else default
         self._clock = clock
+
+    def for_locations(self, locations: Sequence[int]) -> ConnectWiseAccounting:
+        """The same client reading only these billing locations (one Xero organisation's)."""
+        return ConnectWiseAccounting(self.client, self.settings, self._clock, locations)
 
     async def system_info(self) -> dict[str, Any]:
         """`GET /system/info`: the connectivity check (version, isCloud, time zone)."""
@@ -113,8 +137,7 @@ class ConnectWiseAccounting:
         self, since: dt.datetime | None
     ) -> AsyncIterator[list[UnpostedInvoice]]:
         """Unposted invoices of our billing location changed at or after `since`, by page."""
-        location = Condition("locationId", "=", self._location_id) if self._location_id else None
-        conditions = all_of([updated_since(since), location])
+        conditions = all_of([updated_since(since), location_condition(self.locations)])
         async for page in self.client.pages(UNPOSTED_INVOICES, conditions):
             yield [_parse(UnpostedInvoice, item, f"GET {UNPOSTED_INVOICES}") for item in page]
 
@@ -137,8 +160,8 @@ class ConnectWiseAccounting:
             "exportExpensesFlag": False,
             "exportProductsFlag": False,
         }
-        if self._location_id:
-            body["locationId"] = self._location_id
+        if len(self.locations) == 1:  # several: includedInvoiceIds already holds only ours
+            body["locationId"] = self.locations[0]
         answer = await self.client.post_json(EXPORT, body)
         return _parse(GLExport, answer or {}, f"POST {EXPORT}")
 

@@ -18,7 +18,12 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 
 from xerowatch.clock import Clock, SystemClock
-from xerowatch.source.connectwise.accounting import EXPORT, ConnectWiseAccounting, parse_record
+from xerowatch.source.connectwise.accounting import (
+    EXPORT,
+    ConnectWiseAccounting,
+    location_condition,
+    parse_record,
+)
 from xerowatch.source.connectwise.conditions import Condition, all_of, updated_since
 from xerowatch.source.connectwise.models_documents import (
     AdjustmentDetail,
@@ -48,9 +53,8 @@ class ConnectWiseDocumentReader:
     def __init__(self, accounting: ConnectWiseAccounting, clock: Clock | None = None) -> None:
         self._client = accounting.client
         self._clock = clock or SystemClock()
-        location = accounting.settings.location_id
-        self._location_id = location
-        self._location = Condition("locationId", "=", location) if location else None
+        self._locations = accounting.locations
+        self._location = location_condition(accounting.locations)
 
     async def unposted_expenses(
         self, since: dt.datetime | None
@@ -104,7 +108,7 @@ class ConnectWiseDocumentReader:
             "exportProductsFlag": True,
             "includedProductIds": [r.unposted_product_id or str(r.id) for r in records],
         }
-        if self._location_id:
-            body["locationId"] = self._location_id
+        if len(self._locations) == 1:  # several: includedProductIds already holds only ours
+            body["locationId"] = self._locations[0]
         answer = await self._client.post_json(EXPORT, body)
         return parse_record(GLProcurementExport, answer or {}, f"POST {EXPORT}")
