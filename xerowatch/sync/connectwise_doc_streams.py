@@ -1,6 +1,8 @@
 """The ConnectWise document streams a runtime runs after its invoices (one `DocSpec` each).
 
-A kind is on when its configuration says so. Each kind plugs in here with its spec.
+A kind is on when its configuration says so: expenses when `[connectwise]
+expense_account_codes` names at least one classification (an invoices-only setup raises no
+alert per expense). Purchase orders, adjustments and transfers plug in here the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.source.connectwise.accounting import ConnectWiseAccounting
 from xerowatch.sync.connectwise_contacts import CustomerContacts
 from xerowatch.sync.connectwise_doc_stream import DocSpec, DocStream
+from xerowatch.sync.connectwise_expenses import ExpenseSpec
 from xerowatch.sync.documents import DocumentSender
 from xerowatch.sync.engine_deps import EngineDeps
 
@@ -32,5 +35,6 @@ def document_streams(
             )
         )
 
-    del add  # the kinds are added by the commits that bring their specs
+    if settings.expense_account_codes:
+        add(ExpenseSpec(accounting, settings))
     return streams
