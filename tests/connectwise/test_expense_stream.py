@@ -13,6 +13,7 @@ import pytest
 
 from tests.connectwise.expense_world import expense_world
 from tests.connectwise.stream_world import World
+from xerowatch.cli.sync_cmds import cycle_summary_lines
 from xerowatch.sim.connectwise.data import SimExpense
 from xerowatch.store import alerts, document_outbox
 from xerowatch.store import connectwise_records as records
@@ -53,6 +54,9 @@ async def test_a_thousand_expenses_reach_xero_to_the_cent_in_minimum_calls(
             EXPENSES,
         )
         assert docs.contacts_created == len(members) == 4
+        printed = "\n".join(cycle_summary_lines(summary))  # what `sync --once` shows
+        assert f"connectwise expense → xero {world.tenant.tenant_id}: 1000 read" in printed
+        assert "1000 in Xero, 0 refused, 0 in doubt; 1000 posted in ConnectWise" in printed
         # one directory read, ceil(members/50) contact writes, ceil(bills/50) bill writes
         assert summary.calls == {
             "GET /Contacts": 1,
@@ -158,3 +162,30 @@ async def test_a_refused_post_alerts_and_is_posted_on_the_next_run_without_touch
         assert summary.connectwise[world.tenant.tenant_id].documents["expense"].posted == 1
         assert all(e.batch is not None for e in world.cw.records.expenses.values())
         assert await alerts.open_alerts(world.rt.store) == []
+
+
+async def test_a_member_whose_name_an_unnumbered_contact_has_holds_only_its_expenses(
+    tmp_path: Path,
+) -> None:
+    """The learner path's duplicate rule for members: alert on the member, its expenses held,
+    every other member's expenses go; an existing numbered contact is updated, not duplicated."""
+    async with expense_world(tmp_path, expenses=120) as world:
+        tid = world.tenant.tenant_id
+        world.xero.add_contact(tid, Name="Jo Smith")  # entered by hand, no ContactNumber
+        world.xero.add_contact(tid, Name="Anika P", ContactNumber="CWM-apatel")
+        expenses = list(world.cw.records.expenses.values())
+        jo = [e for e in expenses if e.member == "jsmith"]
+        summary = await world.cycle()
+        docs = summary.connectwise[tid].documents["expense"]
+        assert (docs.held, docs.posted) == (len(jo), len(expenses) - len(jo))
+        assert (docs.contacts_created, docs.contacts_updated) == (2, 1)
+        opened = Counter(
+            (a.type, a.record.split(":")[0]) for a in await alerts.open_alerts(world.rt.store)
+        )
+        assert opened == {
+            ("xero_duplicate_name", "cw-member"): 1,
+            ("cw_expense_held", "cw-expense"): len(jo),
+        }
+        numbers = Counter(c.get("ContactNumber") for c in world.xero.contacts(tid))
+        assert numbers["CWM-apatel"] == 1 and "CWM-jsmith" not in numbers
+        assert all(e.batch is None for e in jo)
