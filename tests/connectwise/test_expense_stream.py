@@ -189,3 +189,11 @@ async def test_a_member_whose_name_an_unnumbered_contact_has_holds_only_its_expe
         numbers = Counter(c.get("ContactNumber") for c in world.xero.contacts(tid))
         assert numbers["CWM-apatel"] == 1 and "CWM-jsmith" not in numbers
         assert all(e.batch is None for e in jo)
+
+
+def test_document_batch_identifiers_stay_within_50_characters_and_keep_the_ids() -> None:
+    from xerowatch.source.connectwise.accounting import document_batch_identifier
+
+    assert document_batch_identifier("E", "1234") == "XW-E1234"
+    long = document_batch_identifier("E", "a-very-very-long-member-identifier-2026W48-99887766")
+    assert len(long) == 50 and long.startswith("XW-E") and long.endswith("-2026W48-99887766")

@@ -7,13 +7,11 @@ from pathlib import Path
 
 from xerowatch.store import connectwise_records as records
 from xerowatch.store.connectwise_records import RecordUpdate
-from xerowatch.store.db import bundled_migrations, open_store
+from xerowatch.store.db import Store, bundled_migrations, open_store
 
 
-async def _counter(store: object) -> int:
-    row = await store.fetchone(  # type: ignore[attr-defined]
-        "SELECT n FROM change_counters WHERE name = 'cw_records'"
-    )
+async def _counter(store: Store) -> int:
+    row = await store.fetchone("SELECT n FROM change_counters WHERE name = 'cw_records'")
     assert row is not None
     return int(row[0])
 

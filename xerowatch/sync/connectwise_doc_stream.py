@@ -240,9 +240,12 @@ class DocStream(Generic[R]):
         held: dict[int, str] = {}
         ready: list[R] = []
         for cw_id, record in by_id.items():
-            problem = next((party_held[p.key] for p in needs[cw_id] if p.key in party_held), "")
-            if problem:
-                held[cw_id] = f"its {needs[cw_id][0].kind} has no Xero contact: {problem}"
+            stuck = [p for p in needs[cw_id] if p.key in party_held]
+            if stuck:
+                party = stuck[0]
+                held[cw_id] = (
+                    f"its {party.kind} {party.id} has no Xero contact: {party_held[party.key]}"
+                )
             else:
                 ready.append(record)
         units: list[DocUnit] = []
