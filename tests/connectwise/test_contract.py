@@ -21,6 +21,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from xerowatch.clock import FakeClock
 from xerowatch.sim.connectwise import ConnectWiseSim
 from xerowatch.source.connectwise import ConnectWiseError, batch_identifier
+from xerowatch.source.connectwise.accounting import PostKind, document_batch_identifier
 
 from .conftest import MakeAccounting
 
@@ -98,6 +99,14 @@ async def test_every_request_and_answer_matches_the_document(
     for path in ("/finance/accounting/unpostedexpenses", "/finance/accounting/unpostedprocurement"):
         async for _ in accounting.client.pages(path):
             pass
+    expense_id, purchase_id = min(sim.records.expenses), min(sim.records.purchases)
+    posts: list[tuple[PostKind, int]] = [("expenses", expense_id), ("products", purchase_id)]
+    for kind, record_id in posts:
+        batch = document_batch_identifier(kind[:1].upper(), str(record_id))
+        await accounting.post_records(batch, kind, [record_id])
+        await accounting.post_records(batch, kind, [record_id])  # repeat: refused, then counted
+    assert sim.records.expenses[expense_id].batch == f"XW-E{expense_id}"
+    assert sim.records.purchases[purchase_id].batch == f"XW-P{purchase_id}"
     sim.link_headers = False
     async for _ in accounting.client.pages("/finance/accounting/batches"):
         pass

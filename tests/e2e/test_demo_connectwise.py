@@ -4,12 +4,19 @@ customer + invoice stream into the Xero simulator, through the real entry point.
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+
+def _expenses_done(line: str) -> bool:
+    """The seeded 60 expenses are all posted or (Personal ones) held."""
+    found = re.search(r"expenses posted (\d+), held (\d+)", line)
+    return found is not None and int(found[1]) > 0 and int(found[1]) + int(found[2]) == 60
 
 
 def test_the_connectwise_demo_posts_every_invoice_and_stops_cleanly(tmp_path: Path) -> None:
@@ -43,9 +50,10 @@ def test_the_connectwise_demo_posts_every_invoice_and_stops_cleanly(tmp_path: Pa
             if not line:
                 break
             seen.append(line)
-            if "invoices posted 300," in line:
+            if "invoices posted 300," in line and _expenses_done(line):
                 break
         assert any("invoices posted 300," in line for line in seen), "".join(seen)
+        assert any(_expenses_done(line) for line in seen), "".join(seen)
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=15)
     finally:

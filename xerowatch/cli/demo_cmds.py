@@ -85,11 +85,17 @@ async def _connectwise_line(store: Store) -> str:
         return ""
     invoices = {state: n for (kind, state), n in counts.items() if kind == "invoice"}
     customers = {state: n for (kind, state), n in counts.items() if kind == "customer"}
+    expenses = {state: n for (kind, state), n in counts.items() if kind == "expense"}
+    expense_part = (
+        f"expenses posted {expenses.get('posted', 0)}, held {expenses.get('held', 0)} · "
+        if expenses
+        else ""
+    )
     return (
         f"connectwise: customers in Xero {customers.get('done', 0)} · invoices posted "
         f"{invoices.get('posted', 0)}, in Xero not yet posted {invoices.get('in_xero', 0)}, "
         f"queued {invoices.get('queued', 0)}, held {invoices.get('held', 0)}, refused "
-        f"{invoices.get('rejected', 0)} · "
+        f"{invoices.get('rejected', 0)} · {expense_part}"
     )
 
 

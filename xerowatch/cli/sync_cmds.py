@@ -41,12 +41,30 @@ def _connectwise_lines(summary: CycleSummary) -> list[str]:
     ]
 
 
+def _document_lines(summary: CycleSummary) -> list[str]:
+    """A line per ConnectWise document stream (expenses, ...) that read or moved anything."""
+    return [
+        f"connectwise {kind} → xero {tenant_id}: {d.read} read, {d.queued} queued, {d.held} "
+        f"held; contacts {d.contacts_created} created, {d.contacts_updated} updated; "
+        f"{d.created} in Xero, {d.rejected} refused, {d.in_doubt} in doubt; {d.posted} posted "
+        "in ConnectWise" + "".join(f"; {problem}" for problem in d.problems)
+        for tenant_id, cw in summary.connectwise.items()
+        for kind, d in cw.documents.items()
+        if d.read or d.created or d.posted or d.rejected or d.problems
+    ]
+
+
 def cycle_summary_lines(summary: CycleSummary) -> list[str]:
     """The text `sync --once` prints for one cycle, a line per part."""
     paused = ["sync is paused (xerowatch resume): only commands were processed"]
     head = paused if summary.paused else []
     if summary.connectwise:
-        return [*head, *_connectwise_lines(summary), *_summary_tail(summary)]
+        return [
+            *head,
+            *_connectwise_lines(summary),
+            *_document_lines(summary),
+            *_summary_tail(summary),
+        ]
     src = summary.source
     lines = [
         *head,

@@ -1,7 +1,8 @@
 """The ConnectWise demo world: the Xero and ConnectWise simulators on loopback, seeded.
 
 Used by `xerowatch demo --source connectwise`: ConnectWise customers and unposted invoices flow
-into an empty Xero organisation, each invoice posted in ConnectWise once Xero has it.
+into an empty Xero organisation, each invoice posted in ConnectWise once Xero has it; unposted
+expenses become weekly bills to their members (Personal ones are held with an alert).
 """
 
 from __future__ import annotations
@@ -38,20 +39,29 @@ client_id = "{SIM_CLIENT_ID}"
 tax_types = {{ GST = "OUTPUT" }}
 tax_rates = {{ OUTPUT = 10 }}
 rounding_account_code = "860"
+expense_account_codes = {{ Reimbursable = "493", NonReimbursable = "429" }}
+expense_grouping = "weekly"
 
 {sync}"""
 
 
 @contextmanager
 def connectwise_demo_world(
-    world_dir: Path, *, customers: int = 50, invoices: int = 300, http_port: int = 8787
+    world_dir: Path,
+    *,
+    customers: int = 50,
+    invoices: int = 300,
+    expenses: int = 60,
+    http_port: int = 8787,
 ) -> Iterator[DemoWorld]:
     """Start and seed both simulators until the block exits."""
     world_dir.mkdir(parents=True, exist_ok=True)
     xero = XeroSim(XeroSimConfig(seed=1))
     tenant_id = xero.add_tenant(ORGANISATION)
     connectwise = ConnectWiseSim()
-    connectwise.seed(customers=customers, invoices=invoices, lines=4, expenses=0, purchases=0)
+    connectwise.seed(
+        customers=customers, invoices=invoices, lines=4, expenses=expenses, purchases=0
+    )
     with ExitStack() as stack:
         xs = stack.enter_context(serve_in_thread(xero.app))
         cs = stack.enter_context(serve_in_thread(connectwise.app))

@@ -17,7 +17,20 @@ import aiosqlite
 from xerowatch.store.chunked import select_in
 from xerowatch.store.db import Store, utc_now_iso
 
-RecordKind = Literal["customer", "invoice"]
+RecordKind = Literal[
+    "customer", "invoice", "member", "expense", "purchase", "adjustment", "transfer"
+]
+"""'customer' is any ConnectWise company (customer or vendor), 'member' a ConnectWise member:
+both are Xero contacts. The others are records that become Xero documents."""
+RECORD_KINDS: tuple[RecordKind, ...] = (
+    "customer",
+    "invoice",
+    "member",
+    "expense",
+    "purchase",
+    "adjustment",
+    "transfer",
+)
 RecordState = Literal[
     "held", "pending", "sending", "done", "rejected", "queued", "in_xero", "posted"
 ]
@@ -44,6 +57,10 @@ class CwRecord:
     """1: paid in full in Xero and every payment posted back (its payments are not read again)."""
     last_error: str | None
     updated_at: str
+    doc_keys: str = ""
+    """A document record's outbox rows, `{document kind}|{key}` a line (migration 0009)."""
+    batch: str | None = None
+    """A document record's ConnectWise batch identifier (shared by one Xero document's)."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +75,12 @@ class RecordUpdate:
     xero_id: str | None = None
     gl_entry_ids: str | None = None
     error: str | None = None
+    doc_keys: str | None = None
+    batch: str | None = None
 
 
 def record_ref(kind: RecordKind, cw_id: int) -> str:
-    """The record key alerts, history and the outbox use: `cw-invoice:42`, `cw-customer:7`."""
+    """The record key alerts, history and the outbox use: `cw-invoice:42`, `cw-expense:7`."""
     return f"cw-{kind}:{cw_id}"
 
 
@@ -86,8 +105,8 @@ async def save_in(
     await conn.executemany(
         """
         INSERT INTO cw_records (tenant_id, kind, cw_id, number, parent_id, content_hash, state,
-                                xero_id, gl_entry_ids, last_error, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?)
+                                xero_id, gl_entry_ids, last_error, updated_at, doc_keys, batch)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, COALESCE(?, ''), ?)
         ON CONFLICT (tenant_id, kind, cw_id) DO UPDATE SET
             number = excluded.number,
             parent_id = COALESCE(excluded.parent_id, cw_records.parent_id),
@@ -99,7 +118,9 @@ async def save_in(
             posted_at = CASE WHEN excluded.state = 'posted' THEN excluded.updated_at
                              ELSE cw_records.posted_at END,
             last_error = excluded.last_error,
-            updated_at = excluded.updated_at
+            updated_at = excluded.updated_at,
+            doc_keys = CASE WHEN ? IS NULL THEN cw_records.doc_keys ELSE excluded.doc_keys END,
+            batch = COALESCE(excluded.batch, cw_records.batch)
         """,
         [
             (
@@ -114,7 +135,10 @@ async def save_in(
                 u.gl_entry_ids,
                 u.error[:ERROR_CHARS] if u.error else None,
                 now,
+                u.doc_keys,
+                u.batch,
                 u.gl_entry_ids,
+                u.doc_keys,
             )
             for u in updates
         ],
@@ -149,9 +173,9 @@ async def in_state(
 
 
 async def find(store: Store, ref_or_number: str) -> list[CwRecord]:
-    """Records named by an operator: `cw-invoice:42`, an invoice number or a contact key."""
+    """Records named by an operator: `cw-expense:42`, an invoice number or a contact key."""
     kind, _, cw_id = ref_or_number.removeprefix("cw-").partition(":")
-    if kind in ("invoice", "customer") and cw_id.isdigit():
+    if kind in RECORD_KINDS and cw_id.isdigit():
         rows = await store.fetchall(
             "SELECT * FROM cw_records WHERE kind = ? AND cw_id = ?", (kind, int(cw_id))
         )

@@ -58,6 +58,8 @@ class HeldRecord:
     key: str
     """What was held, e.g. `expense 1234` or `purchase order PO00012`."""
     reason: str
+    ids: tuple[int, ...] = ()
+    """The ConnectWise records held (empty when the caller knows them by `key`)."""
 
 
 @dataclass(frozen=True)
@@ -111,23 +113,23 @@ def _expense_line(expense: UnpostedExpense, settings: ConnectWiseSettings) -> Do
     if expense.classification == ExpenseClass.PERSONAL:
         return (
             f"{what} is Personal (the member owes the company): Xero credit notes are not "
-            "written yet; enter it in Xero by hand and post it in ConnectWise"
+            "written yet — enter it in Xero by hand and post it in ConnectWise"
         )
     account = settings.expense_account_codes.get(expense.classification)
     if not account:
         return (
-            f"{what} has classification {expense.classification!r} with no Xero account: set "
+            f"{what} has classification {expense.classification!r} with no Xero account — set "
             f"[connectwise] expense_account_codes.{expense.classification or '<class>'}"
         )
     amount = _cents(expense.total, what)
     if isinstance(amount, str):
         return amount
     if amount <= 0:
-        return f"{what} total {amount} is not positive: a bill cannot be; fix it in ConnectWise"
+        return f"{what} total {amount} is not positive (a bill cannot be) — fix it in ConnectWise"
     if expense.date is None:
-        return f"{what} has no date in ConnectWise: set its date there"
+        return f"{what} has no date in ConnectWise — set its date there"
     if _member_contact(expense, settings) is None:
-        return f"{what} has no member in ConnectWise: assign it to a member"
+        return f"{what} has no member in ConnectWise — assign it to a member"
     company = expense.company.name if expense.company and expense.company.name else ""
     label = f"Expense {expense.id} {expense.date.date().isoformat()}"
     line = MoneyLine(
@@ -164,12 +166,17 @@ def _bill(
             currency_code=first.currency.code if first.currency else None,
         )
     except ValidationError as exc:
-        return HeldRecord(key, f"{key}: {exc.errors()[0]['msg']}: correct it in ConnectWise")
+        return HeldRecord(
+            key,
+            f"{key}: {exc.errors()[0]['msg']} — correct it in ConnectWise",
+            tuple(e.id for e in expenses),
+        )
     if xero_total(draft.line_items) != total:
         return HeldRecord(
             key,
             f"{key}: Xero total {xero_total(draft.line_items)} differs from ConnectWise's "
-            f"{total}: report this mapping fault",
+            f"{total} — report this mapping fault",
+            tuple(e.id for e in expenses),
         )
     return MappedBill(draft, tuple(e.id for e in expenses), total)
 
@@ -183,7 +190,7 @@ def map_expenses(
     for expense in expenses:
         line = _expense_line(expense, settings)
         if isinstance(line, str):
-            out.append(HeldRecord(f"expense {expense.id}", line))
+            out.append(HeldRecord(f"expense {expense.id}", line, (expense.id,)))
         else:
             ready.append((expense, line))
     if settings.expense_grouping == "none":

@@ -284,9 +284,7 @@ def _lines(gl: GLInvoice, settings: ConnectWiseSettings) -> tuple[list[MoneyLine
             unit = raw.unit_of_measure.name if raw.unit_of_measure else None
             if settings.invoice_unit_in_description and unit:
                 text = f"{text} (per {unit})"
-            lines.append(
-                MoneyLine(amount, quantity, text, account, tax_type, code, raw.item_price)
-            )
+            lines.append(MoneyLine(amount, quantity, text, account, tax_type, code, raw.item_price))
             lines[-1].tracking = tracking
             continue
         if kind in PLAIN_REVENUE_TYPES or kind in TIME_TYPES:

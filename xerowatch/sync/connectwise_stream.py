@@ -29,8 +29,9 @@ from xerowatch.store import alerts, cursors, history
 from xerowatch.store import connectwise_records as records
 from xerowatch.store import document_outbox as outbox
 from xerowatch.store.connectwise_records import CwRecord, RecordUpdate, record_ref
-from xerowatch.sync.command_args import CommandError
 from xerowatch.sync.connectwise_contacts import Customer, CustomerContacts, read_customers
+from xerowatch.sync.connectwise_doc_stream import DocSummary, unknown_record
+from xerowatch.sync.connectwise_doc_streams import document_streams
 from xerowatch.sync.connectwise_mapping import Held, contact_key, map_invoice
 from xerowatch.sync.connectwise_payments import PaymentsBack, PaymentsSummary
 from xerowatch.sync.documents import DocumentSender
@@ -70,6 +71,8 @@ class StreamSummary:
     """What stopped a step, with the fix (empty: every step did its job)."""
     payments: PaymentsSummary = field(default_factory=PaymentsSummary)
     """Payments back (a step of its own, on its own schedule in the daemon)."""
+    documents: dict[str, DocSummary] = field(default_factory=dict)
+    """The document streams (expenses, ...) by record kind (`sync/connectwise_doc_stream.py`)."""
 
 
 def _stamp(invoice: UnpostedInvoice) -> str:
@@ -95,6 +98,7 @@ class ConnectWiseStream:
         )
         self.contacts = CustomerContacts(ctx, settings)
         self.payments = PaymentsBack(ctx, accounting)
+        self.documents = document_streams(ctx, accounting, settings, self.sender, self.contacts)
 
     async def cycle(self, tenant: TenantRef) -> StreamSummary:
         """Every step once, in order (what `sync --once` runs per organisation)."""
@@ -102,6 +106,8 @@ class ConnectWiseStream:
         await self.read_invoices(tenant, summary)
         await self.send_invoices(tenant, summary)
         await self.post_invoices(tenant, summary)
+        for stream in self.documents:  # expenses, procurement: the same outbox and contacts
+            summary.documents[stream.spec.kind] = await stream.cycle(tenant)
         return summary
 
     # ---- 1. read, map, queue ----------------------------------------------------------------
@@ -350,13 +356,13 @@ class ConnectWiseStream:
         """
         found = await records.find(self.ctx.store, ref_or_number)
         if not found:
-            raise CommandError(
-                f"no ConnectWise record {ref_or_number}: give cw-invoice:<id>, cw-customer:<id> "
-                "or an invoice number (as in `xerowatch alerts`)"
-            )
+            raise unknown_record(ref_or_number)
+        streams = {stream.spec.kind: stream for stream in self.documents}
         done: list[str] = []
         for row in found:
-            if row.kind == "invoice" and row.state in ("held", "rejected"):
+            if row.kind in streams:
+                done.append(await streams[row.kind].retry(row))
+            elif row.kind == "invoice" and row.state in ("held", "rejected"):
                 # Forget the stamp, and move the cursor back to before it: the next read
                 # exports it again with the current mapping and configuration.
                 await records.save(
@@ -371,14 +377,14 @@ class ConnectWiseStream:
                 )
                 await cursors.set_cursor(self.ctx.store, INVOICE_CURSOR, None, row.tenant_id)
                 done.append(f"invoice {row.number} will be read again")
-            elif row.kind == "customer" and row.state in ("held", "rejected"):
+            elif row.kind in ("customer", "member") and row.state in ("held", "rejected"):
                 await records.save(
                     self.ctx.store,
                     row.tenant_id,
-                    "customer",
+                    row.kind,
                     [RecordUpdate(row.cw_id, row.number, "pending", content_hash="")],
                 )
-                done.append(f"customer {row.number} will be written again with its next invoice")
+                done.append(f"{row.kind} {row.number} will be written again with its next record")
             else:
                 done.append(f"{row.kind} {row.number} is {row.state}: nothing to retry")
         return "; ".join(done)

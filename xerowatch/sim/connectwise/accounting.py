@@ -12,7 +12,13 @@ from starlette.routing import Route
 
 from xerowatch.clock import Clock
 from xerowatch.sim.connectwise.conditions import ConditionSyntaxError, parse_conditions
-from xerowatch.sim.connectwise.data import SimBatch, SimInvoice
+from xerowatch.sim.connectwise.data import (
+    SimAdjustment,
+    SimBatch,
+    SimExpense,
+    SimInvoice,
+    SimPurchase,
+)
 from xerowatch.sim.connectwise.responses import error, problem
 from xerowatch.sim.connectwise.seed import SimRecords
 
@@ -99,12 +105,20 @@ class SimAccounting:
 
     def _expense_rows(self) -> list[dict[str, Any]]:
         companies = self.records.companies
-        return [e.json(companies[e.company_id]) for e in self.records.expenses.values()]
+        return [
+            e.json(companies[e.company_id])
+            for e in self.records.expenses.values()
+            if e.batch is None
+        ]
 
     def _purchase_rows(self) -> list[dict[str, Any]]:
         companies = self.records.companies
-        purchases = [p.json(companies[p.vendor_id]) for p in self.records.purchases.values()]
-        adjustments = [a.json() for a in self.records.adjustments.values()]
+        purchases = [
+            p.json(companies[p.vendor_id])
+            for p in self.records.purchases.values()
+            if p.batch is None
+        ]
+        adjustments = [a.json() for a in self.records.adjustments.values() if a.batch is None]
         return sorted(purchases + adjustments, key=lambda row: int(row["id"]))
 
     def _export_body(self, invoices: list[SimInvoice]) -> dict[str, Any]:
@@ -196,7 +210,25 @@ class SimAccounting:
                     "accountingBatch",
                 ),
             )
+        flags = [
+            name
+            for name, flag in (
+                ("invoices", "exportInvoicesFlag"),
+                ("expenses", "exportExpensesFlag"),
+                ("products", "exportProductsFlag"),
+            )
+            if body.get(flag) is True
+        ]
+        if len(flags) != 1:
+            return error(
+                400,
+                "InvalidObject",
+                "a batch posts one of invoices, expenses or products",
+                problem("InvalidField", "exactly one export flag", "exportInvoicesFlag"),
+            )
         wanted = {int(i) for i in ids if str(i).isdigit()}
+        if flags[0] != "invoices":
+            return self._record_batch(identifier, flags[0], wanted)
         by_header = {i.gl_entry_ids[0]: i for i in self.records.invoices.values()}
         taken = [by_header[e] for e in sorted(wanted) if e in by_header]
         everything = {e for i in taken for e in i.gl_entry_ids}
@@ -219,3 +251,37 @@ class SimAccounting:
         for invoice in taken:
             invoice.batch = identifier
         return JSONResponse(self._export_body(taken))
+
+    def _record_batch(self, identifier: str, kind: str, wanted: set[int]) -> Response:
+        """Post expenses or procurement records: `processedRecordIds` are their unposted ids."""
+        pool: dict[int, SimExpense | SimPurchase | SimAdjustment]
+        if kind == "expenses":
+            pool = dict(self.records.expenses)
+        else:
+            pool = {**self.records.purchases, **self.records.adjustments}
+        taken = [pool[i] for i in sorted(wanted) if i in pool]
+        if not taken or len(taken) != len(wanted):
+            return error(
+                400,
+                "InvalidObject",
+                f"processedRecordIds names {kind} records that do not exist",
+                problem("InvalidField", "unknown record", "processedRecordIds"),
+            )
+        if any(r.batch is not None for r in taken):
+            return error(
+                400,
+                "InvalidObject",
+                "a record is already in a batch",
+                problem("InvalidField", "already batched", "processedRecordIds"),
+            )
+        batch = SimBatch(
+            self.records.new_id(),
+            identifier,
+            [r.id for r in taken],
+            self.clock.now(),
+            "expenses" if kind == "expenses" else "products",
+        )
+        self.records.batches[batch.id] = batch
+        for record in taken:
+            record.batch = identifier
+        return JSONResponse(self._export_body([]))

@@ -256,6 +256,10 @@ class SimExpense:
     amount: Decimal
     location_id: int
     updated: dt.datetime
+    member_id: int = 1
+    member_name: str = ""
+    batch: str | None = None
+    """The batch that posted it (None: unposted)."""
 
     def json(self, company: SimCompany) -> dict[str, Any]:
         """`UnpostedExpense`."""
@@ -263,7 +267,11 @@ class SimExpense:
             "id": self.id,
             "locationId": self.location_id,
             "company": company.ref(),
-            "member": {"id": 1, "identifier": self.member},
+            "member": {
+                "id": self.member_id,
+                "identifier": self.member,
+                "name": self.member_name or self.member,
+            },
             "dateExpense": stamp(self.date),
             "classification": self.classification,
             "currency": {"id": 1, "currencyCode": "AUD"},
@@ -329,6 +337,8 @@ class SimPurchase:
     location_id: int
     updated: dt.datetime
     lines: list[SimPoLine] = field(default_factory=list)
+    batch: str | None = None
+    """The batch that posted it (None: unposted)."""
 
     def json(self, vendor: SimCompany) -> dict[str, Any]:
         """`UnpostedProcurement`."""
@@ -376,6 +386,8 @@ class SimAdjustment:
     location_id: int
     updated: dt.datetime
     details: list[SimAdjustmentDetail] = field(default_factory=list)
+    batch: str | None = None
+    """The batch that posted it (None: unposted)."""
 
     @property
     def total(self) -> Decimal:
@@ -398,21 +410,22 @@ class SimAdjustment:
 
 @dataclass
 class SimBatch:
-    """A created accounting batch: the invoices it posted."""
+    """A created accounting batch: the invoices (or expenses, or procurement) it posted."""
 
     id: int
     identifier: str
     invoice_ids: list[int]
     created: dt.datetime
+    kind: Literal["invoices", "expenses", "products"] = "invoices"
 
     def json(self) -> dict[str, Any]:
         """`AccountingBatch`."""
         return {
             "id": self.id,
             "batchIdentifier": self.identifier,
-            "exportInvoicesFlag": True,
-            "exportExpensesFlag": False,
-            "exportProductsFlag": False,
+            "exportInvoicesFlag": self.kind == "invoices",
+            "exportExpensesFlag": self.kind == "expenses",
+            "exportProductsFlag": self.kind == "products",
             "closedFlag": False,
             "_info": {"lastUpdated": stamp(self.created)},
         }

@@ -48,6 +48,12 @@ _PRODUCTS = [
 ]
 _WAREHOUSES = ["Sydney", "Melbourne"]
 _MEMBERS = ["jsmith", "apatel", "mnguyen", "lchen"]
+_MEMBER_NAMES = {
+    "jsmith": "Jo Smith",
+    "apatel": "Anika Patel",
+    "mnguyen": "Minh Nguyen",
+    "lchen": "Lei Chen",
+}
 _TIME_RATES = [Decimal("165.00"), Decimal("185.00"), Decimal("142.50")]
 
 
@@ -214,9 +220,12 @@ class Seeder:
         """`n` unposted expenses by a few members."""
         for k in range(n):
             expense_id = self.records.new_id()
+            member = self.rng.choice(_MEMBERS)
             self.records.expenses[expense_id] = SimExpense(
                 id=expense_id,
-                member=self.rng.choice(_MEMBERS),
+                member=member,
+                member_id=101 + _MEMBERS.index(member),
+                member_name=_MEMBER_NAMES[member],
                 company_id=self.rng.choice(customers),
                 date=self.now - dt.timedelta(days=self.rng.randint(0, 30)),
                 classification=self.rng.choice(["Reimbursable", "NonReimbursable", "Personal"]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -40,6 +40,13 @@ INVOICES = "/finance/invoices"
 PAYMENT_TYPE = "P"
 """`InvoicePayment.type` sent (unconfirmed: ConnectWise does not enumerate the values, notes §5)."""
 BATCH_ID_MAX = 50
+PostKind = Literal["invoices", "expenses", "products"]
+"""What a batch posts: its `export{Invoices|Expenses|Products}Flag` (products = procurement)."""
+_FLAGS: dict[PostKind, str] = {
+    "invoices": "exportInvoicesFlag",
+    "expenses": "exportExpensesFlag",
+    "products": "exportProductsFlag",
+}
 
 M = TypeVar("M", bound=CwModel)
 
@@ -69,6 +76,26 @@ def _parse(model: type[M], item: Any, what: str) -> M:
         raise SourceError(
             f"ConnectWise {what}: field {where!r} {first['msg'].lower()}", transient=False
         ) from None
+
+
+def document_batch_identifier(prefix: str, key: str) -> str:
+    """`XW-{prefix}{key}` cut to 50 characters, keeping the end (where record ids are)."""
+    whole = f"XW-{prefix}{key}"
+    if len(whole) <= BATCH_ID_MAX:
+        return whole
+    head = f"XW-{prefix}"
+    return head + whole[len(whole) - (BATCH_ID_MAX - len(head)) :]
+
+
+def processed_record_ids(record_ids: Sequence[int]) -> list[int]:
+    """The `processedRecordIds` that post expenses or procurement records (one place).
+
+    Unconfirmed (notes §5): ConnectWise documents them only as "GL Entry RecIDs". Expenses and
+    procurement are read from the unposted lists without an export, so a batch lists the
+    unposted records' own ids (`UnpostedExpense.id`, `UnpostedProcurement.id`): the ids those
+    lists key on, and the ones a batch must take off them.
+    """
+    return sorted(dict.fromkeys(record_ids))
 
 
 parse_record = _parse
@@ -139,23 +166,31 @@ class ConnectWiseAccounting:
         return _parse(GLExport, answer or {}, f"POST {EXPORT}")
 
     async def post_invoice(self, batch: str, gl_entry_ids: Sequence[str]) -> None:
-        """Mark one invoice posted: a batch of its GL entry ids. Safe to repeat.
-
-        A repeat (after an answer lost in flight) finds the batch already there and is done.
-        """
+        """Mark one invoice posted: a batch of its GL entry ids. Safe to repeat."""
         if not gl_entry_ids:
             raise SourceError(
                 f"ConnectWise batch {batch}: the invoice has no GL entry ids — fix its GL "
                 "mapping in ConnectWise, reopen and close it, then retry",
                 transient=False,
             )
-        body = {
-            "batchIdentifier": batch,
-            "exportInvoicesFlag": True,
-            "exportExpensesFlag": False,
-            "exportProductsFlag": False,
-            "processedRecordIds": [int(i) if i.isdigit() else i for i in gl_entry_ids],
-        }
+        await self.post_batch(
+            batch, "invoices", [int(i) if i.isdigit() else i for i in gl_entry_ids]
+        )
+
+    async def post_records(self, batch: str, kind: PostKind, record_ids: Sequence[int]) -> None:
+        """Mark expenses (`expenses`) or procurement records (`products`) posted: one batch."""
+        if not record_ids:
+            raise SourceError(f"ConnectWise batch {batch}: no records to post", transient=False)
+        await self.post_batch(batch, kind, processed_record_ids(record_ids))
+
+    async def post_batch(self, batch: str, kind: PostKind, ids: Sequence[int | str]) -> None:
+        """Create one accounting batch of `kind` listing `ids`, which posts them. Safe to repeat.
+
+        A repeat (after an answer lost in flight) finds the batch already there and is done.
+        """
+        body: dict[str, Any] = {"batchIdentifier": batch}
+        body.update({flag: kind == name for name, flag in _FLAGS.items()})
+        body["processedRecordIds"] = list(ids)
         try:
             await self.client.post_json(BATCHES, body)
         except ConnectWiseError as exc:
