@@ -98,7 +98,7 @@ class Contact(XeroModel):
     default_currency: str | None = Field(None, alias="DefaultCurrency")
     addresses: list[Address] | None = Field(None, alias="Addresses")
     phones: list[Phone] | None = Field(None, alias="Phones")
-    contact_persons: list[ContactPerson] | None = Field(None, alias="ContactPersons", max_length=5)
+    contact_persons: list[ContactPerson] | None = Field(None, alias="ContactPersons")
     is_supplier: bool | None = Field(None, alias="IsSupplier")
     is_customer: bool | None = Field(None, alias="IsCustomer")
     updated_date_utc: XeroDateTime | None = Field(None, alias="UpdatedDateUTC")
