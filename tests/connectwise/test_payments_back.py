@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.connectwise.stream_world import INVOICES, World, world
+from tests.connectwise.stream_world import (
+    INVOICES,
+    AnswerLost,
+    World,
+    payment_answers_lost,
+    world,
+)
 from xerowatch.clock import FakeClock
 from xerowatch.store import alerts, cursors
 from xerowatch.store import connectwise_records as records
@@ -191,22 +197,8 @@ async def test_the_watermark_moves_only_after_every_payment_of_the_read_is_recor
     invoice, cw_id = _invoices(world)[0]
     world.xero.add_payment(tid, invoice["InvoiceID"], "3.00")
     _clock(world).advance(60)
-    real = world.rt.engine.connectwise
-    assert real is not None
-    accounting = real.payments.accounting
-    add = accounting.add_payment
-
-    class Crash(BaseException):
-        pass
-
-    async def crash(*args: Any, **kwargs: Any) -> Any:
-        await add(*args, **kwargs)  # ConnectWise applied it; the answer is lost
-        raise Crash
-
-    accounting.add_payment = crash  # type: ignore[method-assign]
-    with pytest.raises(Crash):
+    with payment_answers_lost(world), pytest.raises(AnswerLost):
         await world.cycle()
-    accounting.add_payment = add  # type: ignore[method-assign]
     assert await cursors.get_cursor(world.rt.store, CURSOR, tid) == before
     _clock(world).advance(600)
     again = await world.cycle()

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.connectwise.stream_world import INVOICES, World, world
+from tests.connectwise.stream_world import (
+    INVOICES,
+    AnswerLost,
+    World,
+    payment_answers_lost,
+    world,
+)
 from xerowatch.store import alerts, document_outbox
 from xerowatch.store import connectwise_records as records
 
@@ -166,22 +172,8 @@ async def test_payments_come_back_once_and_credit_notes_are_alerted_never_faked(
         Total=5,
     )
     # the first payment's answer is lost after ConnectWise applied it
-    real = world.rt.engine.connectwise
-    assert real is not None
-    accounting = real.payments.accounting
-    add = accounting.add_payment
-
-    class Lost(BaseException):
-        pass
-
-    async def lost(*args: Any, **kwargs: Any) -> Any:
-        await add(*args, **kwargs)
-        raise Lost
-
-    accounting.add_payment = lost  # type: ignore[method-assign]
-    with pytest.raises(Lost):
+    with payment_answers_lost(world), pytest.raises(AnswerLost):
         await world.cycle()
-    accounting.add_payment = add  # type: ignore[method-assign]
     summary = await world.cycle()
     back = summary.connectwise[tid].payments
     assert (back.posted + back.found_after_doubt, back.found_after_doubt) == (2, 1)

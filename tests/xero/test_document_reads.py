@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,18 @@ from xerowatch.xero.document_reads import (
     id_read_calls,
 )
 from xerowatch.xero.models_saved import TrackingCategory
+
+
+def _by_ids(invoices: list[dict[str, Any]]) -> Callable[[httpx.Request], httpx.Response]:
+    """A GET /Invoices responder serving, paged, the invoices whose ID the request lists."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params["IDs"].split(",")
+        serve = paged_responder("Invoices", [i for i in invoices if i["InvoiceID"] in wanted])
+        answer: httpx.Response = serve(request)
+        return answer
+
+    return respond
 
 
 @pytest.fixture
@@ -82,13 +95,7 @@ async def test_settlements_read_payments_of_many_invoices_in_few_calls(rig: Clie
         for n, i in enumerate(ids)
     ]
 
-    def respond(request: httpx.Request) -> httpx.Response:
-        wanted = request.url.params["IDs"].split(",")
-        serve = paged_responder("Invoices", [i for i in invoices if i["InvoiceID"] in wanted])
-        answer: httpx.Response = serve(request)
-        return answer
-
-    rig.router.get("/Invoices").mock(side_effect=respond)
+    rig.router.get("/Invoices").mock(side_effect=_by_ids(invoices))
     found = await DocumentReader(rig.spy).settlements(ids, tenant=TENANT)
     assert set(found) == set(ids)
     assert len(rig.requests) == 3  # ~35 GUIDs fit one URL
@@ -189,7 +196,7 @@ async def test_find_matches_bills_by_supplier_as_well(rig: ClientRig) -> None:
     }
 
 
-def _changed(n: int, minute: int = 0) -> dict[str, object]:
+def _changed(n: int, minute: int = 0) -> dict[str, Any]:
     return {
         "InvoiceID": str(stable_id(f"changed-{n}")),
         "InvoiceNumber": f"INV-{n}",
@@ -257,13 +264,7 @@ async def test_id_reads_cost_what_id_read_calls_says_and_mark_their_first_answer
     invoices = [_changed(n, minute=n // 35) for n in range(80)]  # later calls, newer
     ids = [stable_id(f"changed-{n}") for n in range(80)]
 
-    def respond(request: httpx.Request) -> httpx.Response:
-        wanted = request.url.params["IDs"].split(",")
-        serve = paged_responder("Invoices", [i for i in invoices if i["InvoiceID"] in wanted])
-        answer: httpx.Response = serve(request)
-        return answer
-
-    rig.router.get("/Invoices").mock(side_effect=respond)
+    rig.router.get("/Invoices").mock(side_effect=_by_ids(invoices))
     read = await DocumentReader(rig.spy).settlements_by_id(ids, tenant=TENANT)
     assert read.calls == len(rig.requests) == id_read_calls(80) == 3
     assert [id_read_calls(n) for n in (0, 1, 35)] == [0, 1, 1]
