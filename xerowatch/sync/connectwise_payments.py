@@ -50,14 +50,15 @@ from xerowatch.xero.transport import TenantRef
 log = logging.getLogger(__name__)
 
 CURSOR = "connectwise:payments"
-OVERLAP = timedelta(seconds=30)
+OVERLAP = timedelta(seconds=10)
 """How far before the watermark a read starts until it settles. Xero's If-Modified-Since is
 accurate to the second, and a change can become visible to lists a little after the
-UpdatedDateUTC it carries (a write commits seconds after it began): 30 s covers both with
-room. Changes made while a read pages are caught without it (oldest change first, and a read
-that came back short of Xero's count keeps the old watermark). The price: the read after a
-busy one re-reads the last 30 s of changes once (one call unless over 1,000 changed in them);
-a quiet read is one call, and once settled the watermark is used as it is."""
+UpdatedDateUTC it carries (a write of 50 documents commits seconds after it began): 10 s covers
+both. Changes made while a read pages are caught without it (oldest change first, and a read
+that came back short of Xero's count keeps the old watermark). The price: the read after a busy
+one re-reads the last 10 s of changes once — one call, as an app can change at most 500
+invoices in 10 s at Xero's limits (60 writes a minute of 50); once settled, a quiet read starts
+at the watermark itself."""
 
 CREDIT_ALERT = "cw_credit_not_applied"
 PAYMENT_REFUSED_ALERT = "cw_payment_refused"
