@@ -31,7 +31,7 @@ class DocKind:
     """One ConnectWise document kind in a chaos run."""
 
     name: str
-    seed: Mapping[str, int]
+    seed: Mapping[str, Any]
     """Arguments for `ConnectWiseSim.seed` (e.g. {"invoices": 150}); the rest default to 0."""
     checks: tuple[Check, ...]
     """Run after the last run; each returns the problems it found (empty when all is well)."""
@@ -79,7 +79,7 @@ def run_chaos(plan: ChaosPlan, tmp_path: Path) -> ChaosResult:
     """Seed, kill `plan.kills` runs at random moments, run to the end, check everything."""
     rng = random.Random(plan.seed)
     result = ChaosResult(plan.seed, plan.payments_between_runs)
-    seed: dict[str, int] = {"customers": plan.customers, "invoices": 0, "expenses": 0}
+    seed: dict[str, Any] = {"customers": plan.customers, "invoices": 0, "expenses": 0}
     seed["purchases"] = 0
     for kind in plan.kinds:
         seed.update(kind.seed)

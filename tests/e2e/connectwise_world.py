@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -48,7 +49,7 @@ class Served:
 
 
 @contextmanager
-def served(tmp_path: Path, *, seed: Mapping[str, int], xero_seed: int = 3) -> Iterator[Served]:
+def served(tmp_path: Path, *, seed: Mapping[str, Any], xero_seed: int = 3) -> Iterator[Served]:
     """Seed ConnectWise (`ConnectWiseSim.seed` arguments), serve both, connect the store."""
     xero = XeroSim(XeroSimConfig(seed=xero_seed))
     tenant_id = xero.add_tenant("MSP Pty")
