@@ -91,7 +91,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "connectwise-5k",
             "ConnectWise → Xero: 500 customers and 5,000 invoices (~20,000 lines) at Xero's real "
-            "limits in virtual time, then a no-change cycle: calls against the floor, totals",
+            "limits in virtual time, then no-change cycles (at once, then every 5 minutes): "
+            "calls against the floor, totals",
             partial(connectwise.run, 500, 5_000),
         ),
         Scenario(

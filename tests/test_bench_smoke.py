@@ -138,10 +138,13 @@ def test_make_bench_help_lists_every_scenario() -> None:
 
 
 async def test_connectwise_scenario_meets_the_write_floor_and_the_totals() -> None:
-    first, again = await connectwise.run(20, 120)
+    first, again, later, settled = await connectwise.run(20, 120)
     assert first.details["invoices_in_xero"] == first.details["posted_in_connectwise"] == 120
     assert first.details["totals_equal_to_the_cent"] is True
     assert first.details["xero_writes"] == first.details["xero_write_floor"]
     assert first.xero_429 == 0 and first.details["failures"] == 0
     assert again.details["xero_writes"] == 0
     assert again.details["invoices_in_xero"] == 120
+    # payments back: one page of changed invoices, never ceil(120/35) reads by ID
+    assert first.details["payments_back_calls"] == again.details["payments_back_calls"] == 1
+    assert again.xero_calls == later.xero_calls == settled.xero_calls == {"GET /Invoices": 1}

@@ -3,7 +3,8 @@ ConnectWise, with every request to Xero kept for the contract tests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -95,3 +96,26 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 tmp_path,
                 transport,
             )
+
+
+class AnswerLost(BaseException):
+    """A crash between ConnectWise applying a request and xerowatch reading its answer."""
+
+
+@contextmanager
+def payment_answers_lost(world: World) -> Iterator[None]:
+    """While the block runs, ConnectWise applies each payment POST and its answer is lost."""
+    stream = world.rt.engine.connectwise
+    assert stream is not None
+    accounting = stream.payments.accounting
+    real = accounting.add_payment
+
+    async def lost(*args: Any, **kwargs: Any) -> Any:
+        await real(*args, **kwargs)
+        raise AnswerLost
+
+    accounting.add_payment = lost  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        accounting.add_payment = real  # type: ignore[method-assign]

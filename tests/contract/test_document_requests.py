@@ -4,6 +4,7 @@ checked against the official Xero Accounting spec with openapi-core."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -88,6 +89,7 @@ async def test_document_reads_match_the_spec(openapi: Any, rig: ClientRig) -> No
     reader = DocumentReader(rig.spy)
     await reader.tracking_map(tenant=TENANT)
     await reader.settlements([stable_id(f"i{i}") for i in range(3)], tenant=TENANT)
+    await reader.changed_settlements(datetime(2026, 11, 20, 10, 0, 1, tzinfo=UTC), tenant=TENANT)
     await reader.find(
         [
             invoice("INV-1"),
@@ -102,6 +104,7 @@ async def test_document_reads_match_the_spec(openapi: Any, rig: ClientRig) -> No
     assert paths == [
         ("TrackingCategories", []),
         ("Invoices", ["IDs", "page", "pageSize"]),
+        ("Invoices", ["Statuses", "order", "page", "pageSize", "where"]),
         ("Invoices", ["InvoiceNumbers", "page", "pageSize"]),
         ("Invoices", ["page", "pageSize", "where"]),
         ("PurchaseOrders", ["DateFrom", "DateTo", "page", "pageSize"]),

@@ -3,62 +3,28 @@
 from __future__ import annotations
 
 import os
-import selectors
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import anyio
 import pytest
 
+from tests.e2e.demo_run import run_demo_until
 from xerowatch.cli.demo_cmds import print_status_every
 from xerowatch.store.db import open_store
 
 
 def test_demo_syncs_and_stops_cleanly(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "xerowatch",
-            "demo",
-            "--headless",
-            "--dir",
-            str(tmp_path / "demo"),
-            "--learners",
-            "20",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    run = run_demo_until(
+        ["--dir", str(tmp_path / "demo"), "--learners", "20"],
+        lambda line: "contacts synced" in line and "contacts synced 0," not in line,
+        within_s=60,
     )
-    seen: list[str] = []
-    try:
-        assert proc.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=1):
-                continue
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            if "contacts synced" in line and "contacts synced 0," not in line:
-                break
-        assert any("contacts synced" in line for line in seen), "".join(seen)
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, "".join(seen) + rest
-    assert "demo stopped (exit code 0)" in rest
+    assert any("contacts synced" in line for line in run.seen), run.output
+    assert run.returncode == 0, run.output
+    assert "demo stopped (exit code 0)" in run.rest
     assert (tmp_path / "demo" / "xerowatch.toml").exists()
 
 

@@ -3,14 +3,10 @@ customer + invoice stream into the Xero simulator, through the real entry point.
 
 from __future__ import annotations
 
-import os
 import re
-import selectors
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from tests.e2e.demo_run import run_demo_until
 
 
 def _expenses_done(line: str) -> bool:
@@ -20,49 +16,15 @@ def _expenses_done(line: str) -> bool:
 
 
 def test_the_connectwise_demo_posts_every_invoice_and_stops_cleanly(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "xerowatch",
-            "demo",
-            "--source",
-            "connectwise",
-            "--headless",
-            "--dir",
-            str(tmp_path / "demo"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    run = run_demo_until(
+        ["--source", "connectwise", "--dir", str(tmp_path / "demo")],
+        lambda line: "invoices posted 300," in line and _expenses_done(line),
+        within_s=90,
     )
-    seen: list[str] = []
-    try:
-        assert proc.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=1):
-                continue
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            if "invoices posted 300," in line and _expenses_done(line):
-                break
-        assert any("invoices posted 300," in line for line in seen), "".join(seen)
-        assert any(_expenses_done(line) for line in seen), "".join(seen)
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    output = "".join(seen) + rest
-    assert proc.returncode == 0, output
-    assert "ConnectWise simulator" in output and "Traceback" not in output
-    assert "demo stopped (exit code 0)" in rest
+    assert any("invoices posted 300," in line for line in run.seen), run.output
+    assert any(_expenses_done(line) for line in run.seen), run.output
+    assert run.returncode == 0, run.output
+    assert "ConnectWise simulator" in run.output and "Traceback" not in run.output
+    assert "demo stopped (exit code 0)" in run.rest
     config = (tmp_path / "demo" / "xerowatch.toml").read_text()
     assert 'kind = "connectwise"' in config

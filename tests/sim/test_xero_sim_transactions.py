@@ -222,3 +222,60 @@ async def test_spec_check_catches_a_body_that_breaks_the_contract(ledger, xero_h
     forged = httpx.Response(200, json=broken, request=response.request)
     with pytest.raises(Exception, match="HALF_PAID"):
         spec_check(forged)
+
+
+async def test_payments_and_credits_move_an_invoice_into_the_payments_back_read(
+    xero_sim, xero_clock, xero_tenant, ledger, xero_http, spec_check
+):
+    """GET /Invoices as payments back asks it: If-Modified-Since on UpdatedDateUTC, sales
+    invoices only, AUTHORISED or PAID, oldest change first, paged with Xero's count."""
+    tid = xero_tenant
+    paid, part, credited = (
+        xero_sim.add_invoice(tid, ledger["ann"], Total=100)["InvoiceID"] for _ in range(3)
+    )
+    bill = xero_sim.add_invoice(tid, ledger["bob"], Total=70, Type="ACCPAY")["InvoiceID"]
+    xero_sim.add_invoice(tid, ledger["ann"], Total=5, Status="DRAFT")
+    xero_clock.advance(60)
+    since = xero_clock.now().isoformat()
+    params = {
+        "where": 'Type=="ACCREC"',
+        "Statuses": "AUTHORISED,PAID",
+        "order": "UpdatedDateUTC ASC",
+        "page": 1,
+        "pageSize": 2,
+    }
+
+    async def read(page: int = 1) -> httpx.Response:
+        response: httpx.Response = await xero_http.get(
+            f"{API}/Invoices",
+            params={**params, "page": page},
+            headers={"If-Modified-Since": since},
+        )
+        spec_check(response)
+        return response
+
+    assert (await read()).json()["Invoices"] == []  # nothing changed since
+    for invoice_id, amount in ((credited, None), (part, 30), (bill, 70), (paid, 100)):
+        xero_clock.advance(1)
+        if amount is None:
+            xero_sim.add_credit_note(tid, ledger["ann"], [(invoice_id, 10)], Total=10)
+        else:
+            xero_sim.add_payment(tid, invoice_id, amount)
+    first, second = await read(1), await read(2)
+    assert first.json()["pagination"] == {"page": 1, "pageSize": 2, "pageCount": 2, "itemCount": 3}
+    listed = first.json()["Invoices"] + second.json()["Invoices"]
+    assert [i["InvoiceID"] for i in listed] == [credited, part, paid]  # oldest change first
+    assert [i["Status"] for i in listed] == ["AUTHORISED", "AUTHORISED", "PAID"]
+    assert [len(i["Payments"]) for i in listed] == [0, 1, 1]
+    assert len(listed[0]["CreditNotes"]) == 1
+    # a deleted payment moves the invoice again; a change at the header's instant is not "since"
+    payment = xero_sim.records(tid, "Payments")[-1]["PaymentID"]
+    xero_clock.advance(1)
+    since = xero_clock.now().isoformat()
+    assert (await read()).json()["Invoices"] == []
+    xero_clock.advance(1)
+    xero_sim.update(tid, "Payments", payment, Status="DELETED")
+    [again] = (await read()).json()["Invoices"]
+    assert (again["InvoiceID"], again["Status"], again["Payments"]) == (paid, "AUTHORISED", [])
+    since = xero_clock.now().isoformat()
+    assert (await read()).json()["Invoices"] == []

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.xero.client_rig import TENANT, ClientRig, client_rig, paged_responder, stable_id
 from tests.xero.document_fixtures import invoice, journal, purchase_order
-from xerowatch.xero.document_reads import DocumentReader, TrackingError, TrackingMap
+from xerowatch.xero.document_reads import (
+    DocumentReader,
+    TrackingError,
+    TrackingMap,
+    id_read_calls,
+)
 from xerowatch.xero.models_saved import TrackingCategory
+
+
+def _by_ids(invoices: list[dict[str, Any]]) -> Callable[[httpx.Request], httpx.Response]:
+    """A GET /Invoices responder serving, paged, the invoices whose ID the request lists."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params["IDs"].split(",")
+        serve = paged_responder("Invoices", [i for i in invoices if i["InvoiceID"] in wanted])
+        answer: httpx.Response = serve(request)
+        return answer
+
+    return respond
 
 
 @pytest.fixture
@@ -76,13 +95,7 @@ async def test_settlements_read_payments_of_many_invoices_in_few_calls(rig: Clie
         for n, i in enumerate(ids)
     ]
 
-    def respond(request: httpx.Request) -> httpx.Response:
-        wanted = request.url.params["IDs"].split(",")
-        serve = paged_responder("Invoices", [i for i in invoices if i["InvoiceID"] in wanted])
-        answer: httpx.Response = serve(request)
-        return answer
-
-    rig.router.get("/Invoices").mock(side_effect=respond)
+    rig.router.get("/Invoices").mock(side_effect=_by_ids(invoices))
     found = await DocumentReader(rig.spy).settlements(ids, tenant=TENANT)
     assert set(found) == set(ids)
     assert len(rig.requests) == 3  # ~35 GUIDs fit one URL
@@ -181,3 +194,83 @@ async def test_find_matches_bills_by_supplier_as_well(rig: ClientRig) -> None:
         "accpay:#v-1:b-1": [stable_id("ours")],
         f"accpay:{stable_id('V-2')}:b-1": [stable_id("theirs")],
     }
+
+
+def _changed(n: int, minute: int = 0) -> dict[str, Any]:
+    return {
+        "InvoiceID": str(stable_id(f"changed-{n}")),
+        "InvoiceNumber": f"INV-{n}",
+        "Type": "ACCREC",
+        "Status": "AUTHORISED",
+        "AmountDue": 1,
+        "UpdatedDateUTC": f"2026-11-20T10:{minute:02d}:00",
+        "Payments": [{"PaymentID": str(stable_id(f"p-{n}")), "Amount": 2, "Date": "2026-11-20"}],
+    }
+
+
+async def test_changed_settlements_read_1000_a_page_since_the_watermark(rig: ClientRig) -> None:
+    invoices = [_changed(n, minute=n % 60) for n in range(2345)]
+    rig.router.get("/Invoices").mock(side_effect=paged_responder("Invoices", invoices))
+    since = datetime(2026, 11, 20, 9, 59, 30, tzinfo=UTC)
+    read = await DocumentReader(rig.spy).changed_settlements(since, tenant=TENANT)
+    assert read is not None and read.complete
+    assert read.calls == len(rig.requests) == 3  # ceil(2,345 / 1,000)
+    assert len(read.found) == 2345
+    assert read.mark == datetime(2026, 11, 20, 10, 59, tzinfo=UTC)
+    for request in rig.requests:
+        assert request.headers["If-Modified-Since"] == "2026-11-20T09:59:30.000+00:00"
+        assert request.url.params["where"] == 'Type=="ACCREC"'
+        assert request.url.params["Statuses"] == "AUTHORISED,PAID"
+        assert request.url.params["order"] == "UpdatedDateUTC ASC"
+        assert request.url.params["pageSize"] == "1000"
+
+
+async def test_a_changed_read_that_came_back_short_of_xeros_count_is_not_complete(
+    rig: ClientRig,
+) -> None:
+    """A change during the read shifted an invoice past a page boundary: Xero counted it, the
+    read never saw it, so its watermark must not be trusted."""
+    invoices = [_changed(n) for n in range(1500)]
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        answer: httpx.Response = paged_responder("Invoices", invoices)(request)
+        if request.url.params["page"] == "1":
+            invoices.pop(0)  # paid again meanwhile: it moved to the end of the list…
+            invoices.append(_changed(0, minute=59))  # …so page 2 starts one later
+        return answer
+
+    rig.router.get("/Invoices").mock(side_effect=respond)
+    read = await DocumentReader(rig.spy).changed_settlements(None, tenant=TENANT)
+    assert read is not None and not read.complete
+    assert len(read.found) == 1499  # invoice 1000 slipped onto the page already read
+    assert "If-Modified-Since" not in rig.requests[0].headers
+
+
+async def test_a_changed_read_gives_up_after_one_call_when_ids_would_be_cheaper(
+    rig: ClientRig,
+) -> None:
+    invoices = [_changed(n) for n in range(3001)]
+    rig.router.get("/Invoices").mock(side_effect=paged_responder("Invoices", invoices))
+    reader = DocumentReader(rig.spy)
+    assert await reader.changed_settlements(None, tenant=TENANT, give_up_over=3) is None
+    assert len(rig.requests) == 1
+    read = await reader.changed_settlements(None, tenant=TENANT, give_up_over=4)
+    assert read is not None and read.calls == 4
+
+
+async def test_id_reads_cost_what_id_read_calls_says_and_mark_their_first_answer(
+    rig: ClientRig,
+) -> None:
+    invoices = [_changed(n, minute=n // 35) for n in range(80)]  # later calls, newer
+    ids = [stable_id(f"changed-{n}") for n in range(80)]
+
+    rig.router.get("/Invoices").mock(side_effect=_by_ids(invoices))
+    read = await DocumentReader(rig.spy).settlements_by_id(ids, tenant=TENANT)
+    assert read.calls == len(rig.requests) == id_read_calls(80) == 3
+    assert [id_read_calls(n) for n in (0, 1, 35)] == [0, 1, 1]
+    first = len(rig.requests[0].url.params["IDs"].split(","))
+    assert (
+        read.mark
+        == datetime(2026, 11, 20, 10, (first - 1) // 35, tzinfo=UTC)
+        < max(datetime(2026, 11, 20, 10, n // 35, tzinfo=UTC) for n in range(80))
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from xerowatch.oauth.errors import GrantRefused
 from xerowatch.source.port import SourceError
 from xerowatch.xero.errors import (
     TokenGrantRejected,
@@ -29,7 +30,7 @@ def test_xero_errors_say_whether_a_retry_can_help() -> None:
     assert not XeroAuthError("401").transient
     assert not XeroNotFound("gone").transient
     assert not XeroPagingError("loop").transient
-    assert not TokenGrantRejected("invalid_grant").transient
+    assert not TokenGrantRejected(GrantRefused("invalid_grant")).transient
 
 
 def test_sources_carry_the_same_mark() -> None:

@@ -50,7 +50,8 @@ RESYNC_EVERY_S = 30.0
 EVENTS_EVERY_S = 5.0
 ONLINE_URLS_EVERY_S = 300.0
 PAYMENTS_BACK_EVERY_S = 300.0
-"""ConnectWise payments back: a read per ~35 unsettled invoices, so not every poll."""
+"""ConnectWise payments back: one read of changed invoices; payments need not come back within
+seconds, so not every poll."""
 HOUSEKEEPING_EVERY_S = 60.0
 PRUNE_EVERY_S = 3600.0
 TENANTS_EVERY_S = 10.0

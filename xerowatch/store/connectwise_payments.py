@@ -10,10 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from xerowatch.store.chunked import select_in
+from xerowatch.store.chunked import execute_in, select_in
 from xerowatch.store.db import Store, utc_now_iso
 
 PaymentState = Literal["sending", "done", "refused"]
+UNREAD, SETTLED, WATCHED = 0, 1, 2
+"""cw_records.settled of a posted invoice: not yet seen by a payments read (read by ID unless
+the If-Modified-Since read returns it), paid and posted back in full, seen (its later changes
+come with the If-Modified-Since read)."""
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,14 @@ async def put(
                 utc_now_iso(),
             ),
         )
+
+
+async def mark_watched(store: Store, tenant_id: str, cw_invoice_ids: Sequence[int]) -> None:
+    """These posted invoices were seen by a finished payments read (unsettled ones only)."""
+    await execute_in(
+        store,
+        f"UPDATE cw_records SET settled = {WATCHED} WHERE tenant_id = ? AND kind = 'invoice' "
+        f"AND settled = {UNREAD} AND cw_id IN ({{marks}})",
+        list(dict.fromkeys(cw_invoice_ids)),
+        before=(tenant_id,),
+    )

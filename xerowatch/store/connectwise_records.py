@@ -54,7 +54,9 @@ class CwRecord:
     gl_entry_ids: str
     posted_at: str | None
     settled: int
-    """1: paid in full in Xero and every payment posted back (its payments are not read again)."""
+    """Payments back: 0 posted, not yet seen by a payments read; 2 seen (later changes come
+    with the If-Modified-Since read); 1 paid in full in Xero and every payment posted back
+    (not read again)."""
     last_error: str | None
     updated_at: str
     doc_keys: str = ""
@@ -190,7 +192,7 @@ async def unsettled_posted(store: Store, tenant_id: str) -> list[CwRecord]:
     """Posted invoices whose payments may still change (not settled yet)."""
     rows = await store.fetchall(
         "SELECT * FROM cw_records WHERE tenant_id = ? AND kind = 'invoice' AND state = 'posted' "
-        "AND settled = 0 AND xero_id IS NOT NULL ORDER BY cw_id",
+        "AND settled != 1 AND xero_id IS NOT NULL ORDER BY cw_id",
         (tenant_id,),
     )
     return [_row(row) for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
@@ -34,12 +35,14 @@ from xerowatch.xero.models_transactions import (
 )
 from xerowatch.xero.paging import (
     INVOICES,
+    MAX_PAGE_SIZE,
     MAX_QUERY_CHARS,
     Endpoint,
     ListQuery,
     iterate_pages,
     parse_page,
     query_chars,
+    split_for_url,
 )
 from xerowatch.xero.quota import Lane
 from xerowatch.xero.transport import TenantRef
@@ -51,6 +54,7 @@ TRACKING = Endpoint("/TrackingCategories", "TrackingCategories", TrackingCategor
 PURCHASE_ORDERS = Endpoint("/PurchaseOrders", "PurchaseOrders", SavedPurchaseOrder)
 MANUAL_JOURNALS = Endpoint("/ManualJournals", "ManualJournals", SavedManualJournal)
 LOOKUP_PAGE_SIZE = 100
+PAYABLE_STATUSES = ("AUTHORISED", "PAID")
 
 
 class TrackingError(ValueError):
@@ -114,6 +118,18 @@ class InvoiceSettlement:
     """Credit notes allocated to the invoice (these cannot be posted to ConnectWise)."""
 
 
+@dataclass
+class SettlementRead:
+    """One read of invoices' payments: what it found, its watermark, and what it cost."""
+
+    found: dict[UUID, InvoiceSettlement]
+    mark: datetime | None
+    """The newest UpdatedDateUTC that bounds the read: every change it did not see is later."""
+    calls: int = 0
+    complete: bool = True
+    """False when fewer invoices came back than Xero counted (a page shifted under the read)."""
+
+
 class DocumentReader:
     """Typed reads for the document path; all HTTP goes through the injected transport."""
 
@@ -136,26 +152,71 @@ class DocumentReader:
         Invoice lists carry each invoice's payments, so this costs one call per ~35 IDs rather
         than one per invoice; invoices Xero does not return are absent from the answer.
         """
+        return (await self.settlements_by_id(invoice_ids, tenant=tenant, lane=lane)).found
+
+    async def settlements_by_id(
+        self, invoice_ids: Sequence[UUID], *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
+    ) -> SettlementRead:
+        """`settlements`, with a watermark: the newest UpdatedDateUTC of the first call's answer.
+
+        Every invoice of a later call was read after that answer, so any change the read did
+        not see is newer than it.
+        """
+        read = SettlementRead({}, None)
         if not invoice_ids:
-            return {}
+            return read
         query = ListQuery(ids=list(dict.fromkeys(invoice_ids)), page_size=LOOKUP_PAGE_SIZE)
-        found: dict[UUID, InvoiceSettlement] = {}
-        for invoice in await self._client.list_all(INVOICES, query, tenant=tenant, lane=lane):
-            if invoice.invoice_id is None:
-                continue
-            found[invoice.invoice_id] = InvoiceSettlement(
-                invoice_id=invoice.invoice_id,
-                invoice_number=invoice.invoice_number,
-                status=invoice.status.value if invoice.status is not None else None,
-                amount_paid=invoice.amount_paid or Decimal(0),
-                amount_due=invoice.amount_due,
-                amount_credited=invoice.amount_credited or Decimal(0),
-                payments=[
-                    p for p in invoice.payments or [] if p.status is not PaymentStatus.DELETED
-                ],
-                credit_notes=list(invoice.credit_notes or []),
-            )
-        return found
+        first = True
+        async for page in self._client.iter_pages(INVOICES, query, tenant=tenant, lane=lane):
+            read.calls += 1
+            _settle_all(page.items, read.found)
+            if first:
+                read.mark = _newest(page.items, None)
+                first = False
+        return read
+
+    async def changed_settlements(
+        self,
+        since: datetime | None,
+        *,
+        tenant: TenantRef,
+        give_up_over: int | None = None,
+        lane: Lane = Lane.INCREMENTAL,
+    ) -> SettlementRead | None:
+        """Payments and credits of sales invoices changed after `since` (all when None).
+
+        `GET /Invoices` with If-Modified-Since, `where=Type=="ACCREC"`, Statuses AUTHORISED and
+        PAID (the only ones a payment or credit can stand on), oldest change first, 1,000 a
+        page: a quiet read is one call, N changed invoices ceil(N/1,000). The watermark is the
+        newest UpdatedDateUTC seen, or None when the read is not known to be whole (fewer
+        invoices came back than Xero counted: a change during the read shifted one past a page
+        boundary). With `give_up_over`, a first page saying more pages than that stops the read
+        after that one call and returns None, so the caller can read by ID instead.
+        """
+        query = ListQuery(
+            modified_since=since,
+            where=eq("Type", "ACCREC"),
+            statuses=PAYABLE_STATUSES,
+            order="UpdatedDateUTC ASC",
+            page_size=MAX_PAGE_SIZE,
+        )
+        read = SettlementRead({}, None)
+        seen: set[UUID] = set()
+        newest: datetime | None = None
+        counted = 0
+        async for page in self._client.iter_pages(INVOICES, query, tenant=tenant, lane=lane):
+            read.calls += 1
+            pages = page.pagination.page_count if page.pagination is not None else None
+            if read.calls == 1 and give_up_over is not None and (pages or 1) > give_up_over:
+                return None
+            _settle_all(page.items, read.found)
+            seen.update(i.invoice_id for i in page.items if i.invoice_id is not None)
+            newest = _newest(page.items, newest)
+            if page.pagination is not None and page.pagination.item_count is not None:
+                counted = page.pagination.item_count
+        read.mark = newest
+        read.complete = len(seen) >= counted
+        return read
 
     async def find(
         self, drafts: Sequence[Draft], *, tenant: TenantRef, lane: Lane = Lane.INCREMENTAL
@@ -280,3 +341,34 @@ def _length(values: list[str], param: str, where_field: str | None) -> int:
     for value in values[1:]:
         clause = clause | eq(where_field, value)
     return query_chars({param: clause.expression})
+
+
+def id_read_calls(count: int) -> int:
+    """How many calls `settlements` makes for `count` invoice IDs (URL-sized groups)."""
+    if count <= 0:
+        return 0
+    return len(split_for_url(INVOICES, ListQuery(ids=[UUID(int=n) for n in range(count)])))
+
+
+def _settle_all(invoices: Sequence[Invoice], found: dict[UUID, InvoiceSettlement]) -> None:
+    for invoice in invoices:
+        if invoice.invoice_id is None:
+            continue
+        found[invoice.invoice_id] = InvoiceSettlement(
+            invoice_id=invoice.invoice_id,
+            invoice_number=invoice.invoice_number,
+            status=invoice.status.value if invoice.status is not None else None,
+            amount_paid=invoice.amount_paid or Decimal(0),
+            amount_due=invoice.amount_due,
+            amount_credited=invoice.amount_credited or Decimal(0),
+            payments=[p for p in invoice.payments or [] if p.status is not PaymentStatus.DELETED],
+            credit_notes=list(invoice.credit_notes or []),
+        )
+
+
+def _newest(invoices: Sequence[Invoice], newest: datetime | None) -> datetime | None:
+    for invoice in invoices:
+        stamp = invoice.updated_date_utc
+        if stamp is not None and (newest is None or stamp > newest):
+            newest = stamp
+    return newest

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from xerowatch.oauth.errors import GrantRefused
+
 
 class XeroError(Exception):
     """Base of every error the Xero client raises; carries Xero-Correlation-Id when known."""
@@ -137,19 +139,11 @@ class XeroPagingError(XeroResponseError):
 class TokenGrantRejected(XeroAuthError):
     """The token endpoint refused a grant (`error` is the OAuth code, e.g. invalid_grant)."""
 
-    def __init__(
-        self,
-        error: str,
-        description: str = "",
-        *,
-        status: int | None = None,
-        correlation_id: str | None = None,
-    ) -> None:
-        detail = f" ({description[:200]})" if description else ""
+    def __init__(self, refused: GrantRefused) -> None:
         super().__init__(
-            f"Xero's token endpoint refused the grant: {error}{detail}",
-            needs_reconnect=error == "invalid_grant",
-            status=status,
-            correlation_id=correlation_id,
+            f"Xero's {refused.message}",
+            needs_reconnect=refused.error == "invalid_grant",
+            status=refused.status,
+            correlation_id=refused.correlation_id,
         )
-        self.error = error
+        self.error = refused.error

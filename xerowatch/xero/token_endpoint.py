@@ -49,9 +49,7 @@ def xero_endpoint(settings: XeroSettings) -> TokenEndpoint:
 def xero_error(exc: TokenEndpointUnavailable | GrantRefused) -> XeroError:
     """Xero's error for a token client failure: transient (retry the grant) or a refusal."""
     if isinstance(exc, GrantRefused):
-        return TokenGrantRejected(
-            exc.error, exc.description, status=exc.status, correlation_id=exc.correlation_id
-        )
+        return TokenGrantRejected(exc)
     lost = exc.kind in ("timeout", "unreachable")
     return XeroTransientError(
         exc.message,
