@@ -20,7 +20,14 @@ def _free_port() -> int:
 
 def test_sync_once_sends_expenses_and_retry_re_reads_a_held_one(tmp_path: Path) -> None:
     with connectwise_demo_world(
-        tmp_path / "w", customers=5, invoices=0, expenses=30, http_port=_free_port()
+        tmp_path / "w",
+        customers=5,
+        invoices=0,
+        expenses=30,
+        purchases=0,
+        adjustments=0,
+        transfers=0,
+        http_port=_free_port(),
     ) as world:
 
         def run(*args: str) -> subprocess.CompletedProcess[str]:

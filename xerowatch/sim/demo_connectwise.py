@@ -69,9 +69,13 @@ def connectwise_demo_world(
     customers: int = 50,
     invoices: int = 300,
     expenses: int = 60,
+    purchases: int = 30,
+    adjustments: int = 10,
+    transfers: int = 10,
     http_port: int = 8787,
 ) -> Iterator[DemoWorld]:
-    """Start and seed both simulators until the block exits."""
+    """Start and seed both simulators until the block exits (the procurement streams are on
+    when any purchase order, adjustment or transfer is seeded)."""
     world_dir.mkdir(parents=True, exist_ok=True)
     xero = XeroSim(XeroSimConfig(seed=1))
     tenant_id = xero.add_tenant(ORGANISATION)
@@ -82,16 +86,20 @@ def connectwise_demo_world(
         invoices=invoices,
         lines=4,
         expenses=expenses,
-        purchases=30,
-        adjustments=10,
-        transfers=10,
+        purchases=purchases,
+        adjustments=adjustments,
+        transfers=transfers,
     )
     with ExitStack() as stack:
         xs = stack.enter_context(serve_in_thread(xero.app))
         cs = stack.enter_context(serve_in_thread(connectwise.app))
         config = world_dir / "xerowatch.toml"
         text = connectwise_config_text(
-            world_dir / "xerowatch.db", xs.url, cs.url, http_port=http_port, procurement=True
+            world_dir / "xerowatch.db",
+            xs.url,
+            cs.url,
+            http_port=http_port,
+            procurement=bool(purchases or adjustments or transfers),
         )
         config.write_text(text, encoding="utf-8")
         yield DemoWorld(
