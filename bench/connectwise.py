@@ -41,7 +41,8 @@ right after the import re-read its last 10 s (payments back's overlap; the virtu
 thousands of invoices share those seconds); once settled, a quiet read is one call."""
 
 
-def _settings() -> ConnectWiseSettings:
+def sim_connectwise_settings() -> ConnectWiseSettings:
+    """The [connectwise] section for the ConnectWise simulator: GST at 10 %, a rounding account."""
     return ConnectWiseSettings(
         site_url=SITE,
         company_id="xerowatch",
@@ -72,7 +73,10 @@ async def run(customers: int, invoices: int) -> list[PhaseResult]:
             Path(tmp) / "bench.db", VIRTUAL_XERO_BASE, VIRTUAL_WISENET_BASE, options
         )
         settings = base.model_copy(
-            update={"source": SourceSettings(kind="connectwise"), "connectwise": _settings()}
+            update={
+                "source": SourceSettings(kind="connectwise"),
+                "connectwise": sim_connectwise_settings(),
+            }
         )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cw.app)) as http:
             client = ConnectWiseClient(settings.connectwise, clock=clock, http=http)

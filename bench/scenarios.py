@@ -9,6 +9,7 @@ from functools import partial
 from bench import (
     chaos,
     connectwise,
+    connectwise_all,
     dashboard,
     existing_org,
     initial_sync,
@@ -94,6 +95,13 @@ SCENARIOS: dict[str, Scenario] = {
             "limits in virtual time, then no-change cycles (at once, then every 5 minutes): "
             "calls against the floor, totals",
             partial(connectwise.run, 500, 5_000),
+        ),
+        Scenario(
+            "connectwise-all",
+            "ConnectWise → Xero, every stream: 500 customers, 5,000 invoices, 1,000 expenses, "
+            "300 purchase orders and a month of inventory (60 adjustments, 60 transfers) at "
+            "Xero's real limits in virtual time: calls against the floor, totals",
+            partial(connectwise_all.run, 500, 5_000, 1_000, 300, 60, 60),
         ),
         Scenario(
             "dashboard-100k",

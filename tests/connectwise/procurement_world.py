@@ -46,8 +46,7 @@ PROCUREMENT: dict[str, Any] = {
 
 def stored(w: World, kind: str) -> list[dict[str, Any]]:
     """What the Xero simulator holds of a document kind (PurchaseOrders, ManualJournals)."""
-    books = w.xero._books(w.tenant.tenant_id)
-    return [record.data for record in books.tenant.all_of(kind)]
+    return w.xero.documents(w.tenant.tenant_id, kind)
 
 
 @asynccontextmanager

@@ -235,6 +235,12 @@ class XeroSim:
             books = self._books(tenant_id)
             return [books.render(name, record) for record in books.tenant.all_of(name)]
 
+    def documents(self, tenant_id: str, kind: str) -> list[dict[str, Any]]:
+        """Every stored record of a document kind xerowatch creates (`PurchaseOrders`,
+        `ManualJournals`, …), as sent and kept (not rendered like the read-model kinds)."""
+        with self.lock:
+            return [dict(record.data) for record in self._books(tenant_id).tenant.all_of(kind)]
+
     def contacts(self, tenant_id: str) -> list[dict[str, Any]]:
         """Every contact of a tenant, archived included."""
         return self.records(tenant_id, "Contacts")
