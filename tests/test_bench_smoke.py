@@ -9,6 +9,7 @@ import sys
 
 from bench import (
     connectwise,
+    connectwise_all,
     existing_org,
     initial_sync,
     invalid_push,
@@ -148,3 +149,24 @@ async def test_connectwise_scenario_meets_the_write_floor_and_the_totals() -> No
     # payments back: one page of changed invoices, never ceil(120/35) reads by ID
     assert first.details["payments_back_calls"] == again.details["payments_back_calls"] == 1
     assert again.xero_calls == later.xero_calls == settled.xero_calls == {"GET /Invoices": 1}
+
+
+async def test_every_connectwise_stream_scenario_stays_within_a_tenth_of_the_floor() -> None:
+    first, again = await connectwise_all.run(20, 120, 60, 15, 6, 6)
+    made = first.details["documents_in_xero"]
+    assert made["sales_invoices"] == 120 and made["purchase_orders"] == 15
+    assert made["manual_journals"] == 12 and made["bills"] > 0
+    assert all(first.details["totals_equal_to_the_cent"].values())
+    assert first.xero_429 == 0 and first.details["failures"] == 0
+    # each write endpoint at ceil(n/50): sales invoices as one stream, the bills of expenses
+    # and packing slips pooled, journals of adjustments and transfers pooled; a contact batch
+    # and a directory read per party kind (customers, members, vendors)
+    assert first.details["xero_calls_by_endpoint"] == {
+        "GET /Contacts": 3,
+        "POST /Contacts": 3,
+        "POST /Invoices": math.ceil(120 / 50) + math.ceil(made["bills"] / 50),
+        "POST /PurchaseOrders": 1,
+        "PUT /ManualJournals": 1,
+        "GET /Invoices": 1,
+    }
+    assert sum(n for ep, n in again.xero_calls.items() if not ep.startswith("GET")) == 0
