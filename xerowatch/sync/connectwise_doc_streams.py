@@ -9,17 +9,22 @@ alert per expense); purchase orders with `purchase_account_code`; adjustments wi
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.source.connectwise.accounting import ConnectWiseAccounting
 from xerowatch.source.connectwise.documents import ConnectWiseDocumentReader
 from xerowatch.sync.connectwise_contacts import CustomerContacts
-from xerowatch.sync.connectwise_doc_stream import DocSpec, DocStream
+from xerowatch.sync.connectwise_doc_stream import DocSpec, DocStream, DocSummary
 from xerowatch.sync.connectwise_expenses import ExpenseSpec
 from xerowatch.sync.connectwise_procurement import AdjustmentSpec, PurchaseSpec, TransferSpec
 from xerowatch.sync.documents import DocumentSender
 from xerowatch.sync.engine_deps import EngineDeps
+from xerowatch.xero.transport import TenantRef
+
+log = logging.getLogger(__name__)
 
 
 def document_streams(
@@ -49,3 +54,28 @@ def document_streams(
     if settings.warehouse_inventory_accounts:
         add(TransferSpec(reader, settings))
     return streams
+
+
+async def run_document_streams(
+    streams: Sequence[DocStream[Any]], tenant: TenantRef, summaries: dict[str, DocSummary]
+) -> None:
+    """Every document stream once, step by step: all read and queue before any sends.
+
+    So documents of one Xero kind from several streams (bills from expenses and packing slips,
+    journals from adjustments and transfers) share full batches of 50. A stream that fails
+    stops alone; the first failure is raised once the others have run.
+    """
+    failed: dict[str, Exception] = {}
+    for step in (DocStream.read, DocStream.send, DocStream.post):
+        for stream in streams:
+            kind = stream.spec.kind
+            done = summaries.setdefault(kind, DocSummary())
+            if kind in failed:
+                continue
+            try:
+                await step(stream, tenant, done)
+            except Exception as exc:  # reported below, through the steps' failure policy
+                log.warning("ConnectWise %s stream stopped: %s", kind, exc)
+                failed[kind] = exc
+    if failed:
+        raise next(iter(failed.values()))

@@ -35,8 +35,8 @@ from xerowatch.sync.connectwise_cost_of_sale import (
     journal_doc_key,
     journals_pending,
 )
-from xerowatch.sync.connectwise_doc_stream import DocStream, DocSummary, unknown_record
-from xerowatch.sync.connectwise_doc_streams import document_streams
+from xerowatch.sync.connectwise_doc_stream import DocSummary, unknown_record
+from xerowatch.sync.connectwise_doc_streams import document_streams, run_document_streams
 from xerowatch.sync.connectwise_mapping import Held, contact_key, map_invoice
 from xerowatch.sync.connectwise_payments import PaymentsBack, PaymentsSummary
 from xerowatch.sync.documents import DocumentSender
@@ -111,29 +111,8 @@ class ConnectWiseStream:
         await self.read_invoices(tenant, summary)
         await self.send_invoices(tenant, summary)
         await self.post_invoices(tenant, summary)
-        await self.document_cycle(tenant, summary)
+        await run_document_streams(self.documents, tenant, summary.documents)
         return summary
-
-    async def document_cycle(self, tenant: TenantRef, summary: StreamSummary) -> None:
-        """The document streams (expenses, procurement) step by step: every stream reads and
-        queues before any sends, so documents of one Xero kind from several streams (bills
-        from expenses and packing slips; journals from adjustments and transfers) share full
-        batches of 50. A stream that fails stops alone; the first failure is raised at the end.
-        """
-        failed: dict[str, Exception] = {}
-        for step in (DocStream.read, DocStream.send, DocStream.post):
-            for stream in self.documents:
-                kind = stream.spec.kind
-                done = summary.documents.setdefault(kind, DocSummary())
-                if kind in failed:
-                    continue
-                try:
-                    await step(stream, tenant, done)
-                except Exception as exc:  # reported below, through the steps' failure policy
-                    log.warning("ConnectWise %s stream stopped: %s", kind, exc)
-                    failed[kind] = exc
-        if failed:
-            raise next(iter(failed.values()))
 
     # ---- 1. read, map, queue ----------------------------------------------------------------
 
