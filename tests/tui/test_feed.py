@@ -15,7 +15,8 @@ from xerowatch.tui.feed import CLOCK, Feed, Query, panes_to_read
 
 def test_a_history_row_alone_reads_only_the_history_pane() -> None:
     assert panes_to_read(frozenset({"history"})) == {"history"}
-    assert panes_to_read(frozenset({"alerts"})) == {"overview", "alerts"}
+    assert panes_to_read(frozenset({"alerts"})) == {"overview", "alerts", "streams"}
+    assert panes_to_read(frozenset({"cw_records"})) == {"overview", "streams"}
     assert panes_to_read(frozenset({"commands"})) == {"commands"}
     assert "overview" in panes_to_read(frozenset({CLOCK}))
 

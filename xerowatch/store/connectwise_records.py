@@ -15,6 +15,7 @@ from typing import Literal
 import aiosqlite
 
 from xerowatch.store.chunked import select_in
+from xerowatch.store.connectwise_view import describe_counts, stream_views
 from xerowatch.store.db import Store, utc_now_iso
 
 RecordKind = Literal[
@@ -214,34 +215,9 @@ async def counts(store: Store) -> dict[tuple[str, str], int]:
     return {(row[0], row[1]): int(row[2]) for row in rows}
 
 
-INVOICE_STATES: tuple[tuple[RecordState, str], ...] = (
-    ("posted", "posted"),
-    ("in_xero", "in Xero, not yet posted"),
-    ("queued", "queued"),
-    ("held", "held"),
-    ("rejected", "refused by Xero"),
-)
-CUSTOMER_STATES: tuple[tuple[RecordState, str], ...] = (
-    ("done", "in Xero"),
-    ("pending", "to write"),
-    ("sending", "in doubt"),
-    ("held", "held"),
-    ("rejected", "refused by Xero"),
-)
-
-
 async def stream_lines(store: Store) -> list[str]:
-    """The ConnectWise streams in words, a line each, for `status` and the dashboard."""
-    by_kind: dict[str, dict[str, int]] = {}
-    for (kind, state), n in (await counts(store)).items():
-        by_kind.setdefault(kind, {})[state] = n
-    lines = []
-    for kind, label, states in (
-        ("customer", "customers", CUSTOMER_STATES),
-        ("invoice", "invoices", INVOICE_STATES),
-    ):
-        found = by_kind.get(kind)
-        if found:
-            parts = [f"{words} {found[state]:,}" for state, words in states if found.get(state)]
-            lines.append(f"ConnectWise {label}: " + " · ".join(parts))
-    return lines
+    """The ConnectWise streams in words, a line each (every kind with records), for `status`."""
+    return [
+        f"ConnectWise {view.label}: {describe_counts(view.by_state)}"
+        for view in await stream_views(store)
+    ]

@@ -408,7 +408,13 @@ async def commands_pending(store: Store) -> int:
     return int(row[0]) if row else 0
 
 
-SYNC_LOOP_PREFIXES = ("poll_source", "push_contacts", "pull_transactions", "write_back")
+SYNC_LOOP_PREFIXES = (
+    "poll_source",
+    "push_contacts",
+    "pull_transactions",
+    "write_back",
+    "connectwise",  # connectwise[<tenant>] and connectwise_payments[<tenant>]
+)
 
 
 @dataclass(frozen=True)
@@ -450,6 +456,6 @@ def last_activity(view: Overview) -> LastActivity | None:
         f"{tenant}: {result.get('error')}"
         for tenant, result in dict(cycle.get("tenants") or {}).items()
         if isinstance(result, dict) and result.get("error")
-    ]
+    ] or [str(failure) for failure in cycle.get("failures") or []]  # e.g. the ConnectWise steps
     outcome = "failing: " + "; ".join(errors) if errors else "ok"
     return LastActivity(cycle.get("finished_at"), outcome, "sync --once")

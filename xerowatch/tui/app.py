@@ -40,6 +40,7 @@ from xerowatch.tui.messages import (
     HistoryLoaded,
     OverviewLoaded,
     PendingLoaded,
+    StreamsLoaded,
     TablesChanged,
 )
 from xerowatch.tui.palette import DashboardCommands
@@ -53,6 +54,7 @@ from xerowatch.tui.widgets.history import HistoryPane
 from xerowatch.tui.widgets.lines import Lines
 from xerowatch.tui.widgets.pending import PendingPane
 from xerowatch.tui.widgets.resyncs import ResyncsPane
+from xerowatch.tui.widgets.streams import StreamsPane
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +91,16 @@ class DashboardApp(App[int]):
         self.clock: Clock = clock or SystemClock()
         self.tz = tz
         self.pid = os.getpid()
-        self.main = MainScreen()
+        self.connectwise = settings.source.kind == "connectwise"
+        """ConnectWise is the source: a Streams pane instead of the pending learners."""
+        self.main = MainScreen(connectwise=self.connectwise)
         self.store: Store | None = None
         self.host = HostState("starting")
         self.overview: Overview | None = None
         self.tenant_index = 0
         self.alert_total = 0
+        self.streams_attention = 0
+        """ConnectWise records held or refused (the Streams tab's count)."""
         self.runner: DaemonRunner | None = None
         self.painted = asyncio.Event()
         """Set once the header, quota and every pane show data read from the store."""
@@ -240,8 +246,10 @@ class DashboardApp(App[int]):
         query = self.main.query_state
         if "overview" in panes:
             self.post_message(OverviewLoaded(await feed.overview(changed)))
-        if "pending" in panes:
+        if "pending" in panes and not self.connectwise:
             self.post_message(PendingLoaded(await feed.pending(query)))
+        if "streams" in panes and self.connectwise:
+            self.post_message(StreamsLoaded(await feed.streams(query)))
         if "alerts" in panes:
             self.post_message(AlertsLoaded(await feed.alerts(query)))
         if "history" in panes:
@@ -252,10 +260,8 @@ class DashboardApp(App[int]):
 
     def _loaded_pane(self, pane: str) -> None:
         self._loaded.add(pane)
-        if (
-            not self.painted.is_set()
-            and {"overview", "pending", "alerts", "history"} <= self._loaded
-        ):
+        first = "streams" if self.connectwise else "pending"
+        if not self.painted.is_set() and {"overview", first, "alerts", "history"} <= self._loaded:
             self.painted.set()
             log.info("dashboard: first data painted")
 
@@ -264,6 +270,7 @@ class DashboardApp(App[int]):
         view = self.overview = message.overview
         self.tenant_index = min(self.tenant_index, max(0, len(view.tenants) - 1))
         self._show_header()
+        self._scope_streams()
         main = self.main
         main.pick_busy_bucket(view.pending)
         main.query_one(PendingPane).show_counts(
@@ -289,6 +296,22 @@ class DashboardApp(App[int]):
             pane.show_counts(self.overview.pending, query.bucket, query.pending_offset)
         pane.show_page(page, self.clock.now(), self.tz)
         self._loaded_pane("pending")
+
+    def on_streams_loaded(self, message: StreamsLoaded) -> None:
+        """The ConnectWise streams and the chosen one's records, if still the page asked for."""
+        query, page = self.main.query_state, message.page
+        kinds = {stream.kind for stream in page.streams}
+        asked = query.stream_kind if query.stream_kind in kinds else page.kind
+        shown = (page.kind, page.offset, page.tenant_id)
+        if shown != (asked, query.stream_offset, query.tenant_id):
+            return  # an older read; the newer one is on its way
+        if not page.rows and page.offset > 0:  # the stream shrank under this page
+            self.main.set_query(replace(query, stream_offset=0), "streams")
+            return
+        self.streams_attention = sum(stream.attention for stream in page.streams)
+        self.main.query_one(StreamsPane).show_page(page, self.clock.now(), self.tz)
+        self.main.show_tabs(self.tab_counts())
+        self._loaded_pane("streams")
 
     def on_alerts_loaded(self, message: AlertsLoaded) -> None:
         """The alerts list, if it is still the filter and page asked for."""
@@ -396,6 +419,16 @@ class DashboardApp(App[int]):
             return
         self.tenant_index = (self.tenant_index + 1) % count
         self._show_header()
+        self._scope_streams()
+
+    def _scope_streams(self) -> None:
+        """The Streams pane shows the header's organisation when several are connected."""
+        tenant = self.tenant()
+        several = self.overview is not None and len(self.overview.tenants) > 1
+        wanted = tenant.tenant_id if tenant is not None and several else None
+        query = self.main.query_state
+        if self.connectwise and wanted != query.tenant_id:
+            self.main.set_query(replace(query, tenant_id=wanted, stream_offset=0), "streams")
 
     def _show_header(self) -> None:
         view, tenant = self.overview, self.tenant()
@@ -409,7 +442,7 @@ class DashboardApp(App[int]):
 
     def tab_counts(self) -> dict[str, int]:
         """The count each pane's tab shows."""
-        counts: dict[str, int] = {"alerts": self.alert_total}
+        counts: dict[str, int] = {"alerts": self.alert_total, "streams": self.streams_attention}
         if self.overview is not None:
             counts["pending"] = self.overview.pending.total
             counts["alerts"] = self.overview.open_alerts

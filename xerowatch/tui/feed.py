@@ -14,6 +14,7 @@ from xerowatch.store import alerts as alert_store
 from xerowatch.store import (
     command_queue,
     connectwise_records,
+    connectwise_view,
     jobs,
     learners,
     links,
@@ -27,6 +28,7 @@ from xerowatch.store.alerts import Alert
 from xerowatch.store.backlog import read_backlog
 from xerowatch.store.changes import ChangeTracker
 from xerowatch.store.command_queue import Command
+from xerowatch.store.connectwise_view import StreamPage
 from xerowatch.store.db import Store
 from xerowatch.store.history import HistoryEntry
 from xerowatch.store.overview import (
@@ -74,7 +76,9 @@ PANE_TABLES: dict[str, frozenset[str]] = {
     "alerts": frozenset({"alerts"}),
     "history": frozenset({"history"}),
     "commands": frozenset({"commands", "daemon_lease"}),
+    "streams": frozenset({"cw_records", "alerts", CLOCK}),
 }
+"""The tables behind each pane ("streams": ConnectWise's, read only when that is the source)."""
 
 
 def panes_to_read(changed: frozenset[str]) -> set[str]:
@@ -92,6 +96,11 @@ class Query:
     alert_search: str = ""
     alert_offset: int = 0
     history_record: str = ""
+    stream_kind: str = ""
+    """The ConnectWise stream the operator picked ("": the first needing attention)."""
+    stream_offset: int = 0
+    tenant_id: str | None = None
+    """The organisation the header shows, when several are connected (None: all)."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +211,12 @@ class Feed:
         if entries:
             self._history_last = entries[-1].id
         return HistoryBatch(record, entries, reset)
+
+    async def streams(self, query: Query) -> StreamPage:
+        """The ConnectWise streams and a page of the chosen one's records."""
+        return await connectwise_view.stream_page(
+            self.store, query.stream_kind, query.stream_offset, query.tenant_id, limit=PAGE
+        )
 
     async def commands(self, ids: list[int]) -> list[Command]:
         """The current state of the commands this dashboard sent."""

@@ -6,6 +6,7 @@ from textual.message import Message
 
 from xerowatch.daemon.runner import DaemonRunner
 from xerowatch.store.command_queue import Command
+from xerowatch.store.connectwise_view import StreamPage
 from xerowatch.store.overview import Overview
 from xerowatch.tui.feed import AlertPage, HistoryBatch, PendingPage
 
@@ -34,6 +35,14 @@ class AlertsLoaded(Message):
     """A page of open alerts."""
 
     def __init__(self, page: AlertPage) -> None:
+        super().__init__()
+        self.page = page
+
+
+class StreamsLoaded(Message):
+    """The ConnectWise streams and a page of one stream's records."""
+
+    def __init__(self, page: StreamPage) -> None:
         super().__init__()
         self.page = page
 

@@ -1,4 +1,8 @@
-"""The dashboard: header, quota, the four panes (tab cycles them), the command line, the keys."""
+"""The dashboard: header, quota, the panes (tab cycles them), the command line, the keys.
+
+With a learner source the panes are Pending, Alerts, History and Resyncs; with ConnectWise
+(`[source] kind = "connectwise"`) they are Streams, Alerts and History.
+"""
 
 from __future__ import annotations
 
@@ -26,12 +30,22 @@ from xerowatch.tui.widgets.keybar import KeyBar
 from xerowatch.tui.widgets.lines import Lines
 from xerowatch.tui.widgets.pending import BUCKET_LABELS, PendingPane
 from xerowatch.tui.widgets.resyncs import ResyncsPane
+from xerowatch.tui.widgets.streams import StreamsPane
 
 if TYPE_CHECKING:
     from xerowatch.tui.app import DashboardApp
 
 PANES = ("pending", "alerts", "history", "resyncs")
-PANE_TITLES = {"pending": "Pending", "alerts": "Alerts", "history": "History", "resyncs": "Resyncs"}
+CONNECTWISE_PANES = ("streams", "alerts", "history")
+LEARNER_ONLY_ACTIONS = frozenset({"resync", "retry_all", "cancel_resync"})
+"""Keys the ConnectWise stream has no use for: it runs no resyncs and `r` retries a record."""
+PANE_TITLES = {
+    "pending": "Pending",
+    "streams": "Streams",
+    "alerts": "Alerts",
+    "history": "History",
+    "resyncs": "Resyncs",
+}
 
 
 class MainScreen(Screen[None]):
@@ -39,12 +53,17 @@ class MainScreen(Screen[None]):
 
     BINDINGS = MAIN_BINDINGS
 
-    def __init__(self) -> None:
+    def __init__(self, *, connectwise: bool = False) -> None:
         super().__init__()
-        self.pane = "pending"
+        self.panes = CONNECTWISE_PANES if connectwise else PANES
+        self.pane = self.panes[0]
         self.query_state = Query()
         self.bucket_chosen = False
         """Until the operator picks a bucket, the pane shows the first one with learners."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """With ConnectWise, hide the learner-only keys (resyncs, retry every learner)."""
+        return not (self.panes is CONNECTWISE_PANES and action in LEARNER_ONLY_ACTIONS)
 
     @property
     def dashboard(self) -> DashboardApp:
@@ -56,8 +75,9 @@ class MainScreen(Screen[None]):
         yield Lines(id="header")
         yield Lines(id="quota")
         yield Static(id="tabs")
-        with ContentSwitcher(initial="pending", id="panes"):
+        with ContentSwitcher(initial=self.pane, id="panes"):
             yield PendingPane(id="pending")
+            yield StreamsPane(id="streams")
             yield AlertsPane(id="alerts")
             yield HistoryPane(id="history")
             yield ResyncsPane(id="resyncs")
@@ -76,7 +96,7 @@ class MainScreen(Screen[None]):
     def show_tabs(self, counts: dict[str, int]) -> None:
         """The pane selector: the active pane marked, each with its count."""
         text = Text()
-        for name in PANES:
+        for name in self.panes:
             label = PANE_TITLES[name] + (f" {counts[name]:,}" if name in counts else "")
             if text:
                 text.append(" │ ", style="dim")
@@ -92,7 +112,7 @@ class MainScreen(Screen[None]):
         pane = self.query_one(f"#{self.pane}")
         target = pane if isinstance(pane, ResyncsPane) else pane.query_one(DataTable)
         target.focus()
-        if isinstance(pane, PendingPane | AlertsPane | HistoryPane):
+        if isinstance(pane, PendingPane | AlertsPane | HistoryPane | StreamsPane):
             self.call_after_refresh(pane.refit)  # the width may have changed while hidden
         self.show_tabs(self.dashboard.tab_counts())
 
@@ -115,7 +135,10 @@ class MainScreen(Screen[None]):
     # ---- selection ---------------------------------------------------------------------
 
     def selected_ref(self) -> str | None:
-        """The learner the cursor is on, in whichever pane shows one."""
+        """The learner (or ConnectWise record) the cursor is on, in whichever pane shows one."""
+        if self.pane == "streams":
+            record = self.query_one(StreamsPane).selected()
+            return record.ref if record else None
         if self.pane == "pending":
             return self.query_one(PendingPane).selected_ref()
         if self.pane == "alerts":
@@ -133,10 +156,12 @@ class MainScreen(Screen[None]):
         self.dashboard.send_command("sync_now", {}, "sync now")
 
     def action_retry(self) -> None:
-        """Retry the selected learner."""
+        """Retry the selected learner or ConnectWise record (just that one)."""
         ref = self.selected_ref()
         if ref is None:
-            self.dashboard.show_hint("select a learner first (Pending, Alerts or History pane)")
+            connectwise = self.dashboard.connectwise
+            where = "a record first (Streams" if connectwise else "a learner first (Pending"
+            self.dashboard.show_hint(f"select {where}, Alerts or History pane)")
             return
         self.dashboard.send_command("retry", {"ref": ref}, f"retry {ref}")
 
@@ -248,6 +273,8 @@ class MainScreen(Screen[None]):
             self.app.push_screen(prompt, self._search_alerts)
         elif self.pane == "history":
             self._ask_record()
+        elif self.pane == "streams":
+            self.dashboard.show_hint("⏎ shows the selected record's history; / searches Alerts")
         else:
             self.app.push_screen(TextPrompt("Open a learner by RefInternal"), self._open_ref)
 
@@ -290,6 +317,8 @@ class MainScreen(Screen[None]):
             self.app.push_screen(prompt, self._choose_bucket)
         elif self.pane == "history":
             self._ask_record()
+        elif self.pane == "streams":
+            self._choose_stream()
         else:
             app.show_hint("nothing to filter in the Resyncs pane")
 
@@ -306,22 +335,40 @@ class MainScreen(Screen[None]):
             self.bucket_chosen = True
             self.set_query(replace(self.query_state, bucket=chosen, pending_offset=0), "pending")
 
+    def _choose_stream(self) -> None:
+        streams = self.query_one(StreamsPane).streams()
+        if not streams:
+            self.dashboard.show_hint("no ConnectWise records yet: nothing to choose")
+            return
+        choices = [(s.kind, f"{s.label} ({s.total:,}, {s.attention:,} to act on)") for s in streams]
+        current = self.query_one(StreamsPane).kind
+        self.app.push_screen(ChoicePrompt("Show the stream", choices, current), self._show_stream)
+
+    def _show_stream(self, kind: str | None) -> None:
+        if kind:
+            self.set_query(replace(self.query_state, stream_kind=kind, stream_offset=0), "streams")
+
     def action_detail(self) -> None:
-        """The selected learner's detail (in the Resyncs pane: nothing to open)."""
+        """The selected learner's detail; a ConnectWise record's history (Resyncs: nothing)."""
         ref = self.selected_ref()
         if ref is None:
             self.dashboard.show_hint("select a learner first")
+            return
+        if self.pane == "streams":
+            self.pane = "history"
+            self.set_query(replace(self.query_state, history_record=ref), "history")
+            self._focus_pane()
             return
         self.app.push_screen(DetailScreen(ref))
 
     def action_next_pane(self) -> None:
         """The next pane."""
-        self.pane = PANES[(PANES.index(self.pane) + 1) % len(PANES)]
+        self.pane = self.panes[(self.panes.index(self.pane) + 1) % len(self.panes)]
         self._focus_pane()
 
     def action_previous_pane(self) -> None:
         """The previous pane."""
-        self.pane = PANES[(PANES.index(self.pane) - 1) % len(PANES)]
+        self.pane = self.panes[(self.panes.index(self.pane) - 1) % len(self.panes)]
         self._focus_pane()
 
     def action_page(self, step: int) -> None:
@@ -334,6 +381,14 @@ class MainScreen(Screen[None]):
                 0, min(query.pending_offset + step * PAGE, max(0, total - 1) // PAGE * PAGE)
             )
             self.set_query(replace(query, pending_offset=offset), "pending", "overview")
+        elif self.pane == "streams":
+            chosen = self.query_one(StreamsPane).chosen()
+            total = chosen.total if chosen else 0
+            offset = max(
+                0, min(query.stream_offset + step * PAGE, max(0, total - 1) // PAGE * PAGE)
+            )
+            kind = chosen.kind if chosen else ""
+            self.set_query(replace(query, stream_kind=kind, stream_offset=offset), "streams")
         elif self.pane == "alerts":
             total = self.dashboard.alert_total
             offset = max(0, min(query.alert_offset + step * PAGE, max(0, total - 1) // PAGE * PAGE))
