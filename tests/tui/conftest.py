@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tui.cw_world import build_connectwise_world
 from tests.tui.world import build_world
 
 
@@ -23,4 +24,12 @@ def quiet_world(tmp_path: Path) -> Path:
     """The same store with no daemon holding its lease."""
     path = tmp_path / "xerowatch.db"
     asyncio.run(build_world(path, daemon=False))
+    return path
+
+
+@pytest.fixture
+def cw_world(tmp_path: Path) -> Path:
+    """A store the ConnectWise streams filled, a daemon attached."""
+    path = tmp_path / "xerowatch.db"
+    asyncio.run(build_connectwise_world(path))
     return path

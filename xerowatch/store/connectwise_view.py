@@ -54,7 +54,8 @@ def label_of(kind: str) -> str:
     return dict(KIND_ORDER).get(kind, f"{kind}s")
 
 
-def _rank(kind: str) -> tuple[int, str]:
+def kind_rank(kind: str) -> tuple[int, str]:
+    """Where a kind's stream goes: parties, then documents as money flows, then new kinds."""
     known = [name for name, _ in KIND_ORDER]
     return (known.index(kind), "") if kind in known else (len(known), kind)
 
@@ -159,7 +160,7 @@ async def stream_views(store: Store, tenant_id: str | None = None) -> list[Strea
     )
     cursors = {str(row[0]): (row[1], row[2]) for row in cursor_rows}
     views = []
-    for kind in sorted(counts, key=_rank):
+    for kind in sorted(counts, key=kind_rank):
         found = next((cursors[name] for name in _cursor_names(kind) if name in cursors), None)
         views.append(
             StreamView(

@@ -1,0 +1,126 @@
+"""The Streams pane (ConnectWise as the source): each stream's counts, a held record's fix, `r`
+retrying just the selected record, ⏎ its history, `f` another stream, live updates."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.tui.cw_world import (
+    HELD_FIX,
+    HELD_ID,
+    HELD_NUMBER,
+    REFUSED_NUMBER,
+    connectwise_settings,
+)
+from tests.tui.helpers import commands_in, painted, rows, shown, until
+from tests.tui.world import TENANT, clock
+from xerowatch.store import connectwise_records as records
+from xerowatch.store.connectwise_records import RecordUpdate
+from xerowatch.store.db import open_store
+from xerowatch.tui.app import DashboardApp
+
+
+def cw_dashboard(path: Path, **tui: Any) -> DashboardApp:
+    """The dashboard over a ConnectWise store, on the fixed clock, times in UTC."""
+    tui.setdefault("refresh_seconds", 0.2)
+    return DashboardApp(connectwise_settings(path, **tui), clock=clock(), tz=UTC)
+
+
+async def _streams(pilot: Pilot[Any]) -> DashboardApp:
+    await painted(pilot)
+    app = pilot.app
+    assert isinstance(app, DashboardApp)
+    return app
+
+
+async def _invoices(pilot: Pilot[Any]) -> DashboardApp:
+    """Painted, then `f` → invoices (the pane opens on customers: the first with one held)."""
+    app = await _streams(pilot)
+    await pilot.press("f", "down", "enter")  # customers, invoices
+    await until(pilot, lambda: rows(app, "#streams-table")[0][1] == HELD_NUMBER, "invoices")
+    return app
+
+
+async def test_the_pane_shows_each_stream_with_counts_cursor_and_the_held_records_fix(
+    cw_world: Path,
+) -> None:
+    app = cw_dashboard(cw_world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _streams(pilot)
+        assert "▸Streams 3◂" in shown(app, "#tabs")  # 2 invoices + 1 customer to act on
+        assert "Pending" not in shown(app, "#tabs") and "Resyncs" not in shown(app, "#tabs")
+        assert "last cycle: 12 s ago · ok" in shown(app, "#header")
+        summary = shown(app, "#streams-summary").splitlines()
+        assert summary[0] == "▸customers◂ 5: in Xero 4 · held 1 · last 3 min ago"
+        assert rows(app, "#streams-table")[0][:2] == ["held", "709"]  # first to act on
+        await _invoices(pilot)
+        summary = shown(app, "#streams-summary").splitlines()
+        assert summary == [
+            " customers  5: in Xero 4 · held 1 · last 3 min ago",
+            "▸invoices◂ 16: posted 12 · in Xero, not yet posted 1 · queued 1 · held 1 · "
+            "refused by Xero 1 · read to 10:20:05 · last 3 min ago",
+        ]
+        table = rows(app, "#streams-table")
+        assert [row[:2] for row in table[:3]] == [
+            ["held", HELD_NUMBER],
+            ["refused", REFUSED_NUMBER],
+            ["queued", "000621"],
+        ]
+        assert table[0][3].startswith(f"invoice {HELD_NUMBER}: no Xero TaxType")  # cut: "…"
+        detail = shown(app, "#streams-detail")
+        assert f"invoice {HELD_NUMBER} · cw-invoice:{HELD_ID} · held since 10:27:00" in detail
+        assert "row 1 of 16" in detail
+        assert "no Xero TaxType for ConnectWise tax code 'EXEMPT'" in detail
+        assert f"fix: {HELD_FIX}" in detail
+
+
+async def test_r_queues_a_retry_of_exactly_the_selected_record(cw_world: Path) -> None:
+    app = cw_dashboard(cw_world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _invoices(pilot)
+        await pilot.press("down")  # from the held invoice to the refused one
+        await pilot.press("r")
+        await until(pilot, lambda: bool(commands_in(cw_world)), "the command")
+        assert commands_in(cw_world) == [("retry", {"ref": "cw-invoice:1830"}, "tui")]
+        await until(pilot, lambda: "retry cw-invoice:1830" in shown(app, "#command"), "its line")
+
+
+async def test_learner_only_keys_are_hidden_and_enter_opens_the_records_history(
+    cw_world: Path,
+) -> None:
+    app = cw_dashboard(cw_world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _invoices(pilot)
+        keys = shown(app, "KeyBar")
+        assert "r retry" in keys and "resync" not in keys and "retry all" not in keys
+        await pilot.press("y", "R")  # hidden, so nothing is queued
+        await pilot.press("enter")
+        await until(pilot, lambda: "▸History◂" in shown(app, "#tabs"), "the History pane")
+        assert app.main.query_state.history_record == f"cw-invoice:{HELD_ID}"
+        await until(pilot, lambda: len(rows(app, "#history-table")) == 1, "its history")
+        assert commands_in(cw_world) == []
+
+
+async def test_the_pane_follows_cw_records_through_the_change_feed(cw_world: Path) -> None:
+    app = cw_dashboard(cw_world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _invoices(pilot)
+        other = await open_store(cw_world)  # another process: the daemon
+        try:
+            await records.save(
+                other, TENANT, "invoice", [RecordUpdate(HELD_ID, HELD_NUMBER, "posted")]
+            )
+        finally:
+            await other.close()
+        await until(
+            pilot,
+            lambda: "posted 13 · in Xero" in shown(app, "#streams-summary"),
+            "the invoice posted",
+        )
+        assert "held" not in shown(app, "#streams-summary").splitlines()[1]
+        assert rows(app, "#streams-table")[0][:2] == ["refused", REFUSED_NUMBER]
+        assert "▸Streams 2◂" in shown(app, "#tabs")
