@@ -13,6 +13,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from tests.tui.cw_world import connectwise_settings
 from tests.tui.world import clock, settings_for
 from xerowatch.tui.app import DashboardApp
 
@@ -23,6 +24,12 @@ def dashboard(path: Path, **tui: Any) -> DashboardApp:
     """The dashboard over the store at `path`, on the fixed clock, times in UTC."""
     tui.setdefault("refresh_seconds", 0.2)
     return DashboardApp(settings_for(path, **tui), clock=clock(), tz=UTC)
+
+
+def cw_dashboard(path: Path, **tui: Any) -> DashboardApp:
+    """The dashboard over a ConnectWise store, on the fixed clock, times in UTC."""
+    tui.setdefault("refresh_seconds", 0.2)
+    return DashboardApp(connectwise_settings(path, **tui), clock=clock(), tz=UTC)
 
 
 def shown(app: DashboardApp, selector: str) -> str:

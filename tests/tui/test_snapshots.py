@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.helpers import dashboard, painted, shown, until
+from tests.tui.helpers import cw_dashboard, dashboard, painted, shown, until
 
 SIZES = [(80, 24), (120, 40)]
 Snap = Callable[..., bool]
@@ -53,3 +53,9 @@ def test_learner_detail(snap_compare: Snap, world: Path, size: tuple[int, int]) 
 def test_resync_dialog(snap_compare: Snap, world: Path, size: tuple[int, int]) -> None:
     run_before = _then("y", wait_for=("#resync-preview", "Xero calls"))
     assert snap_compare(dashboard(world), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_connectwise_streams(snap_compare: Snap, cw_world: Path, size: tuple[int, int]) -> None:
+    run_before = _then("f", "down", "enter", wait_for=("#streams-summary", "▸invoices◂"))
+    assert snap_compare(cw_dashboard(cw_world), terminal_size=size, run_before=run_before)

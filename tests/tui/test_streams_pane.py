@@ -3,7 +3,6 @@ retrying just the selected record, ⏎ its history, `f` another stream, live upd
 
 from __future__ import annotations
 
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +13,13 @@ from tests.tui.cw_world import (
     HELD_ID,
     HELD_NUMBER,
     REFUSED_NUMBER,
-    connectwise_settings,
 )
-from tests.tui.helpers import commands_in, painted, rows, shown, until
-from tests.tui.world import TENANT, clock
+from tests.tui.helpers import commands_in, cw_dashboard, painted, rows, shown, until
+from tests.tui.world import TENANT
 from xerowatch.store import connectwise_records as records
 from xerowatch.store.connectwise_records import RecordUpdate
 from xerowatch.store.db import open_store
 from xerowatch.tui.app import DashboardApp
-
-
-def cw_dashboard(path: Path, **tui: Any) -> DashboardApp:
-    """The dashboard over a ConnectWise store, on the fixed clock, times in UTC."""
-    tui.setdefault("refresh_seconds", 0.2)
-    return DashboardApp(connectwise_settings(path, **tui), clock=clock(), tz=UTC)
 
 
 async def _streams(pilot: Pilot[Any]) -> DashboardApp:
@@ -61,8 +53,8 @@ async def test_the_pane_shows_each_stream_with_counts_cursor_and_the_held_record
         summary = shown(app, "#streams-summary").splitlines()
         assert summary == [
             " customers  5: in Xero 4 · held 1 · last 3 min ago",
-            "▸invoices◂ 16: posted 12 · in Xero, not yet posted 1 · queued 1 · held 1 · "
-            "refused by Xero 1 · read to 10:20:05 · last 3 min ago",
+            "▸invoices◂ 16: posted 12 · in Xero 1 · queued 1 · held 1 · refused 1 · "
+            "read to 10:20:05 · last 3 min ago",
         ]
         table = rows(app, "#streams-table")
         assert [row[:2] for row in table[:3]] == [
@@ -118,7 +110,7 @@ async def test_the_pane_follows_cw_records_through_the_change_feed(cw_world: Pat
             await other.close()
         await until(
             pilot,
-            lambda: "posted 13 · in Xero" in shown(app, "#streams-summary"),
+            lambda: "posted 13 · in Xero 1 · queued" in shown(app, "#streams-summary"),
             "the invoice posted",
         )
         assert "held" not in shown(app, "#streams-summary").splitlines()[1]

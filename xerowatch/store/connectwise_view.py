@@ -60,9 +60,13 @@ def kind_rank(kind: str) -> tuple[int, str]:
     return (known.index(kind), "") if kind in known else (len(known), kind)
 
 
-def describe_counts(by_state: dict[str, int]) -> str:
+SHORT_WORDS = {"in_xero": "in Xero", "rejected": "refused"}
+"""Where a narrow screen says less (within one stream "in Xero" cannot be misread)."""
+
+
+def describe_counts(by_state: dict[str, int], *, short: bool = False) -> str:
     """'posted 280 · held 3 · refused by Xero 1' (states with no records left out)."""
-    words = dict(STATE_WORDS)
+    words = dict(STATE_WORDS) | (SHORT_WORDS if short else {})
     known = [state for state, _ in STATE_WORDS if by_state.get(state)]
     other = sorted(state for state in by_state if state not in words and by_state[state])
     return " · ".join(f"{words.get(s, s)} {by_state[s]:,}" for s in [*known, *other])

@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from xerowatch.store.connectwise_view import (
+    SHORT_WORDS,
+    STATE_WORDS,
     RecordRow,
     StreamPage,
     StreamView,
@@ -27,24 +29,18 @@ COLUMNS: Columns = [
     ("why / fix", "why", None),
 ]
 FIXED = [width or 0 for _, _, width in COLUMNS[:-1]]
-STATE_SHORT = {
-    "in_xero": "in Xero",
-    "done": "in Xero",
-    "rejected": "refused",
-    "sending": "in doubt",
-    "pending": "to write",
-}
+STATE_SHORT = {**dict(STATE_WORDS), **SHORT_WORDS}
 ATTENTION_STYLE = {"held": "bold yellow", "rejected": "bold red", "sending": "yellow"}
 
 
 def stream_line(stream: StreamView, chosen: bool, now: datetime, tz: tzinfo | None) -> Text:
     """`▸invoices◂ 300: posted 296 · held 3 · read to 14:05:10 · last 12 s ago` (one line; cut
     with "…" on a narrow screen, the counts first)."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text()
     name = f"▸{stream.label}◂" if chosen else f" {stream.label} "
     text.append(name, style="bold reverse" if chosen else "bold")
     text.append(f" {stream.total:,}: ")
-    text.append(describe_counts(stream.by_state) or "no records")
+    text.append(describe_counts(stream.by_state, short=True) or "no records")
     if stream.cursor:  # the ConnectWise lastUpdated the stream has read up to
         text.append(f" · read to {when(stream.cursor, now, tz)}", style="dim")
     if stream.last_activity:
@@ -121,7 +117,7 @@ class StreamsPane(PagedPane[StreamPage]):
 
     @staticmethod
     def _summary(page: StreamPage, now: datetime, tz: tzinfo | None) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")  # a line per stream, never wrapped
+        text = Text()
         if not page.streams:
             text.append("ConnectWise: no records read yet (the first cycle reads them)")
         for stream in page.streams:
