@@ -7,7 +7,7 @@ import io
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -21,50 +21,57 @@ from xerowatch.config import ConfigError, check_credentials
 from xerowatch.daemon.lease import DaemonLease
 from xerowatch.logs import redact
 from xerowatch.store import alerts, history, transactions
+from xerowatch.store.connectwise_view import label_of
 from xerowatch.store.db import Store, StoreError
 from xerowatch.store.overview import read_overview
+from xerowatch.sync.connectwise_doc_stream import DocSummary
 from xerowatch.sync.engine import CycleSummary
 
 log = logging.getLogger(__name__)
 
 
 def _connectwise_lines(summary: CycleSummary) -> list[str]:
+    """Per organisation: what the ConnectWise stream read, held, sent, posted, paid back."""
+    if not summary.connectwise and not summary.paused:
+        return ["connectwise → xero: no organisation synced (see below)"]
+    lines: list[str] = []
+    for tenant_id, cw in summary.connectwise.items():
+        pay = cw.payments
+        lines += [
+            f"connectwise → xero {tenant_id}:",
+            f"  invoices: {cw.read} unposted read, {cw.held} held (see `xerowatch alerts`), "
+            f"{cw.queued} queued for Xero",
+            f"  customers → contacts: {cw.contacts_created} created, {cw.contacts_updated} updated",
+            f"  in Xero: {cw.created} created, {cw.rejected} refused, {cw.in_doubt} in doubt; "
+            f"{cw.posted} posted in ConnectWise",
+            f"  payments back: {pay.posted + pay.found_after_doubt} posted, {pay.refused} refused, "
+            f"{pay.credits_alerted} credit(s) to apply by hand",
+            *(f"  stopped: {problem}" for problem in [*cw.problems, *pay.problems]),
+        ]
+        for kind, documents in cw.documents.items():
+            lines += _document_lines(kind, documents)
+    return lines
+
+
+def _document_lines(kind: str, d: DocSummary) -> list[str]:
+    """A ConnectWise document stream (expenses, ...) in one organisation, if it did anything."""
+    if not (d.read or d.created or d.posted or d.rejected or d.problems):
+        return []
     return [
-        f"connectwise → xero {tenant_id}: {cw.read} unposted invoices read, {cw.queued} queued, "
-        f"{cw.held} held (see `xerowatch alerts`); contacts {cw.contacts_created} created, "
-        f"{cw.contacts_updated} updated; invoices {cw.created} created in Xero, "
-        f"{cw.rejected} refused, {cw.in_doubt} in doubt; {cw.posted} posted in ConnectWise; "
-        f"payments back {cw.payments.posted + cw.payments.found_after_doubt} posted, "
-        f"{cw.payments.refused} refused, {cw.payments.credits_alerted} credit(s) to apply by hand"
-        + "".join(f"; {problem}" for problem in cw.problems)
-        for tenant_id, cw in summary.connectwise.items()
+        f"  {label_of(kind)}: {d.read} read, {d.held} held, {d.queued} queued for Xero; contacts "
+        f"{d.contacts_created} created, {d.contacts_updated} updated; {d.created} in Xero, "
+        f"{d.rejected} refused, {d.in_doubt} in doubt; {d.posted} posted in ConnectWise",
+        *(f"  stopped: {problem}" for problem in d.problems),
     ]
 
 
-def _document_lines(summary: CycleSummary) -> list[str]:
-    """A line per ConnectWise document stream (expenses, ...) that read or moved anything."""
-    return [
-        f"connectwise {kind} → xero {tenant_id}: {d.read} read, {d.queued} queued, {d.held} "
-        f"held; contacts {d.contacts_created} created, {d.contacts_updated} updated; "
-        f"{d.created} in Xero, {d.rejected} refused, {d.in_doubt} in doubt; {d.posted} posted "
-        "in ConnectWise" + "".join(f"; {problem}" for problem in d.problems)
-        for tenant_id, cw in summary.connectwise.items()
-        for kind, d in cw.documents.items()
-        if d.read or d.created or d.posted or d.rejected or d.problems
-    ]
-
-
-def cycle_summary_lines(summary: CycleSummary) -> list[str]:
-    """The text `sync --once` prints for one cycle, a line per part."""
+def cycle_summary_lines(summary: CycleSummary, *, connectwise: bool = False) -> list[str]:
+    """The text `sync --once` prints for one cycle, a line per part (ConnectWise's when it is
+    the source)."""
     paused = ["sync is paused (xerowatch resume): only commands were processed"]
     head = paused if summary.paused else []
-    if summary.connectwise:
-        return [
-            *head,
-            *_connectwise_lines(summary),
-            *_document_lines(summary),
-            *_summary_tail(summary),
-        ]
+    if connectwise or summary.connectwise:
+        return [*head, *_connectwise_lines(summary), *_summary_tail(summary)]
     src = summary.source
     lines = [
         *head,
@@ -91,6 +98,18 @@ def cycle_summary_lines(summary: CycleSummary) -> list[str]:
         lines.append(f"write-back paused: {wb.paused}")
     lines.extend(f"resync: {line}" for line in summary.resyncs)
     return lines + _summary_tail(summary)
+
+
+LEARNER_PARTS = ("source", "tenants", "writeback", "resyncs")
+"""What `sync --once --json` leaves out when ConnectWise is the source (learner steps only)."""
+
+
+def cycle_json(summary: CycleSummary, code: int, *, source_kind: str) -> dict[str, Any]:
+    """What `sync --once --json` prints: the cycle, its exit code and `[source] kind`."""
+    data = {**summary.to_dict(), "exit_code": code, "source_kind": source_kind}
+    if source_kind == "connectwise":
+        return {k: v for k, v in data.items() if k not in LEARNER_PARTS}
+    return data
 
 
 def _summary_tail(summary: CycleSummary) -> list[str]:
@@ -150,10 +169,11 @@ def sync_command(obj: CliContext, once: bool, as_json: bool, force: bool) -> Non
             "--log-level DEBUG for the details",
         )
     code = cycle_exit_code(summary)
+    kind = obj.settings.source.kind
     if as_json:
-        echo_json({**summary.to_dict(), "exit_code": code})
+        echo_json(cycle_json(summary, code, source_kind=kind))
     else:
-        click.echo("\n".join(cycle_summary_lines(summary)))
+        click.echo("\n".join(cycle_summary_lines(summary, connectwise=kind == "connectwise")))
     for failure in summary.failures:
         report_error(failure)
     raise click.exceptions.Exit(code)
