@@ -96,7 +96,11 @@ def test_every_main_key_has_an_id_and_the_keymap_is_checked() -> None:
     problem = keymap_problem(MAIN_BINDINGS, {"retyr": "ctrl+r"})
     assert problem.startswith("config error: tui.keymap: unknown binding id 'retyr'")
     rows = key_rows(MAIN_BINDINGS, {"retry": "ctrl+r,f5"}, lambda b: b.key)
-    assert ("ctrl+r, f5", "retry", "Retry the selected learner") in rows
+    assert (
+        "ctrl+r, f5",
+        "retry",
+        "Retry the selected learner or ConnectWise record (just that one)",
+    ) in rows
 
 
 def _command(command_id: int, state: str, result: str | None = None) -> Command:

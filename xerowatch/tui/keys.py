@@ -8,7 +8,13 @@ from textual.binding import Binding, BindingType
 
 MAIN_BINDINGS: list[BindingType] = [
     Binding("s", "sync_now", "sync", id="sync_now", tooltip="Wake every sync loop now"),
-    Binding("r", "retry", "retry", id="retry", tooltip="Retry the selected learner"),
+    Binding(
+        "r",
+        "retry",
+        "retry",
+        id="retry",
+        tooltip="Retry the selected learner or ConnectWise record (just that one)",
+    ),
     Binding("R", "retry_all", "retry all", id="retry_all", tooltip="Retry every failed learner"),
     Binding("a", "acknowledge", "ack", id="acknowledge", tooltip="Acknowledge the selected alert"),
     Binding(
@@ -42,7 +48,11 @@ MAIN_BINDINGS: list[BindingType] = [
         tooltip="Search alerts, history by record, or open a learner",
     ),
     Binding(
-        "f", "filter", "filter", id="filter", tooltip="Alert type, pending bucket, history record"
+        "f",
+        "filter",
+        "filter",
+        id="filter",
+        tooltip="Alert type, pending bucket, ConnectWise stream, history record",
     ),
     Binding(
         "enter",
@@ -50,7 +60,7 @@ MAIN_BINDINGS: list[BindingType] = [
         "detail",
         id="detail",
         priority=True,
-        tooltip="The selected learner's detail",
+        tooltip="The selected learner's detail (a ConnectWise record: its history)",
     ),
     Binding(
         "tab",
@@ -58,7 +68,7 @@ MAIN_BINDINGS: list[BindingType] = [
         "pane",
         id="next_pane",
         priority=True,
-        tooltip="Next pane: Pending, Alerts, History, Resyncs",
+        tooltip="Next pane: Pending (ConnectWise: Streams), Alerts, History, Resyncs",
     ),
     Binding(
         "shift+tab", "previous_pane", "previous pane", id="previous_pane", show=False, priority=True
@@ -69,7 +79,7 @@ MAIN_BINDINGS: list[BindingType] = [
         "next page",
         id="next_page",
         show=False,
-        tooltip="Next page of the pending or alerts list",
+        tooltip="Next page of the pending, streams or alerts list",
     ),
     Binding(
         "left_square_bracket",
@@ -77,7 +87,7 @@ MAIN_BINDINGS: list[BindingType] = [
         "previous page",
         id="previous_page",
         show=False,
-        tooltip="Previous page of the pending or alerts list",
+        tooltip="Previous page of the pending, streams or alerts list",
     ),
     Binding(
         "o",
