@@ -81,3 +81,12 @@ def test_a_paused_connectwise_sync_once_says_so_without_learner_lines(world: Wor
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("sync is paused (xerowatch resume)")
     assert "learners" not in done.stdout and "write-back" not in done.stdout
+
+
+def test_status_shows_the_streams_instead_of_learners(world: World) -> None:
+    assert xerowatch("sync", "--once", config=world.config).returncode == 4
+    status = xerowatch("status", config=world.config)
+    assert status.returncode == 0, status.stderr
+    assert "ConnectWise invoices: posted 19 · held 1" in status.stdout
+    assert "learners:" not in status.stdout and "transactions:" not in status.stdout
+    assert "last cycle: ok, last step done" in status.stdout

@@ -81,8 +81,24 @@ def _counts(values: dict[str, int]) -> str:
     return ", ".join(f"{name} {count:,}" for name, count in sorted(values.items())) or "none"
 
 
-def render_status(view: Overview, day_limit: int) -> list[str]:
-    """The lines `xerowatch status` prints."""
+def _learner_lines(view: Overview) -> list[str]:
+    p, tx = view.pending, view.transactions
+    lines = [
+        f"learners: {view.learners_total:,} · contacts: {_counts(view.contacts_by_state)}",
+        f"waiting for Xero: queued {p.queued:,} · in doubt {p.in_doubt:,} · retrying "
+        f"{p.retrying:,} · failed {p.failed:,} (need a fix) · dead {p.dead:,}",
+        f"transactions: {tx.get('matched', 0):,} matched to learners, "
+        f"{tx.get('pending_write', 0):,} waiting to be written back, "
+        f"{tx.get('unmatched', 0):,} of contacts that are no learner's",
+    ]
+    if view.backlog.to_write:
+        lines.append(f"write-back: {view.backlog.describe()}")
+    return [*lines, *view.streams]
+
+
+def render_status(view: Overview, day_limit: int, *, connectwise: bool = False) -> list[str]:
+    """The lines `xerowatch status` prints (ConnectWise as the source: its streams instead of
+    learners, their contacts and transactions)."""
     now = view.now
     lines: list[str] = []
     if view.daemon is None:
@@ -103,21 +119,10 @@ def render_status(view: Overview, day_limit: int) -> list[str]:
     activity = last_activity(view)
     if activity:
         lines.append(f"last cycle: {activity.describe(now)}")
-    lines.append(f"learners: {view.learners_total:,} · contacts: {_counts(view.contacts_by_state)}")
-    p = view.pending
-    lines.append(
-        f"waiting for Xero: queued {p.queued:,} · in doubt {p.in_doubt:,} · retrying "
-        f"{p.retrying:,} · failed {p.failed:,} (need a fix) · dead {p.dead:,}"
-    )
-    tx = view.transactions
-    lines.append(
-        f"transactions: {tx.get('matched', 0):,} matched to learners, "
-        f"{tx.get('pending_write', 0):,} waiting to be written back, "
-        f"{tx.get('unmatched', 0):,} of contacts that are no learner's"
-    )
-    if view.backlog.to_write:
-        lines.append(f"write-back: {view.backlog.describe()}")
-    lines.extend(view.streams)
+    if connectwise:
+        lines.extend(view.streams or ["ConnectWise: no records read yet"])
+    else:
+        lines.extend(_learner_lines(view))
     if view.live and view.live.source:
         source = view.live.source
         lines.append(f"{source.name}: {source.used_today:,}/{source.daily_quota:,} requests today")

@@ -222,7 +222,10 @@ def status_command(obj: CliContext, as_json: bool) -> None:
     if as_json:
         echo_json(view.to_json())
         return
-    click.echo("\n".join(render_status(view, obj.settings.xero.daily_limit)))
+    connectwise = obj.settings.source.kind == "connectwise"
+    click.echo(
+        "\n".join(render_status(view, obj.settings.xero.daily_limit, connectwise=connectwise))
+    )
 
 
 @click.command("alerts")
