@@ -86,13 +86,15 @@ async def test_records_to_act_on_come_first_with_their_alerts_fix(tmp_path: Path
         assert [(r.cw_id, r.state) for r in rows] == [
             (4, "rejected"),
             (3, "pending"),
-            (2, "done"),  # its open alert puts it before the other done one
+            (2, "done"),  # settled: newest ConnectWise id first
             (1, "done"),
         ]
         assert rows[2].fix == "Correct the email in ConnectWise" and rows[2].ref == "cw-customer:2"
         assert rows[0].last_error == "Xero: name too long — shorten it" and rows[0].fix == ""
         assert [r.cw_id for r in await record_rows(store, "customer")] == [9, 4, 3, 2, 1]
         assert [r.cw_id for r in await record_rows(store, "customer", offset=3, limit=1)] == [2]
+        pages = [await record_rows(store, "customer", offset=n, limit=2) for n in (0, 2, 4)]
+        assert [[r.cw_id for r in page] for page in pages] == [[9, 4], [3, 2], [1]]
 
         views = await stream_views(store, T1)
         assert [(v.label, v.total, v.attention) for v in views] == [

@@ -39,14 +39,16 @@ STATE_WORDS: tuple[tuple[str, str], ...] = (
 """Each state in words, in the order a stream's counts are told."""
 ATTENTION = ("held", "rejected")
 """States an operator has to act on (fix in ConnectWise, then `r`)."""
-_ATTENTION_FIRST = (
-    "CASE state WHEN 'held' THEN 0 WHEN 'rejected' THEN 1 WHEN 'sending' THEN 2 "
-    "WHEN 'pending' THEN 3 WHEN 'queued' THEN 4 WHEN 'in_xero' THEN 5 ELSE 6 END, "
-    # then records with an open alert (e.g. a customer in Xero without its refused email)
-    "NOT EXISTS (SELECT 1 FROM alerts AS a WHERE a.resolved_at IS NULL "
-    "AND a.record = 'cw-' || cw_records.kind || ':' || cw_records.cw_id "
-    "AND a.tenant_id = cw_records.tenant_id)"
+UNSETTLED = ("held", "rejected", "sending", "pending", "queued", "in_xero")
+"""States a record leaves again, in the order its list shows them (the first two need a fix);
+the rest (done, posted) follow, newest ConnectWise id first."""
+_UNSETTLED_SQL = ", ".join(f"'{state}'" for state in UNSETTLED)
+_UNSETTLED_RANK = (
+    "CASE state "
+    + " ".join(f"WHEN '{state}' THEN {rank}" for rank, state in enumerate(UNSETTLED))
+    + " END"
 )
+_COLUMNS = "tenant_id, kind, cw_id, number, state, last_error, updated_at"
 
 
 def label_of(kind: str) -> str:
@@ -196,16 +198,38 @@ def default_kind(streams: Sequence[StreamView]) -> str:
 async def record_rows(
     store: Store, kind: str, *, tenant_id: str | None = None, offset: int = 0, limit: int = 100
 ) -> list[RecordRow]:
-    """A page of one stream's records: held, refused, in doubt, to write, queued, then the
-    rest, those with an open alert first; newest first within each; each with its newest open
-    alert's message and fix."""
-    where, args = ("AND tenant_id = ?", (kind, tenant_id)) if tenant_id else ("", (kind,))
-    rows = await store.fetchall(
-        "SELECT tenant_id, kind, cw_id, number, state, last_error, updated_at FROM cw_records "
-        f"WHERE kind = ? {where} ORDER BY {_ATTENTION_FIRST}, updated_at DESC, cw_id "
-        "LIMIT ? OFFSET ?",
-        (*args, limit, offset),
+    """A page of one stream's records: held, refused, in doubt, to write, queued, in Xero not
+    yet posted (newest change first within each), then done and posted ones, newest ConnectWise
+    id first; each with its newest open alert's message and fix.
+
+    Bounded whatever the history: the unsettled records are few and come from the state index,
+    the settled ones are read in primary-key order (ids only grow in ConnectWise), never sorted.
+    """
+    where, args = (
+        ("tenant_id = ? AND kind = ?", (tenant_id, kind))
+        if tenant_id
+        else (
+            "kind = ?",
+            (kind,),
+        )
     )
+    row = await store.fetchone(
+        f"SELECT COUNT(*) FROM cw_records WHERE {where} AND state IN ({_UNSETTLED_SQL})", args
+    )
+    unsettled = int(row[0]) if row else 0
+    rows = []
+    if offset < unsettled:
+        rows += await store.fetchall(
+            f"SELECT {_COLUMNS} FROM cw_records WHERE {where} AND state IN ({_UNSETTLED_SQL}) "
+            f"ORDER BY {_UNSETTLED_RANK}, updated_at DESC, cw_id LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        )
+    if len(rows) < limit:
+        rows += await store.fetchall(
+            f"SELECT {_COLUMNS} FROM cw_records WHERE {where} "
+            f"AND state NOT IN ({_UNSETTLED_SQL}) ORDER BY cw_id DESC LIMIT ? OFFSET ?",
+            (*args, limit - len(rows), max(0, offset - unsettled)),
+        )
     records = [
         RecordRow(
             tenant_id=str(row[0]),

@@ -422,10 +422,9 @@ class DashboardApp(App[int]):
         self._scope_streams()
 
     def _scope_streams(self) -> None:
-        """The Streams pane shows the header's organisation when several are connected."""
+        """The Streams pane shows the header's organisation (`o`: the next one)."""
         tenant = self.tenant()
-        several = self.overview is not None and len(self.overview.tenants) > 1
-        wanted = tenant.tenant_id if tenant is not None and several else None
+        wanted = tenant.tenant_id if tenant is not None else None
         query = self.main.query_state
         if self.connectwise and wanted != query.tenant_id:
             self.main.set_query(replace(query, tenant_id=wanted, stream_offset=0), "streams")

@@ -100,7 +100,7 @@ class Query:
     """The ConnectWise stream the operator picked ("": the first needing attention)."""
     stream_offset: int = 0
     tenant_id: str | None = None
-    """The organisation the header shows, when several are connected (None: all)."""
+    """The organisation the header shows (None: all, before the first overview)."""
 
 
 @dataclass(frozen=True)
