@@ -18,8 +18,10 @@ from tests.tui.helpers import commands_in, cw_dashboard, painted, rows, shown, u
 from tests.tui.world import TENANT
 from xerowatch.store import connectwise_records as records
 from xerowatch.store.connectwise_records import RecordUpdate
+from xerowatch.store.connectwise_view import StreamPage, StreamView
 from xerowatch.store.db import open_store
 from xerowatch.tui.app import DashboardApp
+from xerowatch.tui.feed import Query, is_current, turn_page
 
 
 async def _streams(pilot: Pilot[Any]) -> DashboardApp:
@@ -116,3 +118,17 @@ async def test_the_pane_follows_cw_records_through_the_change_feed(cw_world: Pat
         assert "held" not in shown(app, "#streams-summary").splitlines()[1]
         assert rows(app, "#streams-table")[0][:2] == ["refused", REFUSED_NUMBER]
         assert "▸Streams 2◂" in shown(app, "#tabs")
+
+
+def test_pages_stay_within_the_list_and_a_stale_read_is_dropped() -> None:
+    assert [turn_page(0, 1, 250), turn_page(200, 1, 250), turn_page(0, -1, 250)] == [100, 200, 0]
+    assert turn_page(0, 1, 0) == 0
+    invoices = StreamView("invoice", "invoices", {"posted": 250})
+    page = StreamPage([invoices], "invoice", 100, tenant_id=TENANT)
+    assert is_current(page, Query(stream_kind="invoice", stream_offset=100, tenant_id=TENANT))
+    assert is_current(page, Query(stream_kind="", stream_offset=100, tenant_id=TENANT))
+    assert not is_current(page, Query(stream_kind="invoice", stream_offset=0, tenant_id=TENANT))
+    assert not is_current(page, Query(stream_kind="invoice", stream_offset=100, tenant_id=None))
+    customers = StreamView("customer", "customers", {"done": 3})
+    both = StreamPage([customers, invoices], "invoice", 0, tenant_id=TENANT)
+    assert not is_current(both, Query(stream_kind="customer", tenant_id=TENANT))

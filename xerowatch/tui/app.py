@@ -27,7 +27,7 @@ from xerowatch.daemon.runner import EXIT_LEASE_HELD, DaemonRunner
 from xerowatch.store.db import Store, StoreError, open_store
 from xerowatch.store.overview import Overview, TenantOverview, daemon_holder
 from xerowatch.sync.commands import CommandKind, enqueue
-from xerowatch.tui.feed import CLOCK, Feed, panes_to_read
+from xerowatch.tui.feed import CLOCK, Feed, is_current, panes_to_read
 from xerowatch.tui.hosting import Mode, decide, lost_race
 from xerowatch.tui.keys import MAIN_BINDINGS, key_rows, keymap_problem
 from xerowatch.tui.messages import (
@@ -300,11 +300,8 @@ class DashboardApp(App[int]):
     def on_streams_loaded(self, message: StreamsLoaded) -> None:
         """The ConnectWise streams and the chosen one's records, if still the page asked for."""
         query, page = self.main.query_state, message.page
-        kinds = {stream.kind for stream in page.streams}
-        asked = query.stream_kind if query.stream_kind in kinds else page.kind
-        shown = (page.kind, page.offset, page.tenant_id)
-        if shown != (asked, query.stream_offset, query.tenant_id):
-            return  # an older read; the newer one is on its way
+        if not is_current(page, query):
+            return
         if not page.rows and page.offset > 0:  # the stream shrank under this page
             self.main.set_query(replace(query, stream_offset=0), "streams")
             return

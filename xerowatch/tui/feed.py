@@ -103,6 +103,22 @@ class Query:
     """The organisation the header shows (None: all, before the first overview)."""
 
 
+def turn_page(offset: int, step: int, total: int) -> int:
+    """The offset `step` pages of PAGE rows on from `offset`, kept within a list of `total`."""
+    return max(0, min(offset + step * PAGE, max(0, total - 1) // PAGE * PAGE))
+
+
+def is_current(page: StreamPage, query: Query) -> bool:
+    """The streams page is the one the query asks for (else a newer read is on its way)."""
+    kinds = {stream.kind for stream in page.streams}
+    asked = query.stream_kind if query.stream_kind in kinds else page.kind
+    return (page.kind, page.offset, page.tenant_id) == (
+        asked,
+        query.stream_offset,
+        query.tenant_id,
+    )
+
+
 @dataclass(frozen=True)
 class PendingPage:
     """One page of one pending bucket."""

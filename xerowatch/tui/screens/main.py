@@ -16,7 +16,7 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 
 from xerowatch.store.overview import PendingCounts
 from xerowatch.store.panes import PENDING_BUCKETS
-from xerowatch.tui.feed import PAGE, Query
+from xerowatch.tui.feed import Query, turn_page
 from xerowatch.tui.keys import MAIN_BINDINGS
 from xerowatch.tui.screens.confirm import ConfirmScreen
 from xerowatch.tui.screens.connection import ConnectionScreen
@@ -336,13 +336,12 @@ class MainScreen(Screen[None]):
             self.set_query(replace(self.query_state, bucket=chosen, pending_offset=0), "pending")
 
     def _choose_stream(self) -> None:
-        streams = self.query_one(StreamsPane).streams()
-        if not streams:
+        pane = self.query_one(StreamsPane)
+        if not pane.choices():
             self.dashboard.show_hint("no ConnectWise records yet: nothing to choose")
             return
-        choices = [(s.kind, f"{s.label} ({s.total:,}, {s.attention:,} to act on)") for s in streams]
-        current = self.query_one(StreamsPane).kind
-        self.app.push_screen(ChoicePrompt("Show the stream", choices, current), self._show_stream)
+        prompt = ChoicePrompt("Show the stream", pane.choices(), pane.kind)
+        self.app.push_screen(prompt, self._show_stream)
 
     def _show_stream(self, kind: str | None) -> None:
         if kind:
@@ -372,26 +371,20 @@ class MainScreen(Screen[None]):
         self._focus_pane()
 
     def action_page(self, step: int) -> None:
-        """The next or previous page of the pending or alerts list."""
+        """The next or previous page of the pending, streams or alerts list."""
         query = self.query_state
         if self.pane == "pending":
             counts = self.dashboard.overview.pending if self.dashboard.overview else None
-            total = getattr(counts, query.bucket, 0)
-            offset = max(
-                0, min(query.pending_offset + step * PAGE, max(0, total - 1) // PAGE * PAGE)
-            )
+            offset = turn_page(query.pending_offset, step, getattr(counts, query.bucket, 0))
             self.set_query(replace(query, pending_offset=offset), "pending", "overview")
         elif self.pane == "streams":
             chosen = self.query_one(StreamsPane).chosen()
-            total = chosen.total if chosen else 0
-            offset = max(
-                0, min(query.stream_offset + step * PAGE, max(0, total - 1) // PAGE * PAGE)
-            )
-            kind = chosen.kind if chosen else ""
-            self.set_query(replace(query, stream_kind=kind, stream_offset=offset), "streams")
+            if chosen is not None:  # that stream from now on, not the one to act on first
+                offset = turn_page(query.stream_offset, step, chosen.total)
+                change = replace(query, stream_kind=chosen.kind, stream_offset=offset)
+                self.set_query(change, "streams")
         elif self.pane == "alerts":
-            total = self.dashboard.alert_total
-            offset = max(0, min(query.alert_offset + step * PAGE, max(0, total - 1) // PAGE * PAGE))
+            offset = turn_page(query.alert_offset, step, self.dashboard.alert_total)
             self.set_query(replace(query, alert_offset=offset), "alerts")
 
     def action_next_tenant(self) -> None:

@@ -126,9 +126,10 @@ class StreamsPane(PagedPane[StreamPage]):
             text.append_text(stream_line(stream, stream.kind == page.kind, now, tz))
         return text
 
-    def streams(self) -> list[StreamView]:
-        """The streams on screen."""
-        return self.shown[0].streams if self.shown else []
+    def choices(self) -> list[tuple[str, str]]:
+        """(kind, label) of each stream on screen, for `f`."""
+        streams = self.shown[0].streams if self.shown else []
+        return [(s.kind, f"{s.label} ({s.total:,}, {s.attention:,} to act on)") for s in streams]
 
     def chosen(self) -> StreamView | None:
         """The stream whose records are on screen."""
