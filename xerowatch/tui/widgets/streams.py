@@ -152,7 +152,8 @@ class StreamsPane(PagedPane[StreamPage]):
         if row is not None and self._now is not None:
             text.append(f"{row.kind} {row.number}", style="bold")
             since = when(row.updated_at, self._now, self._tz)
-            text.append(f" · {row.ref} · {row.state} since {since}")
+            state = STATE_SHORT.get(row.state, row.state)
+            text.append(f" · {row.ref} · {state} since {since}")
             page, _, _ = self.shown or (None, None, None)
             chosen = page.chosen() if page else None
             if page is not None and chosen is not None:
