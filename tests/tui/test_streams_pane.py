@@ -20,6 +20,7 @@ from xerowatch.store import connectwise_records as records
 from xerowatch.store.connectwise_records import RecordUpdate
 from xerowatch.store.connectwise_view import StreamPage, StreamView
 from xerowatch.store.db import open_store
+from xerowatch.store.tenants import TenantInfo, upsert_tenants
 from xerowatch.tui.app import DashboardApp
 from xerowatch.tui.feed import Query, is_current, turn_page
 
@@ -132,3 +133,32 @@ def test_pages_stay_within_the_list_and_a_stale_read_is_dropped() -> None:
     customers = StreamView("customer", "customers", {"done": 3})
     both = StreamPage([customers, invoices], "invoice", 0, tenant_id=TENANT)
     assert not is_current(both, Query(stream_kind="customer", tenant_id=TENANT))
+
+
+async def test_o_shows_the_next_organisations_streams(cw_world: Path) -> None:
+    other = "0d3c9a51-7a0c-4c1e-9d62-9a3b1f2c4e77"
+    store = await open_store(cw_world)
+    try:
+        row = await store.fetchone("SELECT id FROM connections")
+        assert row is not None
+        both = [
+            TenantInfo(TENANT, "Demo MSP Pty Ltd", "ORGANISATION", None),
+            TenantInfo(other, "Zeta Books", "ORGANISATION", None),
+        ]
+        await upsert_tenants(store, str(row[0]), both)
+        await records.save(store, other, "invoice", [RecordUpdate(77, "Z-77", "posted")])
+    finally:
+        await store.close()
+    app = cw_dashboard(cw_world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _invoices(pilot)
+        assert "Demo MSP Pty Ltd (1/2, o: next)" in shown(app, "#header")
+        await pilot.press("o")
+        await until(pilot, lambda: "Zeta Books" in shown(app, "#header"), "the next organisation")
+        await until(
+            pilot,
+            lambda: shown(app, "#streams-summary").startswith("▸invoices◂ 1: posted 1"),
+            "its streams",
+        )
+        assert [row[:2] for row in rows(app, "#streams-table")] == [["posted", "Z-77"]]
+        assert "▸Streams 0◂" in shown(app, "#tabs")
