@@ -55,7 +55,8 @@ async def test_a_thousand_expenses_reach_xero_to_the_cent_in_minimum_calls(
         )
         assert docs.contacts_created == len(members) == 4
         printed = "\n".join(cycle_summary_lines(summary))  # what `sync --once` shows
-        assert f"connectwise expense → xero {world.tenant.tenant_id}: 1000 read" in printed
+        assert f"connectwise → xero {world.tenant.tenant_id}:\n" in printed
+        assert "\n  expenses: 1000 read, " in printed
         assert "1000 in Xero, 0 refused, 0 in doubt; 1000 posted in ConnectWise" in printed
         # one directory read, ceil(members/50) contact writes, ceil(bills/50) bill writes
         assert summary.calls == {
