@@ -137,3 +137,26 @@ async def test_a_connectwise_sync_once_that_failed_is_not_told_as_ok(tmp_path: P
         assert activity is not None and activity.outcome == "ok"
     finally:
         await store.close()
+
+
+async def test_a_page_is_one_snapshot_so_a_record_moving_meanwhile_is_never_listed_twice(
+    tmp_path: Path,
+) -> None:
+    store = await open_store(tmp_path / "x.db")
+    try:
+        await records.save(
+            store, T1, "invoice", [RecordUpdate(n, f"I{n}", "queued") for n in range(5)]
+        )
+        await records.save(
+            store, T2, "invoice", [RecordUpdate(n, f"I{n}", "posted") for n in range(5)]
+        )
+        statements: list[str] = []
+        await store.conn.set_trace_callback(statements.append)
+        rows = await record_rows(store, "invoice")  # both organisations: same ids in each
+        await store.conn.set_trace_callback(None)  # type: ignore[arg-type]  # None stops tracing
+        reads = [sql for sql in statements if "FROM cw_records" in sql]
+        assert len(reads) == 1, reads  # the daemon cannot commit between two parts of a page
+        assert len({(r.tenant_id, r.ref) for r in rows}) == len(rows) == 10
+        assert [r.state for r in rows] == ["queued"] * 5 + ["posted"] * 5
+    finally:
+        await store.close()

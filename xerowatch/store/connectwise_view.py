@@ -213,23 +213,28 @@ async def record_rows(
             (kind,),
         )
     )
-    row = await store.fetchone(
-        f"SELECT COUNT(*) FROM cw_records WHERE {where} AND state IN ({_UNSETTLED_SQL})", args
+    # One statement, so one snapshot: a record the daemon moves from queued to posted while
+    # this reads is in one part or the other, never in both (nor in neither).
+    rows = await store.fetchall(
+        f"""
+        SELECT {_COLUMNS}, part, rank, moved, seq FROM (
+            SELECT {_COLUMNS}, 0 AS part, {_UNSETTLED_RANK} AS rank, updated_at AS moved,
+                   cw_id AS seq
+            FROM cw_records WHERE {where} AND state IN ({_UNSETTLED_SQL})
+            ORDER BY rank, moved DESC, seq LIMIT ? OFFSET ?
+        )
+        UNION ALL
+        SELECT {_COLUMNS}, part, rank, moved, seq FROM (
+            SELECT {_COLUMNS}, 1 AS part, 0 AS rank, '' AS moved, -cw_id AS seq
+            FROM cw_records WHERE {where} AND state NOT IN ({_UNSETTLED_SQL})
+            ORDER BY cw_id DESC LIMIT ? OFFSET MAX(0, ? - (
+                SELECT COUNT(*) FROM cw_records WHERE {where} AND state IN ({_UNSETTLED_SQL})
+            ))
+        )
+        ORDER BY part, rank, moved DESC, seq LIMIT ?
+        """,
+        (*args, limit, offset, *args, limit, offset, *args, limit),
     )
-    unsettled = int(row[0]) if row else 0
-    rows = []
-    if offset < unsettled:
-        rows += await store.fetchall(
-            f"SELECT {_COLUMNS} FROM cw_records WHERE {where} AND state IN ({_UNSETTLED_SQL}) "
-            f"ORDER BY {_UNSETTLED_RANK}, updated_at DESC, cw_id LIMIT ? OFFSET ?",
-            (*args, limit, offset),
-        )
-    if len(rows) < limit:
-        rows += await store.fetchall(
-            f"SELECT {_COLUMNS} FROM cw_records WHERE {where} "
-            f"AND state NOT IN ({_UNSETTLED_SQL}) ORDER BY cw_id DESC LIMIT ? OFFSET ?",
-            (*args, limit - len(rows), max(0, offset - unsettled)),
-        )
     records = [
         RecordRow(
             tenant_id=str(row[0]),

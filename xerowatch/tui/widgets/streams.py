@@ -103,7 +103,7 @@ class StreamsPane(PagedPane[StreamPage]):
                 shorten(row.number, FIXED[1]),
                 stamp(row.updated_at, now, tz),
                 shorten(why(row), free),
-                key=row.ref,
+                key=f"{row.tenant_id}\x1f{row.ref}",  # unique: one organisation's record
             )
         if not page.rows:
             empty = "no ConnectWise records yet" if not page.kind else "no records on this page"
