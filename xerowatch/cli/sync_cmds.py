@@ -58,7 +58,7 @@ def _document_lines(kind: str, d: DocSummary) -> list[str]:
     if not (d.read or d.created or d.posted or d.rejected or d.problems):
         return []
     return [
-        f"  {label_of(kind)}: {d.read} read, {d.held} held, {d.queued} queued for Xero; contacts "
+        f"  {label_of(kind)}: {d.read} read, {d.queued} queued, {d.held} held; contacts "
         f"{d.contacts_created} created, {d.contacts_updated} updated; {d.created} in Xero, "
         f"{d.rejected} refused, {d.in_doubt} in doubt; {d.posted} posted in ConnectWise",
         *(f"  stopped: {problem}" for problem in d.problems),
