@@ -79,6 +79,31 @@ def test_an_adjustment_debits_its_warehouse_and_credits_the_adjustment_account()
     assert mapped.draft.date == DAY.date()
 
 
+def test_write_offs_and_revaluations_go_to_their_adjustment_type_s_account() -> None:
+    """ConnectWise maps each adjustment type to a GL account (Inventory: Adjustment Type) and
+    sends it in the export: the journal's other side goes there, not to the fallback."""
+    write_off = [detail(1, "Sydney", -2, "12.50")]
+    mapped = map_adjustment(
+        adjustment(42, Decimal("-25.00")), write_off, inventory_settings(), None, "6150"
+    )
+    assert isinstance(mapped, MappedJournal), mapped
+    lines = {(ln.account_code, ln.line_amount) for ln in mapped.draft.journal_lines}
+    assert lines == {("630", Decimal("-25.00")), ("6150", Decimal("25.00"))}
+    # ConnectWise's account number goes through [connectwise] account_codes like invoice lines
+    renamed = inventory_settings(account_codes={"6150": "WRITEOFF"})
+    mapped = map_adjustment(adjustment(42, Decimal("-25.00")), write_off, renamed, None, "6150")
+    assert isinstance(mapped, MappedJournal)
+    assert "WRITEOFF" in {ln.account_code for ln in mapped.draft.journal_lines}
+    # a type with an account needs no fallback; neither → held, naming both fixes
+    only_type = cw_settings(warehouse_inventory_accounts=ACCOUNTS)
+    mapped = map_adjustment(adjustment(43, Decimal("-25.00")), write_off, only_type, None, "6150")
+    assert isinstance(mapped, MappedJournal)
+    neither = map_adjustment(adjustment(44, Decimal("-25.00")), write_off, only_type, None, " ")
+    assert isinstance(neither, HeldRecord)
+    assert "map the type there" in neither.reason
+    assert "inventory_adjustment_account" in neither.reason
+
+
 def test_a_transfer_between_warehouses_balances_without_the_adjustment_account() -> None:
     details = [detail(1, "Sydney", 3, "5.00"), detail(2, "Melbourne", -3, "5.00")]
     mapped = map_adjustment(adjustment(41, Decimal("0.00")), details, inventory_settings())

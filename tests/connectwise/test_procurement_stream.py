@@ -229,6 +229,24 @@ async def test_a_transfer_within_one_account_is_posted_without_a_journal_and_say
     assert any("same Xero account 630" in e.message for e in entries), entries
 
 
+async def test_a_write_off_goes_to_the_account_connectwise_maps_its_type_to(
+    procurement_world: World,
+) -> None:
+    w = procurement_world
+    write_off, other = [a for a in w.cw.records.adjustments.values() if a.total][:2]
+    write_off.type_account = "6150"  # ConnectWise's GL mapping of its adjustment type
+    summary = await w.cycle()
+    assert summary.failures == []
+    journals = _journal_lines(w)
+    mine = journals[f"ConnectWise inventory adjustment {write_off.identifier} ({write_off.id})"]
+    offset = [ln for ln in mine if ln["AccountCode"] not in ("630", "631")]
+    assert [(ln["AccountCode"], Decimal(str(ln["LineAmount"]))) for ln in offset] == [
+        ("6150", -write_off.total)
+    ]
+    theirs = journals[f"ConnectWise inventory adjustment {other.identifier} ({other.id})"]
+    assert "455" in {ln["AccountCode"] for ln in theirs}  # no type mapping: the fallback
+
+
 async def test_r_re_reads_just_the_held_transfer_once_its_cause_is_fixed(
     procurement_world: World,
 ) -> None:

@@ -4,7 +4,9 @@
 Choices (docs/connectwise.md), unconfirmed against a ConnectWise sandbox:
 - Each detail's value is quantity adjusted x unit cost, rounded half away from zero to the
   cent; its warehouse's inventory asset account (`warehouse_inventory_accounts`) takes the
-  value (a debit when stock rises) and `inventory_adjustment_account` the other side. Lines
+  value (a debit when stock rises) and the other side goes to the GL account ConnectWise maps
+  the adjustment's type to (the export's `accountNumber`: a write-off, a revaluation; through
+  `account_codes`), else to `inventory_adjustment_account`. Lines
   are summed per account, so the journal balances by construction (and Xero's own check).
 - The journal's values must add up to ConnectWise's procurement total to the cent, else the
   adjustment is held naming both numbers.
@@ -65,13 +67,16 @@ class NoJournal:
     source_id: int
 
 
-def _problem(record: UnpostedProcurement, settings: ConnectWiseSettings) -> str | None:
+def _problem(record: UnpostedProcurement, settings: ConnectWiseSettings, offset: str) -> str | None:
     what = f"adjustment {record.id}"
     if record.kind != ProcurementKind.ADJUSTMENT:
         kind = record.kind or "record of no type"
         return f"procurement {record.id} is a {kind}, not an adjustment"
-    if not settings.inventory_adjustment_account:
-        return f"{what}: set [connectwise] inventory_adjustment_account to map adjustments"
+    if not offset:
+        return (
+            f"{what}: its adjustment type has no GL account in ConnectWise; map the type there "
+            "or set [connectwise] inventory_adjustment_account"
+        )
     if record.date is None:
         return f"{what} has no date in ConnectWise"
     if record.total is None or record.total != round_money(record.total):
@@ -84,12 +89,16 @@ def map_adjustment(
     details: Sequence[AdjustmentDetail],
     settings: ConnectWiseSettings,
     gl_class: str | None = None,
+    type_account: str | None = None,
 ) -> MappedJournal | NoJournal | HeldRecord:
     """The balanced manual journal for one inventory adjustment, none when it moves no value
-    (posted in ConnectWise only), or why it is held."""
+    (posted in ConnectWise only), or why it is held. `type_account` is the GL account of the
+    adjustment's type from ConnectWise's export (write-offs, revaluations)."""
     name = record.adjustment.identifier if record.adjustment else None
     key = f"adjustment {name or record.id}"
-    problem = _problem(record, settings)
+    number = (type_account or "").strip()
+    offset = settings.account_codes.get(number, number) or settings.inventory_adjustment_account
+    problem = _problem(record, settings, offset)
     if problem is not None:
         return HeldRecord(key, problem)
     tracking = tracking_for(gl_class, settings) if gl_class is not None else ()
@@ -128,7 +137,7 @@ def map_adjustment(
         lines.append(
             JournalLine(
                 line_amount=-net,
-                account_code=settings.inventory_adjustment_account,
+                account_code=offset,
                 description=label,
                 tracking=tracked,
             )

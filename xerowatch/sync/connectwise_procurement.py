@@ -190,11 +190,18 @@ class AdjustmentSpec(_ProcurementSpec):
         """A journal per adjustment (none when it moves no value), or the record held."""
         exported = await self.export(records)
         classes = {str(a.id): a.gl_class for a in exported.adjustments}
+        type_accounts = {str(a.id): a.account_number for a in exported.adjustments}
         details = await asyncio.gather(*(self.reader.adjustment_details(r.id) for r in records))
         return [
             self.unit(
                 record,
-                map_adjustment(record, found, self.settings, classes.get(str(record.id))),
+                map_adjustment(
+                    record,
+                    found,
+                    self.settings,
+                    classes.get(str(record.id)),
+                    type_accounts.get(str(record.id)),
+                ),
             )
             for record, found in zip(records, details, strict=True)
         ]

@@ -124,6 +124,9 @@ class SimAdjustment:
     details: list[SimAdjustmentDetail] = field(default_factory=list)
     gl_class: str | None = None
     """Its GL class (sent in the export's adjustmentTransactions)."""
+    type_account: str | None = None
+    """The GL account of its adjustment type (a write-off, a revaluation), as ConnectWise's GL
+    mapping gives it in the export; None: the type has no mapping."""
     batch: str | None = None
     """The batch that posted it (None: unposted)."""
 

@@ -47,6 +47,7 @@ def _adjustment(adjustment: SimAdjustment) -> dict[str, Any]:
         "id": str(adjustment.id),
         "documentType": "ADJUSTMENT",
         "glClass": adjustment.gl_class,
+        "accountNumber": adjustment.type_account,
         "adjustmentDescription": adjustment.identifier,
     }
 

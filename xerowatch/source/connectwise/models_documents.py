@@ -130,6 +130,9 @@ class GLAdjustmentTransaction(CwModel):
     id: str | int
     document_date: dt.datetime | None = Field(None, alias="documentDate")
     gl_class: str | None = Field(None, alias="glClass")
+    account_number: str | None = Field(None, alias="accountNumber")
+    """The GL account ConnectWise maps the adjustment's type to (Inventory: Adjustment Type),
+    e.g. a write-off or revaluation account: the journal's other side."""
 
 
 class GLInventoryTransfer(CwModel):
