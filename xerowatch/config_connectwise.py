@@ -160,6 +160,10 @@ class ConnectWiseSettings(BaseModel):
     purchase_unit_in_description: bool = True
     """Append ConnectWise's unit of measure to a purchase line's description (Xero purchase
     order lines have no unit field)."""
+    purchase_to_inventory: bool = False
+    """Inventory: purchase-order and packing-slip bill lines go to the inventory account of the
+    warehouse they are received into (`warehouse_inventory_accounts`) instead of
+    `purchase_account_code`; a line of an unlisted warehouse holds its purchase order."""
     purchase_bills_per_packing_slip: bool = False
     """Also make one ACCPAY bill per packing slip from the received lines (part shipments)."""
     warehouse_inventory_accounts: dict[str, str] = Field(default_factory=dict)

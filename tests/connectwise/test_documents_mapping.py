@@ -69,7 +69,14 @@ def expense(
 
 
 def po_line(
-    id: int, qty: str, unit: str, *, received: str = "0", slip: str | None = None, n: int = 1
+    id: int,
+    qty: str,
+    unit: str,
+    *,
+    received: str = "0",
+    slip: str | None = None,
+    n: int = 1,
+    warehouse: str | None = None,
 ) -> PurchaseOrderLine:
     ext = (Decimal(qty) * Decimal(unit)).quantize(CENT, rounding=ROUND_HALF_UP)
     return PurchaseOrderLine.model_validate(
@@ -84,6 +91,7 @@ def po_line(
             "extCost": str(ext),
             "receivedQuantity": received,
             "packingSlip": slip,
+            "warehouse": {"id": 1, "name": warehouse} if warehouse else None,
         }
     )
 
@@ -214,6 +222,32 @@ def test_one_bill_per_packing_slip_from_the_received_lines() -> None:
     assert by_number["PO00009/PS1"].connectwise_total == Decimal("29.33")
     assert by_number["PO00009/PS2"].connectwise_total == Decimal("30.00")
     assert by_number["PO00009/PS2"].draft.line_items[0].quantity == 3
+
+
+def test_purchases_go_to_their_warehouse_s_inventory_account_where_enabled() -> None:
+    lines = [
+        po_line(1, "4", "7.333", received="4", slip="PS1", warehouse="Sydney"),
+        po_line(2, "2", "10.00", received="2", slip="PS1", n=2, warehouse="Melbourne"),
+        po_line(3, "1", "99.00", n=3),  # no warehouse: the purchase account
+    ]
+    total = sum((ln.ext_cost or Decimal(0) for ln in lines), Decimal("0.00"))
+    record = procurement(11, total)
+    stock = {"Sydney": "630", "Melbourne": "631"}
+    plain = map_purchase_order(record, lines, mapping_settings(warehouse_inventory_accounts=stock))
+    assert isinstance(plain, MappedPurchaseOrder)
+    assert {ln.account_code for ln in plain.draft.line_items} == {"300"}
+    enabled = mapping_settings(warehouse_inventory_accounts=stock, purchase_to_inventory=True)
+    order = map_purchase_order(record, lines, enabled)
+    assert isinstance(order, MappedPurchaseOrder)
+    assert [ln.account_code for ln in order.draft.line_items] == ["630", "631", "300"]
+    [bill] = map_packing_slip_bills(record, lines, enabled)
+    assert isinstance(bill, MappedBill)
+    assert [ln.account_code for ln in bill.draft.line_items] == ["630", "631"]
+    perth = [*lines[:2], po_line(4, "1", "5.00", n=4, warehouse="Perth")]
+    total = sum((ln.ext_cost or Decimal(0) for ln in perth), Decimal("0.00"))
+    held = map_purchase_order(procurement(12, total), perth, enabled)
+    assert isinstance(held, HeldRecord)
+    assert "warehouse_inventory_accounts.Perth" in held.reason
 
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)

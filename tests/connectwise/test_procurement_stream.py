@@ -6,14 +6,17 @@ from __future__ import annotations
 import math
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.connectwise.procurement_world import (
     ADJUSTMENTS,
+    PROCUREMENT,
     PURCHASES,
     TRANSFERS,
+    open_world,
     procurement_world,
     stored,
 )
@@ -269,3 +272,21 @@ async def test_r_re_reads_just_the_held_transfer_once_its_cause_is_fixed(
     assert held.batch is not None
     assert f"ConnectWise inventory transfer {held.id}" in _journal_lines(w)
     assert not [a for a in await alerts.open_alerts(w.rt.store) if a.type == "cw_transfer_held"]
+
+
+async def test_with_inventory_on_purchases_reach_their_warehouse_s_account(
+    tmp_path: Path,
+) -> None:
+    seed = {"customers": 0, "invoices": 0, "expenses": 0, "purchases": 20}
+    mapping = {**PROCUREMENT, "purchase_to_inventory": True}
+    async with open_world(tmp_path, seed, mapping) as w:
+        summary = await w.cycle()
+        assert summary.failures == []
+        accounts = {ln["AccountCode"] for o in stored(w, "PurchaseOrders") for ln in o["LineItems"]}
+        assert accounts == {"630", "631"}  # Sydney and Melbourne, never the purchase account
+        bills = [i for i in w.xero_invoices() if i["Type"] == "ACCPAY"]
+        assert bills and {ln["AccountCode"] for b in bills for ln in b["LineItems"]} <= {
+            "630",
+            "631",
+        }
+        assert _orders(w) == {p.po_number: [p.total] for p in w.cw.records.purchases.values()}

@@ -75,6 +75,15 @@ def classes_of(number: str, transactions: Sequence[GLPurchaseTransaction]) -> Li
     return LineClasses(by_line, default)
 
 
+def _line_account(line: PurchaseOrderLine, settings: ConnectWiseSettings) -> str | None:
+    """The line's Xero account: its warehouse's inventory account with `purchase_to_inventory`
+    (None when that warehouse is not listed), else `purchase_account_code`."""
+    warehouse = line.warehouse.name if line.warehouse and line.warehouse.name else None
+    if not settings.purchase_to_inventory or warehouse is None:
+        return settings.purchase_account_code
+    return settings.warehouse_inventory_accounts.get(warehouse)
+
+
 def _line(
     line: PurchaseOrderLine,
     quantity: Decimal,
@@ -93,6 +102,13 @@ def _line(
             f"line {line.line_number} product {code!r} is over Xero's {ITEM_CODE_MAX} "
             "characters: shorten the catalog identifier in ConnectWise"
         )
+    account = _line_account(line, settings)
+    if account is None:
+        warehouse = line.warehouse.name if line.warehouse else ""
+        return (
+            f"line {line.line_number} is received into warehouse {warehouse!r}, which has no "
+            f"Xero inventory account: set [connectwise] warehouse_inventory_accounts.{warehouse}"
+        )
     description = line.description or (code or f"Line {line.line_number}")
     unit = line.unit_of_measure.name if line.unit_of_measure else None
     if settings.purchase_unit_in_description and unit:
@@ -102,7 +118,7 @@ def _line(
             amount=amount,
             quantity=quantity,
             description=description,
-            account=settings.purchase_account_code,
+            account=account,
             tax_type=settings.purchase_tax_type,
             item_code=code,
             price=line.unit_cost,

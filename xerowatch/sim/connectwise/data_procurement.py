@@ -25,6 +25,7 @@ class SimPoLine:
     received: Decimal
     packing_slip: str | None
     date_received: dt.datetime | None
+    warehouse: str | None = None
 
     @property
     def ext_cost(self) -> Decimal:
@@ -51,6 +52,8 @@ class SimPoLine:
         }
         if self.packing_slip is not None:
             body["packingSlip"] = self.packing_slip
+        if self.warehouse is not None:
+            body["warehouse"] = {"id": 1, "name": self.warehouse}
         if self.date_received is not None:
             body["dateReceived"] = stamp(self.date_received)
         return body

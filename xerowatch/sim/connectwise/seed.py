@@ -344,6 +344,7 @@ class Seeder:
                     received=rest,
                     packing_slip=slip,
                     date_received=when,
+                    warehouse=line.warehouse,
                 )
             )
         receipt_id = self.records.new_id()
@@ -381,6 +382,7 @@ class Seeder:
                     received=received,
                     packing_slip=slip,
                     date_received=date + dt.timedelta(days=2) if received else None,
+                    warehouse=("Sydney", "Melbourne")[number % 2],
                 )
             )
         return lines

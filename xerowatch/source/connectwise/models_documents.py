@@ -88,6 +88,8 @@ class PurchaseOrderLine(CwModel):
     unit_cost: Decimal | None = Field(None, alias="unitCost")
     ext_cost: Decimal | None = Field(None, alias="extCost")
     packing_slip: str | None = Field(None, alias="packingSlip")
+    warehouse: Reference | None = None
+    """The warehouse the line is (to be) received into."""
     received_quantity: Decimal | None = Field(None, alias="receivedQuantity")
     received_status: str | None = Field(None, alias="receivedStatus")
     date_received: dt.datetime | None = Field(None, alias="dateReceived")
