@@ -12,7 +12,7 @@ import pytest
 
 from tests.spec import validate_request
 from tests.xero.client_rig import TENANT, ClientRig, client_rig, paged_responder, stable_id
-from tests.xero.document_fixtures import echo, invoice, journal, purchase_order
+from tests.xero.document_fixtures import credit_note, echo, invoice, journal, purchase_order
 from xerowatch.xero.document_reads import DocumentReader
 from xerowatch.xero.documents import DocumentWriter
 from xerowatch.xero.models_documents import InvoiceDraft
@@ -60,6 +60,7 @@ async def test_document_writes_match_the_spec(openapi: Any, rig: ClientRig) -> N
     rig.router.post("/Invoices").mock(side_effect=echo("Invoices"))
     rig.router.post("/PurchaseOrders").mock(side_effect=echo("PurchaseOrders"))
     rig.router.put("/ManualJournals").mock(side_effect=echo("ManualJournals"))
+    rig.router.put("/CreditNotes").mock(side_effect=echo("CreditNotes"))
     writer = DocumentWriter(rig.spy)
     drafts = [_every_field(f"INV-{i}") for i in range(3)] + [invoice("B-1", kind="ACCPAY")]
     await writer.create_invoices(drafts, tenant=TENANT, idempotency_scope="s")
@@ -68,11 +69,15 @@ async def test_document_writes_match_the_spec(openapi: Any, rig: ClientRig) -> N
         tenant=TENANT,
     )
     await writer.create_manual_journals([journal("CW adj 1")], tenant=TENANT)
+    credits = [credit_note("EXP-41"), credit_note("EXPCR-jsmith-2026W45-2", Status="DRAFT")]
+    await writer.create_credit_notes(credits, tenant=TENANT, idempotency_scope="c")
     assert [(r.method, r.url.path.rsplit("/", 1)[1]) for r in rig.requests] == [
         ("POST", "Invoices"),
         ("POST", "PurchaseOrders"),
         ("PUT", "ManualJournals"),
+        ("PUT", "CreditNotes"),
     ]
+    assert rig.requests[-1].url.params["unitdp"] == "4"
     for request in rig.requests:
         assert request.url.params["summarizeErrors"] == "false"
         assert request.headers["Idempotency-Key"]
@@ -86,6 +91,7 @@ async def test_document_reads_match_the_spec(openapi: Any, rig: ClientRig) -> No
     rig.router.get("/Invoices").mock(side_effect=paged_responder("Invoices", []))
     rig.router.get("/PurchaseOrders").mock(side_effect=paged_responder("PurchaseOrders", []))
     rig.router.get("/ManualJournals").mock(side_effect=paged_responder("ManualJournals", []))
+    rig.router.get("/CreditNotes").mock(side_effect=paged_responder("CreditNotes", []))
     reader = DocumentReader(rig.spy)
     await reader.tracking_map(tenant=TENANT)
     await reader.settlements([stable_id(f"i{i}") for i in range(3)], tenant=TENANT)
@@ -97,6 +103,8 @@ async def test_document_reads_match_the_spec(openapi: Any, rig: ClientRig) -> No
             purchase_order("PO-1"),
             journal('CW "adj" 1'),
             journal("CW adj 2"),
+            credit_note("EXP-41"),
+            credit_note('EXP,"42"'),
         ],
         tenant=TENANT,
     )
@@ -107,6 +115,7 @@ async def test_document_reads_match_the_spec(openapi: Any, rig: ClientRig) -> No
         ("Invoices", ["Statuses", "order", "page", "pageSize", "where"]),
         ("Invoices", ["InvoiceNumbers", "page", "pageSize"]),
         ("Invoices", ["page", "pageSize", "where"]),
+        ("CreditNotes", ["page", "pageSize", "where"]),
         ("PurchaseOrders", ["DateFrom", "DateTo", "page", "pageSize"]),
         ("ManualJournals", ["page", "pageSize", "where"]),
     ]

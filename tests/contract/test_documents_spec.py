@@ -10,8 +10,11 @@ import pytest
 from xerowatch.xero.models_base import XeroModel
 from xerowatch.xero.models_documents import (
     ContactRef,
+    CreditNoteDraft,
+    CreditNoteKind,
     DocumentLine,
     InvoiceDraft,
+    InvoiceDraftStatus,
     InvoiceKind,
     JournalLine,
     ManualJournalDraft,
@@ -25,6 +28,7 @@ pytestmark = pytest.mark.contract
 
 MODELS: list[tuple[str, type[XeroModel]]] = [
     ("Invoice", InvoiceDraft),
+    ("CreditNote", CreditNoteDraft),
     ("PurchaseOrder", PurchaseOrderDraft),
     ("ManualJournal", ManualJournalDraft),
     ("LineItem", DocumentLine),
@@ -54,6 +58,8 @@ def test_every_alias_is_a_writable_spec_property(
     ("schema_name", "prop", "enum"),
     [
         ("Invoice", "Type", InvoiceKind),
+        ("CreditNote", "Type", CreditNoteKind),
+        ("CreditNote", "Status", InvoiceDraftStatus),
         ("PurchaseOrder", "Status", PurchaseOrderStatus),
         ("ManualJournal", "Status", ManualJournalStatus),
     ],

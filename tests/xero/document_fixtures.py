@@ -9,7 +9,12 @@ from typing import Any
 import httpx
 
 from tests.xero.client_rig import stable_id
-from xerowatch.xero.models_documents import InvoiceDraft, ManualJournalDraft, PurchaseOrderDraft
+from xerowatch.xero.models_documents import (
+    CreditNoteDraft,
+    InvoiceDraft,
+    ManualJournalDraft,
+    PurchaseOrderDraft,
+)
 
 
 def invoice(
@@ -39,6 +44,29 @@ def invoice(
     }
     body.update(extra)
     return InvoiceDraft.model_validate(body)
+
+
+def credit_note(number: str, *, contact: str = "CWM-jsmith", **extra: Any) -> CreditNoteDraft:
+    """A one-line AUTHORISED tax-inclusive supplier credit note (ACCPAYCREDIT)."""
+    body: dict[str, Any] = {
+        "Type": "ACCPAYCREDIT",
+        "Contact": {"ContactNumber": contact},
+        "CreditNoteNumber": number,
+        "Date": "2026-11-04",
+        "LineAmountTypes": "Inclusive",
+        "CurrencyCode": "AUD",
+        "LineItems": [
+            {
+                "Description": "Expense 41 personal charge",
+                "Quantity": "1",
+                "UnitAmount": "123.45",
+                "AccountCode": "815",
+                "TaxType": "INPUT",
+            }
+        ],
+    }
+    body.update(extra)
+    return CreditNoteDraft.model_validate(body)
 
 
 def purchase_order(number: str, **extra: Any) -> PurchaseOrderDraft:
@@ -78,11 +106,13 @@ def journal(narration: str, amount: str = "125.40") -> ManualJournalDraft:
 
 ID_FIELDS = {
     "Invoices": "InvoiceID",
+    "CreditNotes": "CreditNoteID",
     "PurchaseOrders": "PurchaseOrderID",
     "ManualJournals": "ManualJournalID",
 }
 KEY_FIELDS = {
     "Invoices": "InvoiceNumber",
+    "CreditNotes": "CreditNoteNumber",
     "PurchaseOrders": "PurchaseOrderNumber",
     "ManualJournals": "Narration",
 }

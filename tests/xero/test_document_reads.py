@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.xero.client_rig import TENANT, ClientRig, client_rig, paged_responder, stable_id
-from tests.xero.document_fixtures import invoice, journal, purchase_order
+from tests.xero.document_fixtures import credit_note, invoice, journal, purchase_order
 from xerowatch.xero.document_reads import (
     DocumentReader,
     TrackingError,
@@ -274,3 +274,32 @@ async def test_id_reads_cost_what_id_read_calls_says_and_mark_their_first_answer
         == datetime(2026, 11, 20, 10, (first - 1) // 35, tzinfo=UTC)
         < max(datetime(2026, 11, 20, 10, n // 35, tzinfo=UTC) for n in range(80))
     )
+
+
+async def test_find_matches_supplier_credit_notes_by_type_number_and_supplier(
+    rig: ClientRig,
+) -> None:
+    def note(key: str, number: str, contact: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "CreditNoteID": str(stable_id(key)),
+            "CreditNoteNumber": number,
+            "Type": "ACCPAYCREDIT",
+            "Status": "AUTHORISED",
+            "Contact": {"ContactID": str(stable_id(contact)), "ContactNumber": contact},
+            **extra,
+        }
+
+    listed = [
+        note("mine", "EXP-1", "CWM-jsmith"),
+        note("other supplier", "EXP-1", "CWM-apatel"),
+        note("customer credit", "EXP-1", "CWM-jsmith", Type="ACCRECCREDIT"),
+        note("voided", "EXP-2", "CWM-jsmith", Status="VOIDED"),
+    ]
+    route = rig.router.get("/CreditNotes").mock(side_effect=paged_responder("CreditNotes", listed))
+    found = await DocumentReader(rig.spy).find(
+        [credit_note("EXP-1"), credit_note("EXP-2"), credit_note("EXP-3")], tenant=TENANT
+    )
+    assert found == {"accpaycredit:#cwm-jsmith:exp-1": [stable_id("mine")]}
+    [call] = route.calls
+    where = call.request.url.params["where"]
+    assert all(f'CreditNoteNumber=="EXP-{n}"' in where for n in (1, 2, 3))

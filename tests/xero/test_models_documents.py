@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.xero.document_fixtures import credit_note
 from xerowatch.xero.models_documents import (
     DocumentKind,
     DocumentLine,
@@ -18,6 +19,7 @@ from xerowatch.xero.models_documents import (
     ManualJournalDraft,
     PurchaseOrderDraft,
     draft_key,
+    identity_key,
     kind_of,
     line_amount_of,
     round_money,
@@ -179,3 +181,15 @@ def test_a_balanced_journal_is_accepted_and_keyed_by_narration() -> None:
 def test_unbalanced_journals_are_refused(lines: list[dict[str, Any]], problem: str) -> None:
     with pytest.raises(ValidationError, match=problem):
         ManualJournalDraft.model_validate(_journal(lines))
+
+
+def test_a_supplier_credit_note_has_no_reference_and_its_key_is_supplier_and_number() -> None:
+    note = credit_note("EXP-41")
+    assert (kind_of(note), identity_key(note)) == (
+        DocumentKind.CREDIT_NOTE,
+        "accpaycredit:#cwm-jsmith:exp-41",
+    )
+    customer = credit_note("CN-1", Type="ACCRECCREDIT", Reference="RMA 7")
+    assert identity_key(customer) == "accreccredit:cn-1"
+    with pytest.raises(ValueError, match="Reference is for ACCRECCREDIT only"):
+        credit_note("EXP-41", Reference="ConnectWise expense 41")

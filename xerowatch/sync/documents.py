@@ -23,6 +23,7 @@ from xerowatch.xero.document_reads import DocumentReader
 from xerowatch.xero.documents import ROUTES, DocumentWriter
 from xerowatch.xero.errors import XeroError, XeroResponseError
 from xerowatch.xero.models_documents import (
+    CreditNoteDraft,
     DocumentKind,
     DocumentResult,
     Draft,
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 _MODELS: dict[DocumentKind, type[Draft]] = {
     DocumentKind.INVOICE: InvoiceDraft,
+    DocumentKind.CREDIT_NOTE: CreditNoteDraft,
     DocumentKind.PURCHASE_ORDER: PurchaseOrderDraft,
     DocumentKind.MANUAL_JOURNAL: ManualJournalDraft,
 }

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from xerowatch.xero.errors import XeroResponseError, XeroValidationError
 from xerowatch.xero.models_base import ValidationMessage
 from xerowatch.xero.models_documents import (
+    CreditNoteDraft,
     DocumentKind,
     DocumentResult,
     Draft,
@@ -26,7 +27,7 @@ from xerowatch.xero.models_documents import (
     draft_key,
 )
 from xerowatch.xero.models_saved import SavedManualJournal, SavedPurchaseOrder
-from xerowatch.xero.models_transactions import Invoice, LineAmountTypes
+from xerowatch.xero.models_transactions import CreditNote, Invoice, LineAmountTypes
 from xerowatch.xero.write_results import WriteStatus
 
 NIL_ID = UUID(int=0)
@@ -34,6 +35,7 @@ NIL_ID = UUID(int=0)
 
 _KEY_FIELDS = {
     DocumentKind.INVOICE: "InvoiceNumber",
+    DocumentKind.CREDIT_NOTE: "CreditNoteNumber",
     DocumentKind.PURCHASE_ORDER: "PurchaseOrderNumber",
     DocumentKind.MANUAL_JOURNAL: "Narration",
 }
@@ -85,6 +87,11 @@ def _parse(
         )
         totals: _Totals = (invoice.sub_total, invoice.total)
         flagged = bool(invoice.has_errors)
+    elif kind is DocumentKind.CREDIT_NOTE:
+        note = CreditNote.model_validate(element)
+        ident, echoed = note.credit_note_id, note.credit_note_number
+        errors, warned, status = note.validation_errors, note.warnings, note.status_attribute_string
+        totals, flagged = (note.sub_total, note.total), bool(note.has_errors)
     elif kind is DocumentKind.PURCHASE_ORDER:
         order = SavedPurchaseOrder.model_validate(element)
         ident, echoed = order.purchase_order_id, order.purchase_order_number
@@ -113,7 +120,7 @@ def _parse(
 def _check_totals(draft: Draft, totals: _Totals) -> tuple[Decimal | None, str | None]:
     """(Xero's Total, why it disagrees with the draft or None)."""
     sub_total, total = totals
-    if not isinstance(draft, InvoiceDraft | PurchaseOrderDraft):
+    if not isinstance(draft, InvoiceDraft | CreditNoteDraft | PurchaseOrderDraft):
         return None, None
     expected = draft.lines_total()
     # lines exclude tax under Exclusive (compare SubTotal); otherwise they add up to Total

@@ -12,7 +12,11 @@ from uuid import UUID
 
 from xerowatch.xero.client import Transport, XeroClient
 from xerowatch.xero.models_base import XeroModel
+from xerowatch.xero.models_contact import Contact as ListedContact
 from xerowatch.xero.models_documents import (
+    ContactRef,
+    CreditNoteDraft,
+    CreditNoteKind,
     Draft,
     InvoiceDraft,
     InvoiceKind,
@@ -34,6 +38,7 @@ from xerowatch.xero.models_transactions import (
     PaymentStatus,
 )
 from xerowatch.xero.paging import (
+    CREDIT_NOTES,
     INVOICES,
     MAX_PAGE_SIZE,
     MAX_QUERY_CHARS,
@@ -224,7 +229,8 @@ class DocumentReader:
         """Return the Xero IDs of documents already matching each draft, by `identity_key`.
 
         Invoices are matched by Type and InvoiceNumber, and bills also by contact
-        (GET /Invoices?InvoiceNumbers=…),
+        (GET /Invoices?InvoiceNumbers=…), credit notes likewise by Type, CreditNoteNumber and a
+        supplier's contact (GET /CreditNotes?where=CreditNoteNumber=="…" OR …),
         purchase orders by PurchaseOrderNumber within the order's Date (GET /PurchaseOrders?
         DateFrom=…&DateTo=…, one call per date), journals by Narration (GET /ManualJournals?
         where=…). A key with no document has no entry. Used to reconcile writes in doubt.
@@ -238,6 +244,16 @@ class DocumentReader:
                 ids = [i.invoice_id for i in listed if i.invoice_id and _same_invoice(draft, i)]
                 if ids:
                     found[identity_key(draft)] = ids
+        credits = [d for d in drafts if isinstance(d, CreditNoteDraft)]
+        if credits:
+            numbers = list(dict.fromkeys(d.credit_note_number for d in credits))
+            notes = await self._where(CREDIT_NOTES, "CreditNoteNumber", numbers, tenant, lane)
+            for credit in credits:
+                ids = [
+                    n.credit_note_id for n in notes if n.credit_note_id and _same_credit(credit, n)
+                ]
+                if ids:
+                    found[identity_key(credit)] = ids
         orders = [d for d in drafts if isinstance(d, PurchaseOrderDraft)]
         for day in sorted({d.date for d in orders}):
             wanted = {d.purchase_order_number.casefold() for d in orders if d.date == day}
@@ -307,14 +323,30 @@ def _same_invoice(draft: InvoiceDraft, listed: Invoice) -> bool:
         return False
     if (listed.invoice_number or "").casefold() != draft.invoice_number.casefold():
         return False
-    if draft.type is not InvoiceKind.ACCPAY or listed.contact is None:
-        return True
-    ref = draft.contact
-    if ref.contact_id is not None and listed.contact.contact_id is not None:
-        return listed.contact.contact_id == ref.contact_id
-    if ref.contact_number is not None and listed.contact.contact_number is not None:
-        return listed.contact.contact_number.casefold() == ref.contact_number.casefold()
-    return True  # the answer does not say which supplier: count it (safer than resending)
+    return draft.type is not InvoiceKind.ACCPAY or _same_party(draft.contact, listed.contact)
+
+
+def _same_credit(draft: CreditNoteDraft, listed: CreditNote) -> bool:
+    """Whether a listed credit note is the one `draft` describes (voided ones never are)."""
+    if listed.status in (DocumentStatus.DELETED, DocumentStatus.VOIDED):
+        return False
+    if listed.type is None or listed.type.value != draft.type.value:
+        return False
+    if (listed.credit_note_number or "").casefold() != draft.credit_note_number.casefold():
+        return False
+    supplier = draft.type is CreditNoteKind.ACCPAYCREDIT
+    return not supplier or _same_party(draft.contact, listed.contact)
+
+
+def _same_party(ref: ContactRef, listed: ListedContact | None) -> bool:
+    """A supplier document's contact against the listed one's (numbers are per supplier)."""
+    if listed is None:
+        return True  # the answer does not say which supplier: count it (safer than resending)
+    if ref.contact_id is not None and listed.contact_id is not None:
+        return listed.contact_id == ref.contact_id
+    if ref.contact_number is not None and listed.contact_number is not None:
+        return listed.contact_number.casefold() == ref.contact_number.casefold()
+    return True
 
 
 def _groups_for_url(

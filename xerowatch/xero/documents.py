@@ -1,4 +1,4 @@
-"""Batch writers for documents: invoices and bills, purchase orders, manual journals.
+"""Batch writers for documents: invoices and bills, credit notes, purchase orders, journals.
 
 Each call sends its drafts in requests of at most 50 (and 3.5 MB) with `summarizeErrors=false`
 and an Idempotency-Key derived from the request and the caller's `idempotency_scope` (e.g. an
@@ -25,6 +25,7 @@ from xerowatch.xero.errors import XeroError, XeroResponseError, XeroValidationEr
 from xerowatch.xero.idempotency import derive_key
 from xerowatch.xero.models_documents import (
     CENT,
+    CreditNoteDraft,
     DocumentKind,
     DocumentResult,
     Draft,
@@ -74,7 +75,16 @@ MANUAL_JOURNALS = Route(
     "ManualJournals",
     {"summarizeErrors": "false"},
 )
-ROUTES = {route.kind: route for route in (INVOICES, PURCHASE_ORDERS, MANUAL_JOURNALS)}
+# PUT is the spec's createCreditNotes (POST is updateOrCreate); both take summarizeErrors,
+# unitdp and an Idempotency-Key
+CREDIT_NOTES = Route(
+    DocumentKind.CREDIT_NOTE,
+    "PUT",
+    "/CreditNotes",
+    "CreditNotes",
+    {"summarizeErrors": "false", "unitdp": "4"},
+)
+ROUTES = {route.kind: route for route in (INVOICES, CREDIT_NOTES, PURCHASE_ORDERS, MANUAL_JOURNALS)}
 
 
 class DocumentWriter:
@@ -93,6 +103,17 @@ class DocumentWriter:
     ) -> list[DocumentResult]:
         """Create sales invoices and bills (POST /Invoices?summarizeErrors=false&unitdp=4)."""
         return await self.write(INVOICES, drafts, tenant, lane, idempotency_scope)
+
+    async def create_credit_notes(
+        self,
+        drafts: Sequence[CreditNoteDraft],
+        *,
+        tenant: TenantRef,
+        lane: Lane = Lane.INCREMENTAL,
+        idempotency_scope: str | None = None,
+    ) -> list[DocumentResult]:
+        """Create credit notes (PUT /CreditNotes?summarizeErrors=false&unitdp=4)."""
+        return await self.write(CREDIT_NOTES, drafts, tenant, lane, idempotency_scope)
 
     async def create_purchase_orders(
         self,
@@ -194,6 +215,7 @@ def _local_problem(route: Route, draft: Draft) -> str | None:
     """Why a draft cannot go along this route, checked before anything is sent."""
     expected = {
         DocumentKind.INVOICE: InvoiceDraft,
+        DocumentKind.CREDIT_NOTE: CreditNoteDraft,
         DocumentKind.PURCHASE_ORDER: PurchaseOrderDraft,
         DocumentKind.MANUAL_JOURNAL: ManualJournalDraft,
     }[route.kind]

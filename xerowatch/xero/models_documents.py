@@ -1,4 +1,4 @@
-"""What the document writers send: invoice, purchase-order and manual-journal drafts, and results.
+"""What the document writers send: invoice, credit-note, purchase-order and manual-journal drafts.
 
 Money is `Decimal`. Rounding rule (Xero's, applied here before anything is sent): a line amount
 is Quantity * UnitAmount rounded to 2 dp, half away from zero (`ROUND_HALF_UP` on the absolute
@@ -197,6 +197,31 @@ class InvoiceDraft(_LinedDraft):
         return self
 
 
+class CreditNoteKind(StrEnum):
+    """Credit note types (spec `CreditNote.Type`): a supplier's or a customer's credit."""
+
+    ACCPAYCREDIT = "ACCPAYCREDIT"
+    ACCRECCREDIT = "ACCRECCREDIT"
+
+
+class CreditNoteDraft(_LinedDraft):
+    """A credit note to create (PUT /CreditNotes); CreditNoteNumber is its external key.
+
+    The spec keeps `Reference` for ACCRECCREDIT only (an ACCPAYCREDIT's number is the
+    supplier's reference), so a supplier credit note carrying one is refused here.
+    """
+
+    type: CreditNoteKind = Field(alias="Type")
+    credit_note_number: str = Field(alias="CreditNoteNumber", min_length=1, max_length=255)
+    status: InvoiceDraftStatus = Field(InvoiceDraftStatus.AUTHORISED, alias="Status")
+
+    @model_validator(mode="after")
+    def _reference(self) -> Self:
+        if self.type is CreditNoteKind.ACCPAYCREDIT and self.reference is not None:
+            raise ValueError("Reference is for ACCRECCREDIT only; an ACCPAYCREDIT has none")
+        return self
+
+
 class PurchaseOrderDraft(_LinedDraft):
     """A purchase order to create; PurchaseOrderNumber is its external key."""
 
@@ -252,7 +277,7 @@ class ManualJournalDraft(XeroModel):
         return self
 
 
-Draft = InvoiceDraft | PurchaseOrderDraft | ManualJournalDraft
+Draft = InvoiceDraft | CreditNoteDraft | PurchaseOrderDraft | ManualJournalDraft
 """Anything a document writer sends."""
 
 
@@ -262,12 +287,15 @@ class DocumentKind(StrEnum):
     INVOICE = "invoice"
     PURCHASE_ORDER = "purchase_order"
     MANUAL_JOURNAL = "manual_journal"
+    CREDIT_NOTE = "credit_note"
 
 
 def draft_key(draft: Draft) -> str:
     """Return the external key Xero can find a draft by (number, or narration for journals)."""
     if isinstance(draft, InvoiceDraft):
         return draft.invoice_number
+    if isinstance(draft, CreditNoteDraft):
+        return draft.credit_note_number
     if isinstance(draft, PurchaseOrderDraft):
         return draft.purchase_order_number
     return draft.narration
@@ -277,21 +305,31 @@ def identity_key(draft: Draft) -> str:
     """Return what makes a draft one document in Xero (casefolded), for outboxes and lookups.
 
     Sales invoice numbers are unique per organisation; bill numbers are the supplier's, so a
-    bill is identified by its contact and number; purchase orders by number, journals by
-    narration.
+    bill is identified by its contact and number; credit notes likewise (a supplier's by contact
+    and number, a customer's by number); purchase orders by number, journals by narration.
     """
     if isinstance(draft, InvoiceDraft):
         if draft.type is InvoiceKind.ACCPAY:
-            contact = draft.contact.contact_id or f"#{draft.contact.contact_number}"
-            return f"accpay:{contact}:{draft.invoice_number}".casefold()
+            return f"accpay:{_contact_key(draft.contact)}:{draft.invoice_number}".casefold()
         return f"accrec:{draft.invoice_number}".casefold()
+    if isinstance(draft, CreditNoteDraft):
+        if draft.type is CreditNoteKind.ACCPAYCREDIT:
+            contact = _contact_key(draft.contact)
+            return f"accpaycredit:{contact}:{draft.credit_note_number}".casefold()
+        return f"accreccredit:{draft.credit_note_number}".casefold()
     return draft_key(draft).casefold()
+
+
+def _contact_key(contact: ContactRef) -> str:
+    return str(contact.contact_id or f"#{contact.contact_number}")
 
 
 def kind_of(draft: Draft) -> DocumentKind:
     """Return the kind of a draft."""
     if isinstance(draft, InvoiceDraft):
         return DocumentKind.INVOICE
+    if isinstance(draft, CreditNoteDraft):
+        return DocumentKind.CREDIT_NOTE
     if isinstance(draft, PurchaseOrderDraft):
         return DocumentKind.PURCHASE_ORDER
     return DocumentKind.MANUAL_JOURNAL
@@ -301,7 +339,8 @@ def kind_of(draft: Draft) -> DocumentKind:
 class DocumentResult:
     """The outcome for one draft of a batch write, by its index in the caller's list.
 
-    OK: `xero_id` is the document's Xero ID (InvoiceID / PurchaseOrderID / ManualJournalID).
+    OK: `xero_id` is the document's Xero ID (InvoiceID / CreditNoteID / PurchaseOrderID /
+    ManualJournalID).
     REJECTED: `messages` are Xero's (or local) validation errors — fix the record.
     FAILED / NOT_SENT: `error` says why; the outcome is unknown / nothing was sent.
     """
@@ -329,6 +368,8 @@ class DocumentResult:
 __all__ = [
     "CENT",
     "ContactRef",
+    "CreditNoteDraft",
+    "CreditNoteKind",
     "DocumentKind",
     "DocumentLine",
     "DocumentResult",

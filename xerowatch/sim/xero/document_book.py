@@ -1,10 +1,12 @@
-"""Simulated document writes: invoices and bills, purchase orders, manual journals, tracking.
+"""Simulated document writes: invoices and bills, credit notes, purchase orders, manual journals,
+tracking.
 
 Validates each element like Xero: required fields, the contact exists and is active, line
 amounts are Quantity * UnitAmount rounded half away from zero to the cent (UnitAmount kept to
-4 dp only with `unitdp=4`), tracking names exist, journals balance, and a sales invoice or bill
-number is unique per type. Every element gets its own errors; with `summarizeErrors=false`
-the good ones are saved and the answer is HTTP 200.
+4 dp only with `unitdp=4`), tracking names exist, journals balance, and an invoice's or credit
+note's number is unique per type (a bill's or a supplier credit note's per supplier). Every
+element gets its own errors; with `summarizeErrors=false` the good ones are saved and the
+answer is HTTP 200.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ MANUAL_JOURNALS = "ManualJournals"
 TRACKING = "TrackingCategories"
 _INVOICE_TYPES = ("ACCREC", "ACCPAY")
 _INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
+_CREDIT_TYPES = ("ACCPAYCREDIT", "ACCRECCREDIT")
 _PO_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 _JOURNAL_STATUSES = ("DRAFT", "POSTED")
 _AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
@@ -245,6 +248,66 @@ class DocumentBook:
         record = Record(record_id, self.tenant.next_seq(), data, now)
         self.tenant.of("Invoices")[record_id] = record
         role = "IsCustomer" if data["Type"] == "ACCREC" else "IsSupplier"
+        self.contacts.touch(data["ContactID"], {role: True})
+        return record
+
+    # ---- credit notes -----------------------------------------------------------------------
+
+    def check_credit_note(
+        self,
+        element: dict[str, Any],
+        today: date,
+        unit_dp: int,
+        seen: set[tuple[str, str, str]],
+    ) -> Checked:
+        """Validate one credit note (PUT/POST /CreditNotes); `seen`: numbers earlier in the batch.
+
+        Numbers are unique like invoices': a customer credit note's in the organisation, a
+        supplier's per supplier. Reference is kept for ACCRECCREDIT only (the spec's rule).
+        """
+        checked = Checked(element)
+        self._choice(checked, "Type", _CREDIT_TYPES, "")
+        self._choice(checked, "Status", _INVOICE_STATUSES, "DRAFT")
+        self._choice(checked, "LineAmountTypes", _AMOUNT_TYPES, "Exclusive")
+        self._contact(checked)
+        self._date(checked, "Date", required=False, today=today)
+        self._lines(checked, unit_dp=unit_dp)
+        number = str(element.get("CreditNoteNumber") or "")
+        kind = str(element.get("Type", ""))
+        if number and "ContactID" in checked.fields:
+            scope = checked.fields["ContactID"] if kind == "ACCPAYCREDIT" else ""
+            unique = (kind, scope, number.casefold())
+            if unique in seen or self._credit_number_taken(*unique):
+                checked.errors.append("Credit Note # must be unique.")
+            seen.add(unique)
+        if kind == "ACCRECCREDIT" and "Reference" in element:
+            checked.fields["Reference"] = element["Reference"]
+        if "CurrencyCode" in element:
+            checked.fields["CurrencyCode"] = element["CurrencyCode"]
+        if not number and kind == "ACCRECCREDIT":
+            number = self.tenant.next_number("CN")
+        checked.fields["CreditNoteNumber"] = number
+        return checked
+
+    def _credit_number_taken(self, kind: str, contact_id: str, folded: str) -> bool:
+        return any(
+            r.data.get("Type") == kind
+            and (not contact_id or r.data.get("ContactID") == contact_id)
+            and str(r.data.get("CreditNoteNumber", "")).casefold() == folded
+            and r.data.get("Status") not in _CLOSED
+            for r in self.tenant.all_of("CreditNotes")
+        )
+
+    def save_credit_note(self, checked: Checked, now: datetime) -> Record:
+        """Store a valid credit note in the ledger's collection (so GET /CreditNotes shows it)."""
+        data = {"Reference": "", "CurrencyCode": "AUD", "Allocations": [], **checked.fields}
+        for line in data["LineItems"]:
+            line.setdefault("LineItemID", self.new_id())
+        record_id = self.new_id()
+        data["CreditNoteID"] = record_id
+        record = Record(record_id, self.tenant.next_seq(), data, now)
+        self.tenant.of("CreditNotes")[record_id] = record
+        role = "IsSupplier" if data["Type"] == "ACCPAYCREDIT" else "IsCustomer"
         self.contacts.touch(data["ContactID"], {role: True})
         return record
 

@@ -1,5 +1,5 @@
-"""Accounting handlers for documents: POST/PUT /Invoices, /PurchaseOrders, /ManualJournals,
-their GETs, and GET /TrackingCategories (registered in `app.py`)."""
+"""Accounting handlers for documents: POST/PUT /Invoices, /CreditNotes, /PurchaseOrders and
+/ManualJournals, their GETs, and GET /TrackingCategories (registered in `app.py`)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 _ID_FIELDS = {
     "Invoices": "InvoiceID",
+    "CreditNotes": "CreditNoteID",
     PURCHASE_ORDERS: "PurchaseOrderID",
     MANUAL_JOURNALS: "ManualJournalID",
 }
@@ -141,6 +142,19 @@ def write_invoices(ctx: ApiContext) -> SimResponse:
         lambda book, item, today: book.check_invoice(item, today, unit_dp, seen),
         lambda book, checked: book.save_invoice(checked, ctx.now),
         lambda c, record: c.books.render("Invoices", record),
+    )
+
+
+def write_credit_notes(ctx: ApiContext) -> SimResponse:
+    """PUT and POST /CreditNotes (create; listed by GET /CreditNotes like seeded ones)."""
+    unit_dp = 4 if ctx.query.get("unitdp") == "4" else 2
+    seen: set[tuple[str, str, str]] = set()
+    return _write(
+        ctx,
+        "CreditNotes",
+        lambda book, item, today: book.check_credit_note(item, today, unit_dp, seen),
+        lambda book, checked: book.save_credit_note(checked, ctx.now),
+        lambda c, record: c.books.render("CreditNotes", record),
     )
 
 
@@ -278,6 +292,8 @@ def list_tracking(ctx: ApiContext) -> SimResponse:
 ROUTES: list[tuple[str, str, Handler]] = [
     ("/Invoices", "PUT", write_invoices),
     ("/Invoices", "POST", write_invoices),
+    ("/CreditNotes", "PUT", write_credit_notes),
+    ("/CreditNotes", "POST", write_credit_notes),
     ("/PurchaseOrders", "GET", list_purchase_orders),
     ("/PurchaseOrders", "PUT", write_purchase_orders),
     ("/PurchaseOrders", "POST", write_purchase_orders),
