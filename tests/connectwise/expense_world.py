@@ -25,16 +25,16 @@ from xerowatch.xero.transport import TenantRef
 
 EXPENSE_MAPPING: dict[str, Any] = {
     **MAPPING,
-    "expense_account_codes": {"Reimbursable": "493", "NonReimbursable": "429"},
+    "expense_account_codes": {"Reimbursable": "493", "NonReimbursable": "429", "Personal": "815"},
 }
 
 
 @asynccontextmanager
 async def expense_world(
-    tmp_path: Path, *, expenses: int, grouping: str = "none", personal: bool = False
+    tmp_path: Path, *, expenses: int, grouping: str = "none", personal: bool = True
 ) -> AsyncIterator[World]:
-    """`expenses` unposted expenses by four members (Personal ones made Reimbursable unless
-    `personal`), no invoices, an empty Xero organisation, connected."""
+    """`expenses` unposted expenses by four members (about a third Personal: credit notes; made
+    Reimbursable when not `personal`), no invoices, an empty Xero organisation, connected."""
     clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     xero = XeroSim(XeroSimConfig(seed=7), clock=clock)
     xero.add_tenant("MSP Pty")

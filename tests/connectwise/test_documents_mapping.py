@@ -29,7 +29,12 @@ from xerowatch.sync.connectwise_purchases import (
     map_purchase,
     map_purchase_order,
 )
-from xerowatch.xero.models_documents import InvoiceKind
+from xerowatch.xero.models_documents import (
+    CreditNoteDraft,
+    CreditNoteKind,
+    InvoiceDraft,
+    InvoiceKind,
+)
 from xerowatch.xero.models_transactions import LineAmountTypes
 
 from .conftest import cw_settings
@@ -139,7 +144,7 @@ def test_personal_unknown_class_bad_amounts_and_no_member_are_held_with_the_fix(
     held = map_expenses(records, mapping_settings())
     assert all(isinstance(h, HeldRecord) for h in held)
     reasons = [h.reason for h in held if isinstance(h, HeldRecord)]
-    assert "credit notes are not written yet" in reasons[0]
+    assert "Personal" in reasons[0] and reasons[0].endswith("expense_account_codes.Personal")
     assert "expense_account_codes.Mileage" in reasons[1]
     assert "more than 2 decimals" in reasons[2]
     assert "not positive" in reasons[3]
@@ -250,6 +255,52 @@ def test_purchases_go_to_their_warehouse_s_inventory_account_where_enabled() -> 
     assert "warehouse_inventory_accounts.Perth" in held.reason
 
 
+def test_a_personal_expense_is_a_supplier_credit_note_to_its_member_on_the_personal_account() -> (
+    None
+):
+    codes = {"Reimbursable": "493", "Personal": "815"}
+    [note] = map_expenses(
+        [expense(41, "123.45", classification="Personal")],
+        mapping_settings(expense_account_codes=codes),
+    )
+    assert isinstance(note, MappedBill) and isinstance(note.draft, CreditNoteDraft)
+    draft = note.draft
+    assert (draft.type, draft.credit_note_number) == (CreditNoteKind.ACCPAYCREDIT, "EXP-41")
+    assert draft.contact.contact_number == "CWM-jsmith" and draft.date == DAY.date()
+    assert draft.reference is None  # the spec keeps Reference for ACCRECCREDIT only
+    assert draft.line_amount_types is LineAmountTypes.INCLUSIVE
+    [line] = draft.line_items
+    assert (line.account_code, line.tax_type, line.unit_amount) == (
+        "815",
+        "INPUT",
+        Decimal("123.45"),
+    )
+    assert line.description is not None and "Expense 41" in line.description
+    assert note.source_ids == (41,) and note.connectwise_total == Decimal("123.45")
+    body = draft.to_xero_write()
+    assert body["Type"] == "ACCPAYCREDIT" and "Reference" not in body and "DueDate" not in body
+
+
+def test_weekly_personal_expenses_of_a_member_go_on_their_own_credit_note() -> None:
+    codes = {"Reimbursable": "493", "Personal": "815"}
+    records = [
+        expense(1, "10.00"),
+        expense(2, "20.00", classification="Personal"),
+        expense(3, "30.00", classification="Personal", when=DAY + dt.timedelta(days=1)),
+        expense(4, "40.00"),
+    ]
+    out = map_expenses(
+        records, mapping_settings(expense_account_codes=codes, expense_grouping="weekly")
+    )
+    assert all(isinstance(o, MappedBill) for o in out)
+    by_number = {o.draft.to_xero_write().get("CreditNoteNumber") or "": o for o in out}  # type: ignore[union-attr]
+    note = by_number["EXPCR-jsmith-2026W45-2"]
+    assert isinstance(note.draft, CreditNoteDraft) and note.source_ids == (2, 3)
+    assert note.connectwise_total == Decimal("50.00")
+    [bill] = [o for o in out if isinstance(o, MappedBill) and isinstance(o.draft, InvoiceDraft)]
+    assert bill.draft.invoice_number == "EXP-jsmith-2026W45-1" and bill.source_ids == (1, 4)
+
+
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
 members = st.sampled_from(["jsmith", "apatel", "mnguyen"])
 classes = st.sampled_from(["Reimbursable", "NonReimbursable", "Personal"])
@@ -260,28 +311,49 @@ days = st.integers(min_value=0, max_value=60)
 @given(
     rows=st.lists(st.tuples(money, members, classes, days), min_size=1, max_size=40),
     grouping=st.sampled_from(["none", "weekly"]),
+    personal_account=st.booleans(),
 )
-def test_bills_equal_connectwise_to_the_cent_and_grouping_conserves_amounts(
-    rows: list[tuple[Decimal, str, str, int]], grouping: str
+def test_bills_and_credit_notes_equal_connectwise_to_the_cent_and_grouping_conserves_amounts(
+    rows: list[tuple[Decimal, str, str, int]], grouping: str, personal_account: bool
 ) -> None:
     records = [
         expense(i + 1, total, member=m, classification=c, when=DAY + dt.timedelta(days=d))
         for i, (total, m, c, d) in enumerate(rows)
     ]
-    out = map_expenses(records, mapping_settings(expense_grouping=grouping))
-    bills = [b for b in out if isinstance(b, MappedBill)]
+    codes = {"Reimbursable": "493", "NonReimbursable": "494"}
+    if personal_account:
+        codes["Personal"] = "815"
+    out = map_expenses(
+        records, mapping_settings(expense_grouping=grouping, expense_account_codes=codes)
+    )
+    mapped = [b for b in out if isinstance(b, MappedBill)]
     held = {h.key for h in out if isinstance(h, HeldRecord)}
-    for bill in bills:
-        assert xero_total(bill.draft.line_items) == bill.connectwise_total
-        members_in = {records[i - 1].member.identifier for i in bill.source_ids}  # type: ignore[union-attr]
+    for doc in mapped:
+        assert xero_total(doc.draft.line_items) == doc.connectwise_total
+        members_in = {records[i - 1].member.identifier for i in doc.source_ids}  # type: ignore[union-attr]
         assert len(members_in) == 1
-    covered = [i for b in bills for i in b.source_ids]
+        personal = {records[i - 1].classification == "Personal" for i in doc.source_ids}
+        assert personal == {isinstance(doc.draft, CreditNoteDraft)}  # never mixed
+        if isinstance(doc.draft, CreditNoteDraft):
+            assert doc.draft.type is CreditNoteKind.ACCPAYCREDIT
+            prefix = "EXP-" if grouping == "none" else "EXPCR-"
+            assert doc.draft.credit_note_number.startswith(prefix)
+    covered = [i for b in mapped for i in b.source_ids]
     assert len(covered) == len(set(covered))
-    assert held == {f"expense {r.id}" for r in records if r.classification == "Personal"}
-    expected = sum((r.total or 0 for r in records if r.classification != "Personal"), Decimal(0))
-    assert sum((b.connectwise_total for b in bills), Decimal(0)) == expected
+    is_personal = {r.id: r.classification == "Personal" for r in records}
+    want_held = set() if personal_account else {i for i, p in is_personal.items() if p}
+    assert held == {f"expense {i}" for i in want_held}
+    assert set(covered) | want_held == set(is_personal)
+    for credit in (False, True):
+        kind = CreditNoteDraft if credit else InvoiceDraft
+        got = sum((b.connectwise_total for b in mapped if isinstance(b.draft, kind)), Decimal(0))
+        expected = sum(
+            (r.total or 0 for r in records if is_personal[r.id] == credit and r.id in covered),
+            Decimal(0),
+        )
+        assert got == expected
     if grouping == "none":
-        assert len(bills) == len(covered)
+        assert len(mapped) == len(covered)
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,5 +1,6 @@
-"""The expense stream end to end (ConnectWise expenses → Xero bills → posted in ConnectWise),
-both simulators on loopback, through `run_cycle`; call counts are exact."""
+"""The expense stream end to end (ConnectWise expenses → Xero bills and, for Personal expenses,
+supplier credit notes → posted in ConnectWise), both simulators on loopback, through
+`run_cycle`; call counts are exact."""
 
 from __future__ import annotations
 
@@ -25,12 +26,21 @@ def _bills(world: World) -> list[dict[str, Any]]:
     return [i for i in world.xero_invoices() if i["Type"] == "ACCPAY"]
 
 
-def _weeks(expenses: list[SimExpense]) -> dict[tuple[str, int, int], list[SimExpense]]:
-    groups: dict[tuple[str, int, int], list[SimExpense]] = {}
+def _credit_notes(world: World) -> list[dict[str, Any]]:
+    return world.xero.records(world.tenant.tenant_id, "CreditNotes")
+
+
+def _weeks(expenses: list[SimExpense]) -> dict[tuple[str, int, int, bool], list[SimExpense]]:
+    """Weekly documents: per member, ISO week and kind (Personal ones on a credit note)."""
+    groups: dict[tuple[str, int, int, bool], list[SimExpense]] = {}
     for e in expenses:
         year, week, _ = e.date.date().isocalendar()
-        groups.setdefault((e.member, year, week), []).append(e)
+        groups.setdefault((e.member, year, week, e.classification == "Personal"), []).append(e)
     return groups
+
+
+def _totals(groups: list[list[SimExpense]]) -> list[Decimal]:
+    return sorted(sum((e.amount for e in g), Decimal(0)) for g in groups)
 
 
 @pytest.mark.parametrize("grouping", ["none", "weekly"])
@@ -40,8 +50,16 @@ async def test_a_thousand_expenses_reach_xero_to_the_cent_in_minimum_calls(
     async with expense_world(tmp_path, expenses=EXPENSES, grouping=grouping) as world:
         expenses = list(world.cw.records.expenses.values())
         members = {e.member_id for e in expenses}
-        groups = _weeks(expenses)
-        bills = EXPENSES if grouping == "none" else len(groups)
+        personal = [e for e in expenses if e.classification == "Personal"]
+        assert 250 < len(personal) < 400  # the seed's third: credit notes, not held
+        if grouping == "none":
+            bill_groups = [[e] for e in expenses if e.classification != "Personal"]
+            credit_groups = [[e] for e in personal]
+        else:
+            weeks = _weeks(expenses)
+            bill_groups = [g for (_, _, _, credit), g in weeks.items() if not credit]
+            credit_groups = [g for (_, _, _, credit), g in weeks.items() if credit]
+        bills, credits = len(bill_groups), len(credit_groups)
         summary = await world.cycle()
         assert summary.failures == [], summary.failures
         assert await alerts.open_alerts(world.rt.store) == []
@@ -58,27 +76,32 @@ async def test_a_thousand_expenses_reach_xero_to_the_cent_in_minimum_calls(
         assert f"connectwise → xero {world.tenant.tenant_id}:\n" in printed
         assert "\n  expenses: 1000 read, " in printed
         assert "1000 in Xero, 0 refused, 0 in doubt; 1000 posted in ConnectWise" in printed
-        # one directory read, ceil(members/50) contact writes, ceil(bills/50) bill writes
+        # one directory read, ceil(members/50) contact writes, ceil(n/50) per document kind
         assert summary.calls == {
             "GET /Contacts": 1,
             "POST /Contacts": math.ceil(len(members) / 50),
             "POST /Invoices": math.ceil(bills / 50),
+            "PUT /CreditNotes": math.ceil(credits / 50),
         }
-        in_xero = _bills(world)
-        assert len(in_xero) == bills
+        in_xero, notes = _bills(world), _credit_notes(world)
+        assert (len(in_xero), len(notes)) == (bills, credits)
         assert len({b["InvoiceNumber"] for b in in_xero}) == bills
-        totals = sorted(Decimal(str(b["Total"])) for b in in_xero)
-        if grouping == "none":
-            want = sorted(e.amount for e in expenses)
-        else:
-            want = sorted(sum((e.amount for e in g), Decimal(0)) for g in groups.values())
-        assert totals == want  # every bill, to the cent
+        assert len({n["CreditNoteNumber"] for n in notes}) == credits
+        assert {n["Type"] for n in notes} == {"ACCPAYCREDIT"}
+        assert {n["Status"] for n in notes} == {"AUTHORISED"}
+        # every bill and every credit note, to the cent
+        assert sorted(Decimal(str(b["Total"])) for b in in_xero) == _totals(bill_groups)
+        assert sorted(Decimal(str(n["Total"])) for n in notes) == _totals(credit_groups)
+        assert sum(Decimal(str(n["RemainingCredit"])) for n in notes) == sum(
+            (e.amount for e in personal), Decimal(0)
+        )
         contacts = {
             c["ContactNumber"]: c["Name"] for c in world.xero.contacts(world.tenant.tenant_id)
         }
         assert contacts == {f"CWM-{e.member}": e.member_name for e in expenses}
+        assert {n["Contact"]["ContactNumber"] for n in notes} <= set(contacts)
         assert all(e.batch is not None for e in expenses)  # posted in ConnectWise
-        assert len({e.batch for e in expenses}) == bills  # one batch per Xero bill
+        assert len({e.batch for e in expenses}) == bills + credits  # one batch per document
         assert all(len(e.batch or "") <= 50 for e in expenses)
         assert await records.counts(world.rt.store) == {
             ("expense", "posted"): EXPENSES,
@@ -100,14 +123,15 @@ async def test_a_held_expense_alerts_once_blocks_no_other_and_r_re_reads_it(
 
     async with expense_world(tmp_path, expenses=120) as world:
         held = world.cw.records.expenses[min(world.cw.records.expenses)]
-        held.classification = "Personal"
+        held.classification = "Mileage"  # no account configured for it
         summary = await world.cycle()
         docs = summary.connectwise[world.tenant.tenant_id].documents["expense"]
         assert (docs.held, docs.created, docs.posted) == (1, 119, 119)
         [alert] = await alerts.open_alerts(world.rt.store)
         assert (alert.type, alert.record) == ("cw_expense_held", f"cw-expense:{held.id}")
-        assert "Personal" in alert.message and "by hand" in (alert.fix or "")
-        assert held.batch is None and len(_bills(world)) == 119
+        assert "Mileage" in alert.message
+        assert "expense_account_codes.Mileage" in (alert.fix or "")
+        assert held.batch is None and len(_bills(world)) + len(_credit_notes(world)) == 119
         again = await world.cycle()  # unchanged: not read again, no second alert
         assert again.calls == {} and len(await alerts.open_alerts(world.rt.store)) == 1
         held.classification = "Reimbursable"  # fixed without touching lastUpdated
@@ -122,14 +146,15 @@ async def test_a_held_expense_alerts_once_blocks_no_other_and_r_re_reads_it(
         assert await alerts.open_alerts(world.rt.store) == []
 
 
-async def test_a_crash_between_xeros_answer_and_our_commit_makes_no_duplicate_bill(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("crash_kind", ["invoice", "credit_note"])
+async def test_a_crash_between_xeros_answer_and_our_commit_makes_no_duplicate_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_kind: str
 ) -> None:
     async with expense_world(tmp_path, expenses=120, grouping="weekly") as world:
         real_settle = document_outbox.settle
 
         async def crash_on_done(*args: Any, **kwargs: Any) -> None:
-            if any(s.state == "done" for s in args[3]):
+            if args[2] == crash_kind and any(s.state == "done" for s in args[3]):
                 raise Crash
             await real_settle(*args, **kwargs)
 
@@ -137,14 +162,19 @@ async def test_a_crash_between_xeros_answer_and_our_commit_makes_no_duplicate_bi
         with pytest.raises(Crash):
             await world.cycle()
         monkeypatch.undo()
-        first = len(_bills(world))
-        assert first > 0  # the first batch reached Xero
+        crashed = _bills(world) if crash_kind == "invoice" else _credit_notes(world)
+        assert len(crashed) > 0  # the batch reached Xero
         assert all(e.batch is None for e in world.cw.records.expenses.values())  # none posted
         summary = await world.cycle()
         assert summary.failures == []
-        numbers = Counter(b["InvoiceNumber"] for b in _bills(world))
+        lookup = "GET /Invoices" if crash_kind == "invoice" else "GET /CreditNotes"
+        assert summary.calls[lookup] == 1  # the batch in doubt is looked up by number, once
         groups = _weeks(list(world.cw.records.expenses.values()))
-        assert len(numbers) == len(groups) and set(numbers.values()) == {1}
+        numbers = Counter(b["InvoiceNumber"] for b in _bills(world))
+        noted = Counter(n["CreditNoteNumber"] for n in _credit_notes(world))
+        assert len(numbers) + len(noted) == len(groups)
+        assert set(numbers.values()) == set(noted.values()) == {1}
+        assert all(n.startswith("EXPCR-") for n in noted)
         assert all(e.batch is not None for e in world.cw.records.expenses.values())
 
 

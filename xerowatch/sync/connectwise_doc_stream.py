@@ -50,6 +50,7 @@ from xerowatch.sync.documents import DocumentSender
 from xerowatch.sync.engine_deps import EngineDeps
 from xerowatch.xero.models_documents import (
     ContactRef,
+    CreditNoteDraft,
     DocumentKind,
     Draft,
     InvoiceDraft,
@@ -156,7 +157,7 @@ def doc_key(draft: Draft) -> str:
 
 
 def _with_contact(draft: Draft, contact_id: str) -> Draft:
-    if isinstance(draft, InvoiceDraft | PurchaseOrderDraft):
+    if isinstance(draft, InvoiceDraft | CreditNoteDraft | PurchaseOrderDraft):
         return draft.model_copy(update={"contact": ContactRef(contact_id=UUID(contact_id))})
     return draft
 

@@ -1,4 +1,4 @@
-"""ConnectWise expenses and purchase orders → Xero bills and purchase orders.
+"""ConnectWise expenses and purchase orders → Xero bills, credit notes and purchase orders.
 
 Choices (docs/connectwise.md, "Choices"), unconfirmed against a ConnectWise sandbox:
 - Expenses become ACCPAY bills to the member (ContactNumber = `member_contact_prefix` +
@@ -6,8 +6,15 @@ Choices (docs/connectwise.md, "Choices"), unconfirmed against a ConnectWise sand
   "weekly"`, one per member, currency and ISO week of the expenses read together (InvoiceNumber
   `EXP-{member}-{year}W{week}-{first id}`, so a later read of the same week makes a new bill
   rather than reusing a number). Reimbursable and NonReimbursable expenses are bills on the
-  account configured for their classification; Personal expenses (the member owes the company)
-  would need a Xero credit note, which the writers do not make yet: they are held.
+  account configured for their classification.
+- Personal expenses (a personal charge on a company card: the member owes the company, Wise-Sync's
+  "credit bill") become ACCPAYCREDIT credit notes to the same member contact, on the account
+  `expense_account_codes.Personal` (none set: held, naming the key): one per expense
+  (CreditNoteNumber `EXP-{id}`) or, weekly, one per member, currency and week of the Personal
+  expenses read together, apart from the bill (`EXPCR-{member}-{year}W{week}-{first id}`).
+  ConnectWise's positive total is what the member owes; a total of zero or less is held. A
+  supplier credit note carries no Reference (the spec keeps it for ACCRECCREDIT): each line's
+  description names its expense.
 - Lines go tax-inclusive: the Xero total is the sum of ConnectWise's amounts whatever the
   rate, so the totals are equal to the cent by construction and then checked anyway.
 - Purchase orders: vendor ContactNumber = the vendor company's numeric id (as customers by
@@ -39,6 +46,8 @@ from xerowatch.sync.connectwise_mapping import ZERO, MoneyLine, unit_line
 from xerowatch.xero.models_documents import (
     MAX_LINES,
     ContactRef,
+    CreditNoteDraft,
+    CreditNoteKind,
     DocumentLine,
     InvoiceDraft,
     InvoiceKind,
@@ -49,6 +58,8 @@ from xerowatch.xero.models_documents import (
 from xerowatch.xero.models_transactions import LineAmountTypes
 
 CONTACT_NUMBER_MAX = 50
+CREDIT_PREFIX = "EXPCR-"
+"""Number prefix of a weekly credit note of Personal expenses (a bill's is `EXP-`)."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +75,10 @@ class HeldRecord:
 
 @dataclass(frozen=True)
 class MappedBill:
-    """An ACCPAY bill, the ConnectWise records in it and the total it was checked against."""
+    """An ACCPAY bill (or, for Personal expenses, an ACCPAYCREDIT credit note), the ConnectWise
+    records in it and the total it was checked against."""
 
-    draft: InvoiceDraft
+    draft: InvoiceDraft | CreditNoteDraft
     source_ids: tuple[int, ...]
     connectwise_total: Decimal
 
@@ -110,12 +122,12 @@ def _member_contact(expense: UnpostedExpense, settings: ConnectWiseSettings) -> 
 
 def _expense_line(expense: UnpostedExpense, settings: ConnectWiseSettings) -> DocumentLine | str:
     what = f"expense {expense.id}"
-    if expense.classification == ExpenseClass.PERSONAL:
-        return (
-            f"{what} is Personal (the member owes the company): Xero credit notes are not "
-            "written yet — enter it in Xero by hand and post it in ConnectWise"
-        )
     account = settings.expense_account_codes.get(expense.classification)
+    if not account and expense.classification == ExpenseClass.PERSONAL:
+        return (
+            f"{what} is Personal (the member owes the company: a Xero credit note) and no "
+            "account is set for it — set [connectwise] expense_account_codes.Personal"
+        )
     if not account:
         return (
             f"{what} has classification {expense.classification!r} with no Xero account — set "
@@ -125,7 +137,10 @@ def _expense_line(expense: UnpostedExpense, settings: ConnectWiseSettings) -> Do
     if isinstance(amount, str):
         return amount
     if amount <= 0:
-        return f"{what} total {amount} is not positive (a bill cannot be) — fix it in ConnectWise"
+        return (
+            f"{what} total {amount} is not positive (no bill or credit note can be) — fix it "
+            "in ConnectWise"
+        )
     if expense.date is None:
         return f"{what} has no date in ConnectWise — set its date there"
     if _member_contact(expense, settings) is None:
@@ -152,19 +167,34 @@ def _bill(
     first = expenses[0]
     date = max(_date(e.date) or dt.date.min for e in expenses)
     total = sum((round_money(e.total or ZERO) for e in expenses), ZERO)
-    key = f"expense bill {number}"
+    credit = first.classification == ExpenseClass.PERSONAL
+    key = f"expense {'credit note' if credit else 'bill'} {number}"
+    contact = ContactRef(contact_number=_member_contact(first, settings))
+    currency = first.currency.code if first.currency else None
+    draft: InvoiceDraft | CreditNoteDraft
     try:
-        draft = InvoiceDraft(
-            type=InvoiceKind.ACCPAY,
-            invoice_number=number,
-            contact=ContactRef(contact_number=_member_contact(first, settings)),
-            reference=reference,
-            date=date,
-            due_date=date + dt.timedelta(days=settings.bill_due_days),
-            line_amount_types=LineAmountTypes.INCLUSIVE,
-            line_items=lines,
-            currency_code=first.currency.code if first.currency else None,
-        )
+        if credit:
+            draft = CreditNoteDraft(
+                type=CreditNoteKind.ACCPAYCREDIT,
+                credit_note_number=number,
+                contact=contact,
+                date=date,
+                line_amount_types=LineAmountTypes.INCLUSIVE,
+                line_items=lines,
+                currency_code=currency,
+            )
+        else:
+            draft = InvoiceDraft(
+                type=InvoiceKind.ACCPAY,
+                invoice_number=number,
+                contact=contact,
+                reference=reference,
+                date=date,
+                due_date=date + dt.timedelta(days=settings.bill_due_days),
+                line_amount_types=LineAmountTypes.INCLUSIVE,
+                line_items=lines,
+                currency_code=currency,
+            )
     except ValidationError as exc:
         return HeldRecord(
             key,
@@ -184,7 +214,8 @@ def _bill(
 def map_expenses(
     expenses: Iterable[UnpostedExpense], settings: ConnectWiseSettings
 ) -> list[MappedBill | HeldRecord]:
-    """Bills for `expenses` (one each, or one per member and week), and the records held."""
+    """Bills and (Personal) credit notes for `expenses` (one each, or one per member, week and
+    kind), and the records held."""
     out: list[MappedBill | HeldRecord] = []
     ready: list[tuple[UnpostedExpense, DocumentLine]] = []
     for expense in expenses:
@@ -205,19 +236,22 @@ def map_expenses(
                 )
             )
         return out
-    weeks: dict[tuple[str, str, int, int], list[tuple[UnpostedExpense, DocumentLine]]]
+    weeks: dict[tuple[str, str, int, int, bool], list[tuple[UnpostedExpense, DocumentLine]]]
     weeks = defaultdict(list)
     for expense, line in ready:
         assert expense.date is not None and expense.member is not None
         year, week, _ = expense.date.date().isocalendar()
         currency = expense.currency.code if expense.currency and expense.currency.code else ""
-        weeks[(expense.member.identifier or "", currency, year, week)].append((expense, line))
-    for (member, _currency, year, week), group in weeks.items():
+        credit = expense.classification == ExpenseClass.PERSONAL
+        member = expense.member.identifier or ""
+        weeks[(member, currency, year, week, credit)].append((expense, line))
+    for (member, _currency, year, week, credit), group in weeks.items():
         group.sort(key=lambda pair: pair[0].id)
         for start in range(0, len(group), MAX_LINES):
             part = group[start : start + MAX_LINES]
             monday = dt.date.fromisocalendar(year, week, 1)
-            number = f"EXP-{member}-{year}W{week:02d}-{part[0][0].id}"
+            prefix = CREDIT_PREFIX if credit else "EXP-"
+            number = f"{prefix}{member}-{year}W{week:02d}-{part[0][0].id}"
             reference = f"Expenses for {monday} - {monday + dt.timedelta(days=6)}"
             out.append(
                 _bill(number, reference, [e for e, _ in part], [ln for _, ln in part], settings)

@@ -1,9 +1,11 @@
-"""The expense stream's spec: ConnectWise unposted expenses → Xero ACCPAY bills to the member.
+"""The expense stream's spec: ConnectWise unposted expenses → Xero ACCPAY bills (and, for
+Personal expenses, ACCPAYCREDIT credit notes) to the member.
 
-Mapping is `connectwise_documents.map_expenses` (one bill per expense, or per member and ISO
-week with `expense_grouping = "weekly"`); the member is a Xero contact (`member_contact_prefix`
-+ identifier, its name from the expense's member reference). A bill's expenses are posted in
-ConnectWise as one batch `XW-E{bill number without EXP-}` (≤ 50 characters).
+Mapping is `connectwise_documents.map_expenses` (one document per expense, or per member, ISO
+week and kind with `expense_grouping = "weekly"`); the member is a Xero contact
+(`member_contact_prefix` + identifier, its name from the expense's member reference). A
+document's expenses are posted in ConnectWise as one batch: `XW-E{number without EXP-}`, or
+`XW-ECR{number without EXPCR-}` for a weekly credit note (≤ 50 characters).
 """
 
 from __future__ import annotations
@@ -21,19 +23,19 @@ from xerowatch.source.connectwise.documents import ConnectWiseDocumentReader
 from xerowatch.source.connectwise.models_documents import UnpostedExpense
 from xerowatch.store.connectwise_records import RecordKind
 from xerowatch.sync.connectwise_doc_stream import DocUnit, HeldRecords, utc_stamp
-from xerowatch.sync.connectwise_documents import HeldRecord, map_expenses
+from xerowatch.sync.connectwise_documents import CREDIT_PREFIX, HeldRecord, map_expenses
 from xerowatch.sync.connectwise_parties import Party
-from xerowatch.xero.models_documents import DocumentKind
+from xerowatch.xero.models_documents import DocumentKind, draft_key
 
 EXPENSE_CURSOR = "connectwise:expenses"
 
 
 class ExpenseSpec:
-    """Unposted expenses as bills (a `DocSpec`)."""
+    """Unposted expenses as bills and credit notes (a `DocSpec`)."""
 
     kind: RecordKind = "expense"
     cursor: str = EXPENSE_CURSOR
-    document_kinds: tuple[DocumentKind, ...] = (DocumentKind.INVOICE,)
+    document_kinds: tuple[DocumentKind, ...] = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
     post_kind: PostKind = "expenses"
 
     def __init__(self, accounting: ConnectWiseAccounting, settings: ConnectWiseSettings) -> None:
@@ -64,7 +66,7 @@ class ExpenseSpec:
         return [Party("member", member.id, member.identifier or "", member.name or "")]
 
     async def map(self, records: Sequence[UnpostedExpense]) -> Sequence[DocUnit | HeldRecords]:
-        """Bills (with the expenses each covers) and held expenses."""
+        """Bills and credit notes (with the expenses each covers) and held expenses."""
         by_id = {r.id: r for r in records}
         out: list[DocUnit | HeldRecords] = []
         for item in map_expenses(records, self.settings):
@@ -76,12 +78,16 @@ class ExpenseSpec:
                 reason = "it has no member in ConnectWise — assign it to a member"
                 out.append(HeldRecords(item.source_ids, reason))
                 continue
-            number = item.draft.invoice_number.removeprefix("EXP-")
+            number = draft_key(item.draft)
+            if number.startswith(CREDIT_PREFIX):
+                batch = document_batch_identifier("ECR", number.removeprefix(CREDIT_PREFIX))
+            else:
+                batch = document_batch_identifier("E", number.removeprefix("EXP-"))
             out.append(
                 DocUnit(
                     (item.draft,),
                     item.source_ids,
-                    document_batch_identifier("E", number),
+                    batch,
                     ("member", member.id),
                 )
             )
