@@ -140,8 +140,9 @@ class ConnectWiseSettings(BaseModel):
     agreement_item_code: str = ""
     """Xero item code for agreement lines (they carry no product); empty = no item code."""
     expense_account_codes: dict[str, str] = Field(default_factory=dict)
-    """Expense classification (Reimbursable, NonReimbursable) → Xero account code of its bill
-    lines; an expense whose classification is not listed is held."""
+    """Expense classification (Reimbursable, NonReimbursable; Personal for its supplier credit
+    note) → Xero account code of its lines; an expense whose classification is not listed is
+    held."""
     expense_tax_type: str = "INPUT"
     """Xero TaxType of expense bill lines; amounts are sent tax-inclusive so the bill's total
     is ConnectWise's total whatever the rate."""

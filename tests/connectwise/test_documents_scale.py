@@ -17,6 +17,7 @@ from xerowatch.sync.connectwise_documents import (
 )
 from xerowatch.sync.connectwise_purchases import map_packing_slip_bills, map_purchase_order
 from xerowatch.xero.batching import plan_batches
+from xerowatch.xero.models_documents import CreditNoteDraft, InvoiceDraft
 
 from .conftest import MakeAccounting
 
@@ -30,7 +31,7 @@ async def test_expenses_and_purchase_orders_map_to_the_cent_in_ceil_n_over_50_wr
     sim.seed(customers=40, invoices=0, expenses=EXPENSES, purchases=PURCHASE_ORDERS)
     accounting = make_accounting(
         page_size=1000,
-        expense_account_codes={"Reimbursable": "493", "NonReimbursable": "494"},
+        expense_account_codes={"Reimbursable": "493", "NonReimbursable": "494", "Personal": "815"},
         purchase_account_code="300",
     )
     reader = ConnectWiseDocumentReader(accounting)
@@ -40,15 +41,19 @@ async def test_expenses_and_purchase_orders_map_to_the_cent_in_ceil_n_over_50_wr
     expenses = [e async for page in reader.unposted_expenses(None) for e in page]
     assert len(expenses) == EXPENSES
     out = map_expenses(expenses, settings)
-    bills = [b for b in out if isinstance(b, MappedBill)]
-    held = [h for h in out if isinstance(h, HeldRecord)]
+    assert not [h for h in out if isinstance(h, HeldRecord)]
+    mapped = [b for b in out if isinstance(b, MappedBill)]
+    bills = [b for b in mapped if isinstance(b.draft, InvoiceDraft)]
+    credits = [b for b in mapped if isinstance(b.draft, CreditNoteDraft)]
     personal = [e for e in expenses if e.classification == "Personal"]
-    assert {h.key for h in held} == {f"expense {e.id}" for e in personal}
-    assert len(bills) == EXPENSES - len(personal)
-    for bill in bills:
-        assert xero_total(bill.draft.line_items) == bill.connectwise_total
-    expected = sum((e.total or Decimal(0) for e in expenses if e not in personal), Decimal(0))
-    assert sum((b.connectwise_total for b in bills), Decimal(0)) == expected
+    assert len(credits) == len(personal) > 0 and len(bills) == EXPENSES - len(personal)
+    for doc in mapped:
+        assert xero_total(doc.draft.line_items) == doc.connectwise_total
+    for docs, wanted in ((bills, False), (credits, True)):
+        expected = sum(
+            (e.total or Decimal(0) for e in expenses if (e in personal) == wanted), Decimal(0)
+        )
+        assert sum((b.connectwise_total for b in docs), Decimal(0)) == expected
 
     purchases = [p async for page in reader.unposted_procurement(None) for p in page]
     assert len(purchases) == PURCHASE_ORDERS

@@ -2,7 +2,8 @@
 
 Used by `xerowatch demo --source connectwise`: ConnectWise customers and unposted invoices flow
 into an empty Xero organisation, each invoice posted in ConnectWise once Xero has it; unposted
-expenses become weekly bills to their members (Personal ones are held with an alert); purchase
+expenses become weekly bills to their members (Personal ones are held with an alert naming
+`expense_account_codes.Personal`, which the demo leaves unset to show a held record); purchase
 orders (with a bill per packing slip), inventory adjustments and warehouse transfers follow.
 """
 
