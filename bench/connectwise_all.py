@@ -4,8 +4,9 @@ expenses, 300 purchase orders and a month of inventory (adjustments and transfer
 Both simulators in process on a virtual clock at Xero's real limits. The floor of the first
 cycle is what creating what ends up in Xero takes at 50 a request: ceil(n/50) per endpoint
 (contacts, invoices and bills, purchase orders, manual journals) plus the directory read and the
-payments-back read. Totals: sales invoices, expense bills and purchase orders each equal
-ConnectWise's to the cent; every journal balances. Then a no-change cycle.
+payments-back read. Totals: sales invoices, expense bills, expense credit notes (Personal
+expenses) and purchase orders each equal ConnectWise's to the cent; every journal balances.
+Then a no-change cycle.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from xerowatch.wiring import connect_custom_connection, open_runtime
 ENDPOINTS = {
     "Contacts": "POST /Contacts",
     "Invoices": "POST /Invoices",
+    "CreditNotes": "PUT /CreditNotes",
     "PurchaseOrders": "POST /PurchaseOrders",
     "ManualJournals": "PUT /ManualJournals",
 }
 DOCUMENT_KEYS: dict[str, Any] = {
-    "expense_account_codes": {"Reimbursable": "493", "NonReimbursable": "429"},
+    "expense_account_codes": {"Reimbursable": "493", "NonReimbursable": "429", "Personal": "815"},
     "purchase_account_code": "300",
     "purchase_bills_per_packing_slip": True,
     "warehouse_inventory_accounts": {"Sydney": "630", "Melbourne": "631"},
@@ -82,6 +84,10 @@ async def run(
             (e.amount for e in recs.expenses.values() if e.classification != "Personal"),
             Decimal(0),
         ),
+        "expense_credit_notes": sum(
+            (e.amount for e in recs.expenses.values() if e.classification == "Personal"),
+            Decimal(0),
+        ),
         "purchase_orders": sum((p.total for p in recs.purchases.values()), Decimal(0)),
     }
     results: list[PhaseResult] = []
@@ -118,7 +124,7 @@ async def run(
                     held = stream.held + sum(d.held for d in stream.documents.values())
                     made = {
                         kind: len(xero_sim.records(tid, kind))
-                        if kind in ("Contacts", "Invoices")
+                        if kind in ("Contacts", "Invoices", "CreditNotes")
                         else len(xero_sim.documents(tid, kind))
                         for kind in ENDPOINTS
                     }
@@ -130,6 +136,7 @@ async def run(
                     expense_bills = [
                         i for i in in_xero if str(i.get("InvoiceNumber", "")).startswith("EXP-")
                     ]
+                    credit_notes = xero_sim.records(tid, "CreditNotes")
                     journals = xero_sim.documents(tid, "ManualJournals")
                     balanced = all(
                         sum(Decimal(str(ln["LineAmount"])) for ln in j["JournalLines"]) == 0
@@ -144,6 +151,7 @@ async def run(
                             "contacts": made["Contacts"],
                             "sales_invoices": by_type["ACCREC"],
                             "bills": by_type["ACCPAY"],
+                            "credit_notes": made["CreditNotes"],
                             "purchase_orders": made["PurchaseOrders"],
                             "manual_journals": made["ManualJournals"],
                         },
@@ -161,6 +169,8 @@ async def run(
                             "totals_equal_to_the_cent": {
                                 "sales": _total(sales) == cw_totals["sales"],
                                 "expenses": _total(expense_bills) == cw_totals["expenses"],
+                                "expense_credit_notes": _total(credit_notes)
+                                == cw_totals["expense_credit_notes"],
                                 "purchase_orders": _lines_total(
                                     xero_sim.documents(tid, "PurchaseOrders")
                                 )
