@@ -155,16 +155,18 @@ async def test_every_connectwise_stream_scenario_stays_within_a_tenth_of_the_flo
     first, again = await connectwise_all.run(20, 120, 60, 15, 6, 6)
     made = first.details["documents_in_xero"]
     assert made["sales_invoices"] == 120 and made["purchase_orders"] == 15
-    assert made["manual_journals"] == 12 and made["bills"] > 0
+    assert made["manual_journals"] == 12 and made["bills"] > 0 and made["credit_notes"] > 0
     assert all(first.details["totals_equal_to_the_cent"].values())
     assert first.xero_429 == 0 and first.details["failures"] == 0
     # each write endpoint at ceil(n/50): sales invoices as one stream, the bills of expenses
-    # and packing slips pooled, journals of adjustments and transfers pooled; a contact batch
-    # and a directory read per party kind (customers, members, vendors)
+    # and packing slips pooled, Personal expenses' credit notes, journals of adjustments and
+    # transfers pooled; a contact batch and a directory read per party kind (customers,
+    # members, vendors)
     assert first.details["xero_calls_by_endpoint"] == {
         "GET /Contacts": 3,
         "POST /Contacts": 3,
         "POST /Invoices": math.ceil(120 / 50) + math.ceil(made["bills"] / 50),
+        "PUT /CreditNotes": math.ceil(made["credit_notes"] / 50),  # Personal expenses
         "POST /PurchaseOrders": 1,
         "PUT /ManualJournals": 1,
         "GET /Invoices": 1,
