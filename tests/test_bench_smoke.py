@@ -6,6 +6,7 @@ import dataclasses
 import math
 import subprocess
 import sys
+from typing import cast
 
 from bench import (
     connectwise,
@@ -153,16 +154,16 @@ async def test_connectwise_scenario_meets_the_write_floor_and_the_totals() -> No
 
 async def test_every_connectwise_stream_scenario_stays_within_a_tenth_of_the_floor() -> None:
     first, again = await connectwise_all.run(20, 120, 60, 15, 6, 6)
-    made = first.details["documents_in_xero"]
+    made = cast(dict[str, int], first.details["documents_in_xero"])
     assert made["sales_invoices"] == 120 and made["purchase_orders"] == 15
     assert made["manual_journals"] == 12 and made["bills"] > 0 and made["credit_notes"] > 0
-    assert all(first.details["totals_equal_to_the_cent"].values())
+    assert all(cast(dict[str, bool], first.details["totals_equal_to_the_cent"]).values())
     assert first.xero_429 == 0 and first.details["failures"] == 0
     # each write endpoint at ceil(n/50): sales invoices as one stream, the bills of expenses
     # and packing slips pooled, Personal expenses' credit notes, journals of adjustments and
     # transfers pooled; a contact batch and a directory read per party kind (customers,
     # members, vendors)
-    assert first.details["xero_calls_by_endpoint"] == {
+    assert cast(dict[str, int], first.details["xero_calls_by_endpoint"]) == {
         "GET /Contacts": 3,
         "POST /Contacts": 3,
         "POST /Invoices": math.ceil(120 / 50) + math.ceil(made["bills"] / 50),

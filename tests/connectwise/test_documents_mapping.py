@@ -19,6 +19,7 @@ from xerowatch.source.connectwise.models_documents import (
 from xerowatch.sync.connectwise_documents import (
     HeldRecord,
     MappedBill,
+    MappedCredit,
     MappedPurchaseOrder,
     map_expenses,
     xero_total,
@@ -32,7 +33,6 @@ from xerowatch.sync.connectwise_purchases import (
 from xerowatch.xero.models_documents import (
     CreditNoteDraft,
     CreditNoteKind,
-    InvoiceDraft,
     InvoiceKind,
 )
 from xerowatch.xero.models_transactions import LineAmountTypes
@@ -263,7 +263,7 @@ def test_a_personal_expense_is_a_supplier_credit_note_to_its_member_on_the_perso
         [expense(41, "123.45", classification="Personal")],
         mapping_settings(expense_account_codes=codes),
     )
-    assert isinstance(note, MappedBill) and isinstance(note.draft, CreditNoteDraft)
+    assert isinstance(note, MappedCredit)
     draft = note.draft
     assert (draft.type, draft.credit_note_number) == (CreditNoteKind.ACCPAYCREDIT, "EXP-41")
     assert draft.contact.contact_number == "CWM-jsmith" and draft.date == DAY.date()
@@ -292,13 +292,12 @@ def test_weekly_personal_expenses_of_a_member_go_on_their_own_credit_note() -> N
     out = map_expenses(
         records, mapping_settings(expense_account_codes=codes, expense_grouping="weekly")
     )
-    assert all(isinstance(o, MappedBill) for o in out)
-    by_number = {o.draft.to_xero_write().get("CreditNoteNumber") or "": o for o in out}  # type: ignore[union-attr]
-    note = by_number["EXPCR-jsmith-2026W45-2"]
-    assert isinstance(note.draft, CreditNoteDraft) and note.source_ids == (2, 3)
-    assert note.connectwise_total == Decimal("50.00")
-    [bill] = [o for o in out if isinstance(o, MappedBill) and isinstance(o.draft, InvoiceDraft)]
+    [note] = [o for o in out if isinstance(o, MappedCredit)]
+    assert note.draft.credit_note_number == "EXPCR-jsmith-2026W45-2"
+    assert note.source_ids == (2, 3) and note.connectwise_total == Decimal("50.00")
+    [bill] = [o for o in out if isinstance(o, MappedBill)]
     assert bill.draft.invoice_number == "EXP-jsmith-2026W45-1" and bill.source_ids == (1, 4)
+    assert len(out) == 2
 
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
@@ -326,7 +325,7 @@ def test_bills_and_credit_notes_equal_connectwise_to_the_cent_and_grouping_conse
     out = map_expenses(
         records, mapping_settings(expense_grouping=grouping, expense_account_codes=codes)
     )
-    mapped = [b for b in out if isinstance(b, MappedBill)]
+    mapped = [b for b in out if isinstance(b, MappedBill | MappedCredit)]
     held = {h.key for h in out if isinstance(h, HeldRecord)}
     for doc in mapped:
         assert xero_total(doc.draft.line_items) == doc.connectwise_total
@@ -345,8 +344,8 @@ def test_bills_and_credit_notes_equal_connectwise_to_the_cent_and_grouping_conse
     assert held == {f"expense {i}" for i in want_held}
     assert set(covered) | want_held == set(is_personal)
     for credit in (False, True):
-        kind = CreditNoteDraft if credit else InvoiceDraft
-        got = sum((b.connectwise_total for b in mapped if isinstance(b.draft, kind)), Decimal(0))
+        kind = MappedCredit if credit else MappedBill
+        got = sum((b.connectwise_total for b in mapped if isinstance(b, kind)), Decimal(0))
         expected = sum(
             (r.total or 0 for r in records if is_personal[r.id] == credit and r.id in covered),
             Decimal(0),

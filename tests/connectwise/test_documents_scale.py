@@ -11,13 +11,13 @@ from xerowatch.source.connectwise.documents import ConnectWiseDocumentReader
 from xerowatch.sync.connectwise_documents import (
     HeldRecord,
     MappedBill,
+    MappedCredit,
     MappedPurchaseOrder,
     map_expenses,
     xero_total,
 )
 from xerowatch.sync.connectwise_purchases import map_packing_slip_bills, map_purchase_order
 from xerowatch.xero.batching import plan_batches
-from xerowatch.xero.models_documents import CreditNoteDraft, InvoiceDraft
 
 from .conftest import MakeAccounting
 
@@ -42,18 +42,23 @@ async def test_expenses_and_purchase_orders_map_to_the_cent_in_ceil_n_over_50_wr
     assert len(expenses) == EXPENSES
     out = map_expenses(expenses, settings)
     assert not [h for h in out if isinstance(h, HeldRecord)]
-    mapped = [b for b in out if isinstance(b, MappedBill)]
-    bills = [b for b in mapped if isinstance(b.draft, InvoiceDraft)]
-    credits = [b for b in mapped if isinstance(b.draft, CreditNoteDraft)]
+    bills = [b for b in out if isinstance(b, MappedBill)]
+    credits = [b for b in out if isinstance(b, MappedCredit)]
     personal = [e for e in expenses if e.classification == "Personal"]
     assert len(credits) == len(personal) > 0 and len(bills) == EXPENSES - len(personal)
-    for doc in mapped:
-        assert xero_total(doc.draft.line_items) == doc.connectwise_total
-    for docs, wanted in ((bills, False), (credits, True)):
+    for bill in bills:
+        assert xero_total(bill.draft.line_items) == bill.connectwise_total
+    for credit in credits:
+        assert xero_total(credit.draft.line_items) == credit.connectwise_total
+    totals = {
+        False: sum((b.connectwise_total for b in bills), Decimal(0)),
+        True: sum((c.connectwise_total for c in credits), Decimal(0)),
+    }
+    for wanted, got in totals.items():
         expected = sum(
             (e.total or Decimal(0) for e in expenses if (e in personal) == wanted), Decimal(0)
         )
-        assert sum((b.connectwise_total for b in docs), Decimal(0)) == expected
+        assert got == expected
 
     purchases = [p async for page in reader.unposted_procurement(None) for p in page]
     assert len(purchases) == PURCHASE_ORDERS

@@ -75,10 +75,18 @@ class HeldRecord:
 
 @dataclass(frozen=True)
 class MappedBill:
-    """An ACCPAY bill (or, for Personal expenses, an ACCPAYCREDIT credit note), the ConnectWise
-    records in it and the total it was checked against."""
+    """An ACCPAY bill, the ConnectWise records in it and the total it was checked against."""
 
-    draft: InvoiceDraft | CreditNoteDraft
+    draft: InvoiceDraft
+    source_ids: tuple[int, ...]
+    connectwise_total: Decimal
+
+
+@dataclass(frozen=True)
+class MappedCredit:
+    """An ACCPAYCREDIT credit note of Personal expenses, its records and ConnectWise's total."""
+
+    draft: CreditNoteDraft
     source_ids: tuple[int, ...]
     connectwise_total: Decimal
 
@@ -163,7 +171,7 @@ def _bill(
     expenses: Sequence[UnpostedExpense],
     lines: list[DocumentLine],
     settings: ConnectWiseSettings,
-) -> MappedBill | HeldRecord:
+) -> MappedBill | MappedCredit | HeldRecord:
     first = expenses[0]
     date = max(_date(e.date) or dt.date.min for e in expenses)
     total = sum((round_money(e.total or ZERO) for e in expenses), ZERO)
@@ -208,15 +216,18 @@ def _bill(
             f"{total} — report this mapping fault",
             tuple(e.id for e in expenses),
         )
-    return MappedBill(draft, tuple(e.id for e in expenses), total)
+    ids = tuple(e.id for e in expenses)
+    if isinstance(draft, CreditNoteDraft):
+        return MappedCredit(draft, ids, total)
+    return MappedBill(draft, ids, total)
 
 
 def map_expenses(
     expenses: Iterable[UnpostedExpense], settings: ConnectWiseSettings
-) -> list[MappedBill | HeldRecord]:
+) -> list[MappedBill | MappedCredit | HeldRecord]:
     """Bills and (Personal) credit notes for `expenses` (one each, or one per member, week and
     kind), and the records held."""
-    out: list[MappedBill | HeldRecord] = []
+    out: list[MappedBill | MappedCredit | HeldRecord] = []
     ready: list[tuple[UnpostedExpense, DocumentLine]] = []
     for expense in expenses:
         line = _expense_line(expense, settings)
