@@ -220,7 +220,7 @@ class DocumentBook:
         if number and "ContactID" in checked.fields:
             scope = checked.fields["ContactID"] if kind == "ACCPAY" else ""
             unique = (kind, scope, number.casefold())
-            if unique in seen or self._invoice_number_taken(*unique):
+            if unique in seen or self._number_taken("Invoices", "InvoiceNumber", *unique):
                 checked.errors.append("Invoice # must be unique.")
             seen.add(unique)
         for key in ("Reference", "CurrencyCode"):
@@ -229,13 +229,16 @@ class DocumentBook:
         checked.fields["InvoiceNumber"] = number or self.tenant.next_number("INV")
         return checked
 
-    def _invoice_number_taken(self, kind: str, contact_id: str, folded: str) -> bool:
+    def _number_taken(
+        self, collection: str, field: str, kind: str, contact_id: str, folded: str
+    ) -> bool:
+        """Whether an open document of `kind` (for this contact) already has this number."""
         return any(
             r.data.get("Type") == kind
             and (not contact_id or r.data.get("ContactID") == contact_id)
-            and str(r.data.get("InvoiceNumber", "")).casefold() == folded
+            and str(r.data.get(field, "")).casefold() == folded
             and r.data.get("Status") not in _CLOSED
-            for r in self.tenant.all_of("Invoices")
+            for r in self.tenant.all_of(collection)
         )
 
     def save_invoice(self, checked: Checked, now: datetime) -> Record:
@@ -277,7 +280,7 @@ class DocumentBook:
         if number and "ContactID" in checked.fields:
             scope = checked.fields["ContactID"] if kind == "ACCPAYCREDIT" else ""
             unique = (kind, scope, number.casefold())
-            if unique in seen or self._credit_number_taken(*unique):
+            if unique in seen or self._number_taken("CreditNotes", "CreditNoteNumber", *unique):
                 checked.errors.append("Credit Note # must be unique.")
             seen.add(unique)
         if kind == "ACCRECCREDIT" and "Reference" in element:
@@ -288,15 +291,6 @@ class DocumentBook:
             number = self.tenant.next_number("CN")
         checked.fields["CreditNoteNumber"] = number
         return checked
-
-    def _credit_number_taken(self, kind: str, contact_id: str, folded: str) -> bool:
-        return any(
-            r.data.get("Type") == kind
-            and (not contact_id or r.data.get("ContactID") == contact_id)
-            and str(r.data.get("CreditNoteNumber", "")).casefold() == folded
-            and r.data.get("Status") not in _CLOSED
-            for r in self.tenant.all_of("CreditNotes")
-        )
 
     def save_credit_note(self, checked: Checked, now: datetime) -> Record:
         """Store a valid credit note in the ledger's collection (so GET /CreditNotes shows it)."""
