@@ -236,3 +236,49 @@ INVOICES = DocKind(
     (invoices_once_with_connectwise_totals, payments_posted_back_once),
 )
 """The customer + invoice stream and payments back."""
+
+
+def documents_once_and_posted(world: Served) -> list[str]:
+    """Every bill, purchase order and journal in Xero once; every record that maps to one is
+    posted in ConnectWise (Personal expenses stay held: the demo config has no account)."""
+    tid = world.tenant_id
+    bills = Counter(
+        (i["Contact"]["ContactID"], i["InvoiceNumber"])
+        for i in world.xero.records(tid, "Invoices")
+        if i["Type"] == "ACCPAY"
+    )
+    orders = Counter(o["PurchaseOrderNumber"] for o in world.xero.documents(tid, "PurchaseOrders"))
+    journals = Counter(j["Narration"] for j in world.xero.documents(tid, "ManualJournals"))
+    records = world.cw.records
+    problems = []
+    if not (bills and orders and journals):
+        problems.append(
+            f"documents missing: {len(bills)} bills, {len(orders)} POs, {len(journals)}"
+        )
+    for label, counted in (("bills", bills), ("purchase orders", orders), ("journals", journals)):
+        twice = sorted(str(k) for k, n in counted.items() if n > 1)
+        if twice:
+            problems.append(f"{label} twice in Xero: {twice[:5]}")
+    if sorted(orders) != sorted(p.po_number for p in records.purchases.values()):
+        problems.append("purchase orders in Xero are not ConnectWise's")
+    unposted = [
+        *(
+            f"expense {e.id}"
+            for e in records.expenses.values()
+            if e.batch is None and e.classification != "Personal"
+        ),
+        *(f"purchase {p.id}" for p in records.purchases.values() if p.batch is None),
+        *(f"adjustment {a.id}" for a in records.adjustments.values() if a.batch is None),
+        *(f"transfer {t.id}" for t in records.transfers.values() if t.batch is None),
+    ]
+    if unposted:
+        problems.append(f"never posted in ConnectWise: {unposted[:5]}")
+    return problems
+
+
+DOCUMENTS = DocKind(
+    "documents",
+    {"expenses": 120, "purchases": 40, "adjustments": 10, "transfers": 10},
+    (documents_once_and_posted,),
+)
+"""The expense and procurement streams (bills, purchase orders, journals) and their contacts."""

@@ -21,6 +21,7 @@ from xerowatch.sim.connectwise import ConnectWiseSim
 from xerowatch.sim.demo_connectwise import connectwise_config_text
 from xerowatch.sim.server import serve_in_thread
 from xerowatch.sim.xero import XeroSim, XeroSimConfig
+from xerowatch.sim.xero.document_routes import add_tracking_category
 from xerowatch.wiring import connect_custom_connection, open_runtime
 
 RUN_TIMEOUT_S = 120.0
@@ -53,14 +54,17 @@ def served(tmp_path: Path, *, seed: Mapping[str, Any], xero_seed: int = 3) -> It
     """Seed ConnectWise (`ConnectWiseSim.seed` arguments), serve both, connect the store."""
     xero = XeroSim(XeroSimConfig(seed=xero_seed))
     tenant_id = xero.add_tenant("MSP Pty")
+    procurement = any(seed.get(k) for k in ("purchases", "adjustments", "transfers"))
+    if procurement:  # the tracking category the demo's procurement config names
+        add_tracking_category(xero, tenant_id, "Division", ["Hardware", "Network"])
     cw = ConnectWiseSim()
     cw.seed(**seed)
     with serve_in_thread(xero.app) as xs, serve_in_thread(cw.app) as cs:
         config = tmp_path / "xerowatch.toml"
-        config.write_text(
-            connectwise_config_text(tmp_path / "x.db", xs.url, cs.url, http_port=None),
-            encoding="utf-8",
+        text = connectwise_config_text(
+            tmp_path / "x.db", xs.url, cs.url, http_port=None, procurement=procurement
         )
+        config.write_text(text, encoding="utf-8")
 
         async def connect() -> None:
             async with open_runtime(load_settings(config)) as rt:
