@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xerowatch.config_connectwise import ConnectWiseSettings
+from xerowatch.source.connectwise.models import Reference
 from xerowatch.source.connectwise.models_documents import (
     GLPurchaseTransaction,
     PurchaseOrderLine,
@@ -298,6 +299,26 @@ def test_weekly_personal_expenses_of_a_member_go_on_their_own_credit_note() -> N
     [bill] = [o for o in out if isinstance(o, MappedBill)]
     assert bill.draft.invoice_number == "EXP-jsmith-2026W45-1" and bill.source_ids == (1, 4)
     assert len(out) == 2
+
+
+def test_an_expense_line_names_its_type_client_ticket_agreement_and_notes() -> None:
+    detailed = expense(77, "42.50").model_copy(
+        update={
+            "expense_type": Reference(id=1, name="Mileage"),
+            "ticket": Reference(id=5012, name="Printer offline"),
+            "agreement": Reference(id=7, name="Managed Services"),
+            "charge_description": "  42 km   return ",
+        }
+    )
+    [bill] = map_expenses([detailed], mapping_settings())
+    assert isinstance(bill, MappedBill)
+    assert bill.draft.line_items[0].description == (
+        "Expense 77 2026-11-04 Mileage · Acme Pty Ltd · ticket #5012 Printer offline · "
+        "agreement Managed Services · 42 km return"
+    )
+    [plain] = map_expenses([expense(78, "5.00")], mapping_settings())
+    assert isinstance(plain, MappedBill)
+    assert plain.draft.line_items[0].description == "Expense 78 2026-11-04 · Acme Pty Ltd"
 
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)

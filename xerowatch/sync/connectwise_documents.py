@@ -153,16 +153,37 @@ def _expense_line(expense: UnpostedExpense, settings: ConnectWiseSettings) -> Do
         return f"{what} has no date in ConnectWise — set its date there"
     if _member_contact(expense, settings) is None:
         return f"{what} has no member in ConnectWise — assign it to a member"
-    company = expense.company.name if expense.company and expense.company.name else ""
-    label = f"Expense {expense.id} {expense.date.date().isoformat()}"
     line = MoneyLine(
         amount=amount,
         quantity=Decimal(1),
-        description=f"{label} {company}".strip(),
+        description=expense_description(expense),
         account=account,
         tax_type=settings.expense_tax_type,
     )
     return unit_line(line)
+
+
+def expense_description(expense: UnpostedExpense) -> str:
+    """What a bill line says of its expense: id, date, type, client, ticket, agreement, notes.
+
+    E.g. "Expense 1234 2026-11-02 Mileage · Acme Dental · ticket #5012 Printer offline ·
+    agreement Managed Services · Mileage on a site visit".
+    """
+    day = expense.date.date().isoformat() if expense.date else ""
+    kind = expense.expense_type.name if expense.expense_type else None
+    parts = [" ".join(p for p in (f"Expense {expense.id}", day, kind) if p)]
+    if expense.company and expense.company.name:
+        parts.append(expense.company.name)
+    if expense.ticket and expense.ticket.id:
+        parts.append(f"ticket #{expense.ticket.id} {expense.ticket.name or ''}".strip())
+    if expense.agreement and (expense.agreement.name or expense.agreement.id):
+        parts.append(f"agreement {expense.agreement.name or expense.agreement.id}")
+    if expense.project and (expense.project.name or expense.project.id):
+        parts.append(f"project {expense.project.name or expense.project.id}")
+    notes = " ".join(expense.charge_description.split())
+    if notes:
+        parts.append(notes)
+    return " · ".join(parts)[:4000]
 
 
 def _bill(

@@ -274,6 +274,20 @@ class SimExpense:
     batch: str | None = None
     """The batch that posted it (None: unposted)."""
 
+    def _details(self) -> dict[str, Any]:
+        """Type, notes, ticket and agreement, derived from the id (no random draw, so seeded
+        worlds stay as they were)."""
+        kind = ("Mileage", "Meals", "Parking")[self.id % 3]
+        details: dict[str, Any] = {
+            "expenseType": {"id": 1 + self.id % 3, "name": kind},
+            "chargeDescription": f"{kind} on a site visit",
+        }
+        if self.id % 2:
+            details["ticket"] = {"id": 5000 + self.id % 97, "name": "Printer offline"}
+        if self.id % 3 == 0:
+            details["agreement"] = {"id": 70 + self.id % 5, "name": "Managed Services"}
+        return details
+
     def json(self, company: SimCompany) -> dict[str, Any]:
         """`UnpostedExpense`."""
         return {
@@ -287,6 +301,7 @@ class SimExpense:
             },
             "dateExpense": stamp(self.date),
             "classification": self.classification,
+            **self._details(),
             "currency": {"id": 1, "currencyCode": "AUD"},
             "total": float(self.amount),
             "_info": {"lastUpdated": stamp(self.updated)},

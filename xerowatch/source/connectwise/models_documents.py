@@ -47,6 +47,12 @@ class UnpostedExpense(CwModel):
     member: Reference | None = None
     date: dt.datetime | None = Field(None, alias="dateExpense")
     classification: str = ""
+    expense_type: Reference | None = Field(None, alias="expenseType")
+    charge_description: str = Field("", alias="chargeDescription")
+    """The entry's notes as the accounting interface carries them."""
+    agreement: Reference | None = None
+    ticket: Reference | None = None
+    project: Reference | None = None
     currency: CurrencyRef | None = None
     total: Decimal | None = None
     info: RecordInfo | None = Field(None, alias="_info")
