@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from xerowatch.config_connectwise import ConnectWiseSettings
 from xerowatch.source.connectwise.accounting import ConnectWiseAccounting
@@ -70,20 +70,6 @@ class Customer:
     billing: CompanyContact | None = None
 
 
-@dataclass
-class CustomerOutcome:
-    """What became of the customers asked for: Xero ContactIDs, or why there is none."""
-
-    contact_ids: dict[int, str] = field(default_factory=dict)
-    held: dict[int, str] = field(default_factory=dict)
-    """Company id → the reason, with the fix (its invoices are held with it)."""
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stopped_by: Exception | None = None
-    """A Xero error that stopped the writes (the rest wait for the next run)."""
-
-
 @dataclass(frozen=True)
 class _Write:
     kind: PartyKind
@@ -127,17 +113,10 @@ class CustomerContacts:
 
     async def ensure(
         self, tenant: TenantRef, customers: Sequence[Customer], *, lane: Lane = Lane.INCREMENTAL
-    ) -> CustomerOutcome:
-        """Create or update the contacts of these customers; return their ContactIDs."""
-        found = await self._ensure(tenant, [self._customer(c) for c in customers], lane)
-        return CustomerOutcome(
-            contact_ids={cw_id: v for (_, cw_id), v in found.contact_ids.items()},
-            held={cw_id: v for (_, cw_id), v in found.held.items()},
-            created=found.created,
-            updated=found.updated,
-            unchanged=found.unchanged,
-            stopped_by=found.stopped_by,
-        )
+    ) -> PartyOutcome:
+        """Create or update the contacts of these customers; their ContactIDs by
+        `("customer", company id)`."""
+        return await self._ensure(tenant, [self._customer(c) for c in customers], lane)
 
     async def ensure_parties(
         self,

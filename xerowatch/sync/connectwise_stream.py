@@ -38,6 +38,7 @@ from xerowatch.sync.connectwise_cost_of_sale import (
 from xerowatch.sync.connectwise_doc_stream import DocSummary, unknown_record
 from xerowatch.sync.connectwise_doc_streams import document_streams, run_document_streams
 from xerowatch.sync.connectwise_mapping import Held, contact_key, map_invoice
+from xerowatch.sync.connectwise_parties import PartyKey
 from xerowatch.sync.connectwise_payments import PaymentsBack, PaymentsSummary
 from xerowatch.sync.documents import DocumentSender
 from xerowatch.sync.engine_deps import EngineDeps
@@ -204,7 +205,7 @@ class ConnectWiseStream:
                 await self._held(tid, cw_id, mapped.reason)
                 summary.held += 1
                 continue
-            contact_id = outcome.contact_ids[company_id or 0]
+            contact_id = outcome.contact_ids[("customer", company_id or 0)]
             draft = mapped.draft.model_copy(
                 update={"contact": ContactRef(contact_id=UUID(contact_id))}
             )
@@ -242,12 +243,13 @@ class ConnectWiseStream:
 
     @staticmethod
     def _customer_problem(
-        company_id: int | None, customers: dict[int, Customer], held: dict[int, str]
+        company_id: int | None, customers: dict[int, Customer], held: dict[PartyKey, str]
     ) -> str:
         if company_id is None:
             return "the exported invoice names no company — check it in ConnectWise"
-        if company_id in held:
-            return f"its customer {company_id} has no Xero contact: {held[company_id]}"
+        if ("customer", company_id) in held:
+            reason = held[("customer", company_id)]
+            return f"its customer {company_id} has no Xero contact: {reason}"
         if company_id not in customers:
             return f"its customer {company_id} is gone from ConnectWise — check the invoice"
         return ""
